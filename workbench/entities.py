@@ -1,0 +1,144 @@
+"""Plain typed entities handed out by the store. ORM rows never leave workbench.store."""
+
+from __future__ import annotations
+
+import enum
+import keyword
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.errors import InvalidInput
+
+
+class RunStatus(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
+    LOST = "lost"
+
+    @property
+    def finished(self) -> bool:
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+    @classmethod
+    def parse(cls, value: str | RunStatus) -> RunStatus:
+        try:
+            return cls(value)
+        except ValueError:
+            names = ", ".join(s.value for s in cls)
+            raise InvalidInput(f"unknown run status {value!r}; use one of: {names}") from None
+
+
+class RunSource(str, enum.Enum):
+    INTERACTIVE = "interactive"  # a notebook in a live kernel
+    SCRIPT = "script"  # start_run() from plain Python
+    JOB = "job"  # papermill job (workbench run, sweeps)
+    VALIDATION = "validation"
+    DEPLOYED = "deployed"
+
+
+@dataclass(frozen=True)
+class MetricPoint:
+    key: str
+    value: float
+    step: int
+    timestamp: float
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    digest: str
+    size: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class RunError:
+    name: str | None = None
+    value: str | None = None
+    cell_index: int | None = None
+    reason: str | None = None
+
+
+@dataclass
+class Run:
+    run_id: str
+    name: str | None
+    experiment: str
+    notebook: str | None
+    notebook_sha256: str | None
+    source: str
+    status: RunStatus
+    started_at: float
+    ended_at: float | None
+    heartbeat_at: float | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)  # last value per key
+    tags: dict[str, str] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    error: RunError | None = None
+    executed_notebook: str | None = None  # artifact digest
+    metric_history: dict[str, list[MetricPoint]] = field(default_factory=dict)
+    artifacts: list[Artifact] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.ended_at is None:
+            return None
+        return max(0.0, self.ended_at - self.started_at)
+
+
+def check_key(kind: str, key: object) -> str:
+    """Keys of params, metrics and tags: non-empty strings of printable characters."""
+    if not isinstance(key, str) or not key or len(key) > 250 or not key.isprintable():
+        raise InvalidInput(
+            f"{kind} name {key!r} is not usable: give a non-empty printable string "
+            "of at most 250 characters"
+        )
+    return key
+
+
+def check_param_name(name: object) -> str:
+    """Notebook parameter names become Python assignments: they must be identifiers."""
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise InvalidInput(
+            f"parameter name {name!r} is not a Python identifier: use letters, digits and "
+            "underscores, not starting with a digit (for example learning_rate)"
+        )
+    return name
+
+
+def check_json_value(name: str, value: Any) -> Any:
+    """Parameter values must be JSON types (None, bool, int, float, str, lists, dicts)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidInput(f"parameter {name!r} is {value!r}: use a finite number")
+        return value
+    if isinstance(value, (list, tuple)):
+        return [check_json_value(name, v) for v in value]
+    if isinstance(value, dict):
+        for k in value:
+            if not isinstance(k, str):
+                raise InvalidInput(f"parameter {name!r} has a non-string key {k!r}")
+        return {k: check_json_value(name, v) for k, v in value.items()}
+    raise InvalidInput(
+        f"parameter {name!r} has a value of type {type(value).__name__}: "
+        "use a JSON type (number, string, boolean, null, list or object)"
+    )
+
+
+def check_metric_value(key: str, value: object) -> float:
+    if isinstance(value, bool):
+        return float(value)
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidInput(f"metric {key!r} got {value!r}: log a number (int or float)") from None
+    return v

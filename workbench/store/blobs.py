@@ -1,0 +1,83 @@
+"""Content-addressed files beside the database, written atomically.
+
+A blob is stored once under ``artifacts/<first two hex digits>/<sha256>``: written to a
+temporary file in the same folder, fsynced, then ``os.replace``d into place, so a reader
+never sees half a file and a crash leaves at most a stray temporary file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from workbench.errors import NotFound
+
+_CHUNK = 1 << 20
+
+
+class BlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, digest: str) -> Path:
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise NotFound(f"{digest!r} is not an artifact digest")
+        return self.root / digest[:2] / digest
+
+    def put_bytes(self, data: bytes) -> tuple[str, int]:
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.path(digest)
+        if not target.exists():
+            self._write(target, lambda f: f.write(data))
+        return digest, len(data)
+
+    def put_file(self, source: str | os.PathLike[str]) -> tuple[str, int]:
+        h = hashlib.sha256()
+        size = 0
+        with open(source, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                h.update(chunk)
+                size += len(chunk)
+        digest = h.hexdigest()
+        target = self.path(digest)
+        if not target.exists():
+
+            def copy(out: BinaryIO) -> None:
+                with open(source, "rb") as f:
+                    while chunk := f.read(_CHUNK):
+                        out.write(chunk)
+
+            self._write(target, copy)
+        return digest, size
+
+    def read_bytes(self, digest: str) -> bytes:
+        target = self.path(digest)
+        try:
+            return target.read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"artifact {digest} is missing from {self.root}") from None
+
+    @staticmethod
+    def _write(target: Path, fill) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                fill(out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+
+
+def write_atomic(target: str | os.PathLike[str], data: bytes) -> None:
+    """Write any file atomically (temp file in the same folder, fsync, replace)."""
+    BlobStore._write(Path(target), lambda f: f.write(data))

@@ -1,0 +1,50 @@
+"""Where the store lives: like git finds .git, Workbench finds .workbench/.
+
+Rules, first match wins:
+1. ``WORKBENCH_HOME`` names the home folder.
+2. A ``.workbench/`` folder in the working directory or any parent.
+3. ``.workbench/`` created in the working directory.
+
+``WORKBENCH_DB_URL`` overrides the database alone; artifacts stay in the home.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+HOME_DIRNAME = ".workbench"
+DB_FILENAME = "workbench.db"
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    home: Path
+    db_url: str
+
+    @property
+    def artifact_root(self) -> Path:
+        return self.home / "artifacts"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+
+def find_home(start: Path | None = None) -> Path:
+    env = os.environ.get("WORKBENCH_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / HOME_DIRNAME
+        if candidate.is_dir():
+            return candidate
+    return here / HOME_DIRNAME
+
+
+def locate(home: str | os.PathLike[str] | None = None, db_url: str | None = None) -> StoreLocation:
+    home_path = Path(home).expanduser().resolve() if home else find_home()
+    url = db_url or os.environ.get("WORKBENCH_DB_URL") or f"sqlite:///{home_path / DB_FILENAME}"
+    return StoreLocation(home=home_path, db_url=url)

@@ -1,0 +1,1 @@
+"""Tracking: the explicit client (run ids passed in) and the notebook-facing fluent API."""

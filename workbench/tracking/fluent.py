@@ -1,0 +1,321 @@
+"""The notebook-facing tracking API: ``import workbench as wb; wb.log_metric(...)``.
+
+Which run a call logs to, in order:
+1. inside a job (``WORKBENCH_RUN_ID`` in the kernel's environment), the job's run; the job
+   runner owns its status, so ``end_run`` here only flushes;
+2. the run opened by ``start_run``;
+3. otherwise the first log call opens a run for the current notebook (its path from the
+   kernel's session environment) and says so once, with the run id.
+
+Metric points are buffered and written in batches (every ``FLUSH_POINTS`` points, every
+``FLUSH_SECONDS`` seconds by a background thread, at ``end_run`` and at interpreter exit).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.entities import (
+    Run,
+    RunError,
+    RunSource,
+    RunStatus,
+    check_key,
+    check_metric_value,
+)
+from workbench.errors import Conflict
+from workbench.store import RunFilter, Store, open_store
+from workbench.tracking.client import create_tracked_run
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+FLUSH_POINTS = 20_000
+FLUSH_SECONDS = 2.0
+HEARTBEAT_SECONDS = 30.0
+
+
+class _Tracker:
+    """Process-wide state of the fluent API. One lock guards the buffer and the active run."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.run_id: str | None = None
+        self.store: Store | None = None
+        self.owned = False  # False for a job's run: the runner ends it
+        self.buffer: list[tuple[str, float, int, float]] = []
+        self.next_step: dict[str, int] = {}
+        self.last_flush = time.monotonic()
+        self.last_beat = time.monotonic()
+        self.thread: threading.Thread | None = None
+        self.stop = threading.Event()
+
+    # -- the active run ------------------------------------------------------------------
+
+    def ensure_run(self) -> str:
+        if self.run_id is not None:
+            return self.run_id
+        job_run = os.environ.get("WORKBENCH_RUN_ID")
+        if job_run:
+            self._attach(job_run, open_store(), owned=False)
+            return job_run
+        notebook = current_notebook()
+        source = RunSource.INTERACTIVE if _in_kernel() else RunSource.SCRIPT
+        store = open_store()
+        run_id = create_tracked_run(store, source=source, notebook=notebook)
+        self._attach(run_id, store, owned=True)
+        where = f" for {Path(notebook).name}" if notebook else ""
+        print(f"Workbench: logging to run {run_id}{where} (wb.end_run() ends it)")
+        return run_id
+
+    def start(self, name: str | None, experiment: str | None, tags: dict[str, str] | None) -> str:
+        job_run = os.environ.get("WORKBENCH_RUN_ID")
+        if job_run:
+            self._attach(job_run, open_store(), owned=False)
+            if tags:
+                self.store.log_batch(job_run, tags=tags)  # type: ignore[union-attr]
+            return job_run
+        if self.run_id is not None:
+            raise Conflict(
+                f"run {self.run_id} is still active: call wb.end_run() before starting another"
+            )
+        store = open_store()
+        run_id = create_tracked_run(
+            store,
+            source=RunSource.INTERACTIVE if _in_kernel() else RunSource.SCRIPT,
+            notebook=current_notebook(),
+            experiment=experiment,
+            name=name,
+            tags=tags,
+        )
+        self._attach(run_id, store, owned=True)
+        return run_id
+
+    def _attach(self, run_id: str, store: Store, *, owned: bool) -> None:
+        self.run_id, self.store, self.owned = run_id, store, owned
+        self.next_step = {}
+        if self.thread is None or not self.thread.is_alive():
+            self.stop.clear()
+            self.thread = threading.Thread(
+                target=self._background, name="workbench-flush", daemon=True
+            )
+            self.thread.start()
+
+    def end(self, status: RunStatus, error: RunError | None = None) -> None:
+        with self.lock:
+            if self.run_id is None:
+                return
+            self.flush()
+            if self.owned:
+                self.store.set_status(self.run_id, status, error=error)  # type: ignore[union-attr]
+            self.run_id = None
+            self.next_step = {}
+
+    # -- metrics buffer -----------------------------------------------------------------
+
+    def add_point(self, key: str, value: float, step: int | None) -> None:
+        with self.lock:
+            self.ensure_run()
+            if step is None:
+                step = self.next_step.get(key, 0)
+            self.next_step[key] = step + 1
+            self.buffer.append((key, value, step, time.time()))
+            if len(self.buffer) >= FLUSH_POINTS:
+                self.flush()
+
+    def flush(self) -> None:
+        with self.lock:
+            self.last_flush = time.monotonic()
+            if not self.buffer or self.run_id is None:
+                return
+            points, self.buffer = self.buffer, []
+            try:
+                self.store.log_batch(self.run_id, points)  # type: ignore[union-attr]
+            except BaseException:
+                self.buffer[:0] = points  # keep them for the next attempt
+                raise
+            self.last_beat = time.monotonic()
+
+    def _background(self) -> None:
+        while not self.stop.wait(FLUSH_SECONDS / 4):
+            try:
+                with self.lock:
+                    if self.run_id is None:
+                        continue
+                    now = time.monotonic()
+                    if self.buffer and now - self.last_flush >= FLUSH_SECONDS:
+                        self.flush()
+                    elif now - self.last_beat >= HEARTBEAT_SECONDS:
+                        self.store.heartbeat(self.run_id)  # type: ignore[union-attr]
+                        self.last_beat = now
+            except Exception as exc:  # never kill the thread; the next flush retries
+                print(f"Workbench: could not write metrics yet ({exc})", file=sys.stderr)
+
+    def at_exit(self) -> None:
+        self.stop.set()
+        try:
+            self.end(RunStatus.SUCCEEDED)
+        except Exception as exc:
+            print(f"Workbench: could not finish run at exit ({exc})", file=sys.stderr)
+
+    def after_fork(self) -> None:
+        # A forked child (a sweep worker) must not share the parent's run or thread.
+        self.lock = threading.RLock()
+        self.run_id, self.store, self.thread = None, None, None
+        self.buffer, self.next_step = [], {}
+        self.stop = threading.Event()
+
+
+_tracker = _Tracker()
+atexit.register(_tracker.at_exit)
+os.register_at_fork(after_in_child=_tracker.after_fork)
+
+
+def _in_kernel() -> bool:
+    return (
+        "ipykernel" in sys.modules
+        and "JPY_SESSION_NAME" in os.environ
+        or ("ipykernel" in sys.modules and "JPY_PARENT_PID" in os.environ)
+    )
+
+
+def current_notebook() -> str | None:
+    """Absolute path of the notebook this kernel serves, from the server's session env."""
+    session = os.environ.get("JPY_SESSION_NAME")
+    if not session:
+        return None
+    path = Path(session)
+    if not path.is_absolute():
+        path = Path(os.environ.get("WORKBENCH_SERVER_ROOT") or os.getcwd()) / path
+    return str(path.resolve())
+
+
+# -- the public API ----------------------------------------------------------------------
+
+
+class ActiveRun:
+    """Handle of the active run; as a context manager it ends the run (failed on error)."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+
+    def __repr__(self) -> str:
+        return f"ActiveRun(run_id={self.run_id!r})"
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            end_run()
+        elif issubclass(exc_type, KeyboardInterrupt):
+            end_run(RunStatus.CANCELLED)
+        else:
+            _tracker.end(RunStatus.FAILED, RunError(name=exc_type.__name__, value=str(exc)))
+
+
+def start_run(
+    name: str | None = None, experiment: str | None = None, tags: dict[str, str] | None = None
+) -> ActiveRun:
+    with _tracker.lock:
+        return ActiveRun(_tracker.start(name, experiment, tags))
+
+
+def end_run(status: RunStatus | str = RunStatus.SUCCEEDED) -> None:
+    _tracker.end(RunStatus.parse(status))
+
+
+def active_run() -> ActiveRun | None:
+    run_id = _tracker.run_id
+    return ActiveRun(run_id) if run_id else None
+
+
+def log_metric(key: str, value: float, step: int | None = None) -> None:
+    check_key("metric", key)
+    if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
+        step = _check_step(key, step)
+    _tracker.add_point(key, check_metric_value(key, value), step)
+
+
+def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
+    for key, value in metrics.items():
+        log_metric(key, value, step)
+
+
+def log_param(key: str, value: Any) -> None:
+    log_params({key: value})
+
+
+def log_params(params: dict[str, Any]) -> None:
+    with _tracker.lock:
+        run_id = _tracker.ensure_run()
+        _tracker.store.log_batch(run_id, params=dict(params))  # type: ignore[union-attr]
+
+
+def set_tag(key: str, value: str) -> None:
+    set_tags({key: value})
+
+
+def set_tags(tags: dict[str, str]) -> None:
+    with _tracker.lock:
+        run_id = _tracker.ensure_run()
+        _tracker.store.log_batch(  # type: ignore[union-attr]
+            run_id, tags={k: str(v) for k, v in tags.items()}
+        )
+
+
+def log_artifact(path: str | os.PathLike[str], name: str | None = None) -> None:
+    source = Path(path)
+    if not source.is_file():
+        from workbench.errors import InvalidInput
+
+        raise InvalidInput(f"artifact {str(path)!r} is not a file: give the path of a file")
+    with _tracker.lock:
+        run_id = _tracker.ensure_run()
+        _tracker.store.put_artifact_file(  # type: ignore[union-attr]
+            run_id, name or source.name, str(source)
+        )
+
+
+def flush() -> None:
+    """Write buffered metric points now (they are also written in the background)."""
+    _tracker.flush()
+
+
+def runs(
+    notebook: str | os.PathLike[str] | None = None,
+    experiment: str | None = None,
+    status: RunStatus | str | None = None,
+) -> pd.DataFrame:
+    from workbench.tracking.frames import runs_frame
+
+    _tracker.flush()
+    filt = RunFilter(
+        notebook=str(Path(notebook).resolve()) if notebook else None,
+        experiment=experiment,
+        status=RunStatus.parse(status) if status else None,
+    )
+    return runs_frame(open_store(), filt)
+
+
+def get_run(run_id: str) -> Run:
+    _tracker.flush()
+    return open_store().get_run(run_id)
+
+
+def _check_step(key: str, step: object) -> int:
+    from workbench.errors import InvalidInput
+
+    try:
+        as_int = int(step)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        as_int = None
+    if as_int is None or isinstance(step, bool) or as_int != step:
+        raise InvalidInput(f"metric {key!r}: step {step!r} is not a whole number")
+    return as_int

@@ -1,0 +1,99 @@
+"""Provenance captured at run start: what ran, where, from which code and environment."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+
+def notebook_sha256(nb: dict[str, Any]) -> str:
+    """Hash of the cell types and sources only: outputs and metadata do not change it."""
+    h = hashlib.sha256()
+    for cell in nb.get("cells", []):
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(source)
+        h.update(cell.get("cell_type", "").encode())
+        h.update(b"\x00")
+        h.update(source.encode())
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def notebook_file_sha256(path: str | os.PathLike[str]) -> tuple[str | None, str | None]:
+    """(sha256 of cell sources, kernelspec name) of a notebook file; Nones if unreadable."""
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+        kernel = (nb.get("metadata", {}).get("kernelspec") or {}).get("name")
+        return notebook_sha256(nb), kernel
+    except (OSError, ValueError, AttributeError):
+        return None, None
+
+
+def git_info(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(
+                ["git", *args], cwd=folder, capture_output=True, text=True, timeout=10
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return {}
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"git_commit": commit, "git_dirty": bool(status)}
+
+
+def installed_packages() -> bytes:
+    """``name==version`` lines of the running interpreter's distributions, sorted."""
+    seen: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata.get("Name")
+        if name:
+            seen.setdefault(name.lower(), f"{name}=={dist.version}")
+    return ("\n".join(sorted(seen.values(), key=str.lower)) + "\n").encode()
+
+
+def collect(
+    notebook: str | os.PathLike[str] | None = None, kernel_name: str | None = None
+) -> tuple[dict[str, Any], bytes]:
+    """Provenance for a run of ``notebook`` (or of a script): (fields, packages list)."""
+    packages = installed_packages()
+    prov: dict[str, Any] = {
+        "python_version": platform.python_version(),
+        "python_executable": sys.executable,
+        "host": socket.gethostname(),
+        "user": _user(),
+        "platform": platform.platform(),
+        "packages_sha256": hashlib.sha256(packages).hexdigest(),
+    }
+    folder: str | os.PathLike[str] = os.getcwd()
+    if notebook is not None:
+        path = Path(notebook).resolve()
+        sha, spec_kernel = notebook_file_sha256(path)
+        prov.update(notebook=str(path), notebook_sha256=sha)
+        kernel_name = kernel_name or spec_kernel
+        folder = path.parent if path.parent.is_dir() else folder
+    if kernel_name:
+        prov["kernel_name"] = kernel_name
+    prov.update(git_info(folder))
+    return prov, packages
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
