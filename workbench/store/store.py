@@ -246,7 +246,7 @@ class Store:
         return self.blobs.read_bytes(run.executed_notebook)
 
     def search_runs(
-        self, filt: RunFilter = RunFilter(), *, limit: int | None = None, offset: int = 0
+        self, filt: RunFilter | None = None, *, limit: int | None = None, offset: int = 0
     ) -> tuple[list[Run], int]:
         """Runs matching ``filt``, newest first, with params, tags and last metric values."""
         base = self._filtered(filt)
@@ -279,7 +279,7 @@ class Store:
                     runs[rid].tags[key] = value
         return list(runs.values()), total
 
-    def run_table(self, filt: RunFilter = RunFilter()) -> RunTable:
+    def run_table(self, filt: RunFilter | None = None) -> RunTable:
         """Every matching run, flat, for wb.runs(): joins instead of one query per run."""
         ids = self._filtered(filt).with_only_columns(RunRow.run_id).subquery()
         with self.engine.connect() as conn:
@@ -341,7 +341,8 @@ class Store:
 
     # -- internals ----------------------------------------------------------------------
 
-    def _filtered(self, filt: RunFilter) -> Select:
+    def _filtered(self, filt: RunFilter | None) -> Select:
+        filt = filt or RunFilter()
         q = select(RunRow).join(ExperimentRow, RunRow.experiment_id == ExperimentRow.experiment_id)
         if filt.notebook is not None:
             q = q.where(RunRow.notebook == filt.notebook)

@@ -22,7 +22,7 @@ BASE_COLUMNS = [
 ]
 
 
-def runs_frame(store: Store, filt: RunFilter = RunFilter()) -> pd.DataFrame:
+def runs_frame(store: Store, filt: RunFilter | None = None) -> pd.DataFrame:
     import pandas as pd
 
     table = store.run_table(filt)

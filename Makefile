@@ -1,0 +1,62 @@
+# Workbench: the two quick-start commands are `make lab` and `make test`.
+# Everything they need is installed here: a venv in .venv, npm packages for the
+# labextension (built by the Python build), and Debian's Chromium for the browser tests.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8888
+DEMO_DIR ?= demo
+EXTRAS := lab,demo,test,dask,postgres
+STAMP := $(VENV)/.workbench-installed
+SOURCES := pyproject.toml labextension/package.json labextension/package-lock.json \
+	$(wildcard labextension/src/*) $(wildcard labextension/style/*)
+
+.PHONY: lab test test-python test-browser setup chromium postgres bench lint clean
+
+## make lab: set everything up and start JupyterLab with Workbench on the demo notebooks
+lab: setup
+	@mkdir -p $(DEMO_DIR)
+	@for f in templates/*.ipynb; do [ -e "$(DEMO_DIR)/$$(basename $$f)" ] || cp "$$f" $(DEMO_DIR)/; done
+	cd $(DEMO_DIR) && ../$(BIN)/python -m workbench init >/dev/null && \
+		../$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --no-browser \
+		$$( [ "$$(id -u)" = 0 ] && echo --allow-root ) demo.ipynb
+
+## make test: set everything up and run the whole test suite (what CI runs)
+test: setup chromium test-python test-browser
+
+test-python:
+	$(BIN)/python -m pytest --ignore=tests/browser
+
+test-browser:
+	$(BIN)/python -m pytest -p no:asyncio tests/browser
+
+setup: $(STAMP)
+
+$(STAMP): $(SOURCES)
+	@command -v node >/dev/null || { echo "node (>=20.19) is needed to build the labextension"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade "pip>=24"
+	rm -rf workbench/labextension
+	$(BIN)/python -m pip install -e ".[$(EXTRAS)]"
+	touch $@
+
+## Debian's Chromium for the browser tests (Playwright's own download cannot work here)
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else echo "install Debian's chromium (sudo apt-get install chromium)"; exit 1; fi; \
+	fi
+
+## make bench: speed against the peers (MLflow lives in its own venv: its pins clash)
+bench: setup
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install -q "mlflow>=2.15,<4"
+	$(BIN)/python benchmarks/tracking.py --mlflow-python .venv-bench/bin/python
+
+lint:
+	$(BIN)/ruff check workbench tests benchmarks
+	$(BIN)/ruff format --check workbench tests benchmarks
+
+clean:
+	rm -rf $(VENV) workbench/labextension labextension/node_modules labextension/lib dist build
