@@ -142,3 +142,28 @@ def check_metric_value(key: str, value: object) -> float:
     except (TypeError, ValueError):
         raise InvalidInput(f"metric {key!r} got {value!r}: log a number (int or float)") from None
     return v
+
+
+@dataclass
+class Sweep:
+    sweep_id: str
+    notebook: str
+    notebook_sha256: str
+    experiment: str
+    spec: dict[str, Any]
+    options: dict[str, Any]
+    status: RunStatus
+    created_at: float
+    ended_at: float | None
+    heartbeat_at: float | None
+    runner: str | None
+    cancel_requested: bool
+    counts: dict[str, int] = field(default_factory=dict)  # latest attempt of each job, by status
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> int:
+        return sum(n for s, n in self.counts.items() if RunStatus(s).finished)

@@ -31,6 +31,25 @@ class ExperimentRow(Base):
     created_at: Mapped[float] = mapped_column(Float)
 
 
+class SweepRow(Base):
+    __tablename__ = "sweeps"
+
+    sweep_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    notebook: Mapped[str] = mapped_column(Text)
+    notebook_sha256: Mapped[str] = mapped_column(String(64))
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.experiment_id", ondelete="RESTRICT")
+    )
+    spec: Mapped[str] = mapped_column(Text)  # JSON: the sweep as asked
+    options: Mapped[str] = mapped_column(Text)  # JSON: executor, workers, timeout, retries
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[float] = mapped_column(Float, index=True)
+    ended_at: Mapped[float | None] = mapped_column(Float)
+    heartbeat_at: Mapped[float | None] = mapped_column(Float)
+    runner: Mapped[str | None] = mapped_column(String(250))  # host:pid of the coordinator
+    cancel_requested_at: Mapped[float | None] = mapped_column(Float)
+
+
 class RunRow(Base):
     __tablename__ = "runs"
 
@@ -52,6 +71,13 @@ class RunRow(Base):
     error_reason: Mapped[str | None] = mapped_column(Text)
     executed_notebook: Mapped[str | None] = mapped_column(String(64))
     provenance: Mapped[str | None] = mapped_column(Text)  # JSON object
+    # Batch jobs: the sweep a run belongs to, the job's identity and which attempt it is.
+    sweep_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sweeps.sweep_id", ondelete="CASCADE", name="fk_runs_sweep_id"), index=True
+    )
+    job_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    attempt: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    cancel_requested_at: Mapped[float | None] = mapped_column(Float)
 
 
 class ParamRow(Base):

@@ -7,6 +7,7 @@ method takes and returns plain entities (workbench.entities); ORM rows stay here
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import uuid
@@ -36,17 +37,27 @@ from workbench.store.schema import (
     RunRow,
     TagRow,
 )
+from workbench.store.sweeps import SweepStore
 
 DEFAULT_EXPERIMENT = "Default"
+HEARTBEAT_SECONDS = 10.0
 
 
-class Store(RunReads):
+def lost_after() -> float:
+    """Seconds without a heartbeat after which a queued or running run is lost."""
+    return float(os.environ.get("WORKBENCH_LOST_AFTER", 12 * HEARTBEAT_SECONDS))
+
+
+class Store(RunReads, SweepStore):
     def __init__(self, location: StoreLocation) -> None:
         self.location = location
         self.engine = make_engine(location)
         migrate(self.engine, location)
         self.blobs = BlobStore(location.artifact_root)
         self._metric_sql: tuple[str, list[str] | None] | None = None
+        # Nothing stays running forever: whatever stopped beating while no Workbench
+        # process watched it is marked lost when the next one starts.
+        self.mark_lost(lost_after())
 
     def __repr__(self) -> str:
         return f"Store({self.location.db_url!r})"

@@ -31,6 +31,7 @@ from workbench.entities import (
 )
 from workbench.errors import Conflict
 from workbench.store import RunFilter, Store, open_store
+from workbench.store.store import HEARTBEAT_SECONDS
 from workbench.tracking.client import create_tracked_run
 
 if TYPE_CHECKING:
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 
 FLUSH_POINTS = 20_000
 FLUSH_SECONDS = 2.0
-HEARTBEAT_SECONDS = 30.0
 
 
 class _Tracker:

@@ -1,0 +1,301 @@
+"""Sweeps and their jobs in the store. A job is a run with a sweep id, a job key and an
+attempt number; a retry is a new run (attempt + 1) with the same key, so every attempt
+stays on record. Mixed into Store."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select, update
+
+from workbench.entities import RunSource, RunStatus, Sweep
+from workbench.errors import NotFound
+from workbench.store.engine import write_connection
+from workbench.store.schema import ExperimentRow, RunRow, SweepRow
+
+ACTIVE = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
+
+
+class SweepStore:
+    engine: Engine
+
+    def create_sweep(
+        self,
+        *,
+        notebook: str,
+        notebook_sha256: str,
+        experiment: str | None,
+        spec: dict[str, Any],
+        options: dict[str, Any],
+        jobs: list[tuple[dict[str, Any], str]],
+        runner: str | None = None,
+    ) -> str:
+        """A sweep and one queued run per (params, job_key), in one transaction."""
+        from workbench.store.store import DEFAULT_EXPERIMENT
+
+        sweep_id = uuid.uuid4().hex
+        now = time.time()
+        with write_connection(self.engine) as conn, conn.begin():
+            exp_id = self._experiment_id(conn, experiment or DEFAULT_EXPERIMENT, now)
+            conn.execute(
+                SweepRow.__table__.insert().values(
+                    sweep_id=sweep_id,
+                    notebook=notebook,
+                    notebook_sha256=notebook_sha256,
+                    experiment_id=exp_id,
+                    spec=json.dumps(spec),
+                    options=json.dumps(options),
+                    status=RunStatus.RUNNING.value,
+                    created_at=now,
+                    heartbeat_at=now,
+                    runner=runner,
+                )
+            )
+            for index, (params, key) in enumerate(jobs):
+                self._insert_job(
+                    conn,
+                    sweep_id,
+                    exp_id,
+                    notebook,
+                    notebook_sha256,
+                    params,
+                    key,
+                    attempt=1,
+                    now=now + index * 1e-6,
+                )
+        return sweep_id
+
+    def new_attempt(self, run_id: str) -> str:
+        """A queued retry of a finished job run: same sweep, key and params, attempt + 1."""
+        prev = self.get_run(run_id, history=False)
+        with write_connection(self.engine) as conn, conn.begin():
+            row = conn.execute(
+                select(RunRow.sweep_id, RunRow.job_key, RunRow.attempt, RunRow.experiment_id).where(
+                    RunRow.run_id == run_id
+                )
+            ).one()
+            return self._insert_job(
+                conn,
+                row.sweep_id,
+                row.experiment_id,
+                prev.notebook or "",
+                prev.notebook_sha256 or "",
+                prev.params,
+                row.job_key,
+                attempt=row.attempt + 1,
+                now=time.time(),
+            )
+
+    def _insert_job(
+        self, conn, sweep_id, exp_id, notebook, sha, params, key, *, attempt, now
+    ) -> str:
+        run_id = uuid.uuid4().hex
+        conn.execute(
+            RunRow.__table__.insert().values(
+                run_id=run_id,
+                experiment_id=exp_id,
+                notebook=notebook,
+                notebook_sha256=sha,
+                source=RunSource.JOB.value,
+                status=RunStatus.QUEUED.value,
+                started_at=now,
+                heartbeat_at=now,
+                provenance="{}",
+                sweep_id=sweep_id,
+                job_key=key,
+                attempt=attempt,
+            )
+        )
+        self._write_params(conn, run_id, params)
+        return run_id
+
+    def job_runs(self, sweep_id: str) -> list[dict[str, Any]]:
+        """Every attempt of every job of the sweep: run_id, job_key, attempt, status."""
+        with self.engine.connect() as conn:
+            return [
+                dict(r._mapping)
+                for r in conn.execute(
+                    select(
+                        RunRow.run_id,
+                        RunRow.job_key,
+                        RunRow.attempt,
+                        RunRow.status,
+                        RunRow.started_at,
+                    )
+                    .where(RunRow.sweep_id == sweep_id)
+                    .order_by(RunRow.started_at, RunRow.attempt)
+                )
+            ]
+
+    def succeeded_job_keys(self, keys: list[str]) -> set[str]:
+        if not keys:
+            return set()
+        with self.engine.connect() as conn:
+            return set(
+                conn.execute(
+                    select(RunRow.job_key).where(
+                        RunRow.job_key.in_(keys), RunRow.status == RunStatus.SUCCEEDED.value
+                    )
+                ).scalars()
+            )
+
+    def job_info(self, run_id: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(
+                    RunRow.sweep_id,
+                    RunRow.job_key,
+                    RunRow.attempt,
+                    RunRow.status,
+                    RunRow.cancel_requested_at,
+                    SweepRow.cancel_requested_at.label("sc"),
+                )
+                .outerjoin(SweepRow, RunRow.sweep_id == SweepRow.sweep_id)
+                .where(RunRow.run_id == run_id)
+            ).first()
+        if row is None:
+            raise NotFound(f"no run with id {run_id!r}")
+        info = dict(row._mapping)
+        info["cancel_requested"] = bool(info.pop("cancel_requested_at") or info.pop("sc"))
+        info.pop("sc", None)
+        return info
+
+    def get_sweep(self, sweep_id: str) -> Sweep:
+        sweeps = self.list_sweeps(sweep_ids=[sweep_id])
+        if not sweeps:
+            raise NotFound(f"no sweep with id {sweep_id!r}: list sweeps with `workbench sweeps`")
+        return sweeps[0]
+
+    def list_sweeps(
+        self, *, limit: int | None = None, sweep_ids: list[str] | None = None
+    ) -> list[Sweep]:
+        q = (
+            select(SweepRow, ExperimentRow.name.label("experiment_name"))
+            .join(ExperimentRow, SweepRow.experiment_id == ExperimentRow.experiment_id)
+            .order_by(SweepRow.created_at.desc())
+        )
+        if sweep_ids is not None:
+            q = q.where(SweepRow.sweep_id.in_(sweep_ids))
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+            sweeps = {
+                r.sweep_id: Sweep(
+                    sweep_id=r.sweep_id,
+                    notebook=r.notebook,
+                    notebook_sha256=r.notebook_sha256,
+                    experiment=r.experiment_name,
+                    spec=json.loads(r.spec),
+                    options=json.loads(r.options),
+                    status=RunStatus(r.status),
+                    created_at=r.created_at,
+                    ended_at=r.ended_at,
+                    heartbeat_at=r.heartbeat_at,
+                    runner=r.runner,
+                    cancel_requested=r.cancel_requested_at is not None,
+                )
+                for r in rows
+            }
+            if sweeps:
+                # The latest attempt of each job decides its status.
+                latest = (
+                    select(RunRow.sweep_id, RunRow.job_key, func.max(RunRow.attempt).label("a"))
+                    .where(RunRow.sweep_id.in_(list(sweeps)))
+                    .group_by(RunRow.sweep_id, RunRow.job_key)
+                    .subquery()
+                )
+                counts = conn.execute(
+                    select(RunRow.sweep_id, RunRow.status, func.count())
+                    .join(
+                        latest,
+                        and_(
+                            RunRow.sweep_id == latest.c.sweep_id,
+                            RunRow.job_key == latest.c.job_key,
+                            RunRow.attempt == latest.c.a,
+                        ),
+                    )
+                    .group_by(RunRow.sweep_id, RunRow.status)
+                )
+                for sid, status, n in counts:
+                    sweeps[sid].counts[status] = n
+        return list(sweeps.values())
+
+    def set_sweep_status(self, sweep_id: str, status: RunStatus) -> None:
+        values: dict[str, Any] = {"status": RunStatus(status).value, "heartbeat_at": time.time()}
+        if RunStatus(status).finished:
+            values["ended_at"] = time.time()
+        with write_connection(self.engine) as conn, conn.begin():
+            conn.execute(update(SweepRow).where(SweepRow.sweep_id == sweep_id).values(**values))
+
+    def sweep_heartbeat(self, sweep_id: str, runner: str | None = None) -> None:
+        values: dict[str, Any] = {"heartbeat_at": time.time()}
+        if runner is not None:
+            values["runner"] = runner
+        with write_connection(self.engine) as conn, conn.begin():
+            conn.execute(update(SweepRow).where(SweepRow.sweep_id == sweep_id).values(**values))
+
+    def request_cancel(self, *, sweep_id: str | None = None, run_id: str | None = None) -> None:
+        now = time.time()
+        with write_connection(self.engine) as conn, conn.begin():
+            if sweep_id is not None:
+                found = conn.execute(
+                    update(SweepRow)
+                    .where(SweepRow.sweep_id == sweep_id)
+                    .values(cancel_requested_at=now)
+                ).rowcount
+                if not found:
+                    raise NotFound(f"no sweep with id {sweep_id!r}")
+            if run_id is not None:
+                found = conn.execute(
+                    update(RunRow).where(RunRow.run_id == run_id).values(cancel_requested_at=now)
+                ).rowcount
+                if not found:
+                    raise NotFound(f"no run with id {run_id!r}")
+
+    def cancel_queued(self, sweep_id: str) -> int:
+        with write_connection(self.engine) as conn, conn.begin():
+            return conn.execute(
+                update(RunRow)
+                .where(RunRow.sweep_id == sweep_id, RunRow.status == RunStatus.QUEUED.value)
+                .values(status=RunStatus.CANCELLED.value, ended_at=time.time())
+            ).rowcount
+
+    def mark_lost(self, stale_after: float, *, sweep_id: str | None = None) -> int:
+        """Runs queued or running whose heartbeat stopped become lost; their sweeps too."""
+        cutoff = time.time() - stale_after
+        now = time.time()
+        with write_connection(self.engine) as conn, conn.begin():
+            stale_runs = and_(
+                RunRow.status.in_(ACTIVE),
+                or_(RunRow.heartbeat_at.is_(None), RunRow.heartbeat_at < cutoff),
+            )
+            if sweep_id is not None:
+                stale_runs = and_(stale_runs, RunRow.sweep_id == sweep_id)
+            else:
+                # Queued jobs wait on their sweep's runner: judge them by its heartbeat.
+                live_sweeps = select(SweepRow.sweep_id).where(SweepRow.heartbeat_at >= cutoff)
+                stale_runs = and_(
+                    stale_runs,
+                    or_(
+                        RunRow.sweep_id.is_(None),
+                        RunRow.sweep_id.not_in(live_sweeps),
+                        RunRow.status == RunStatus.RUNNING.value,
+                    ),
+                )
+            n = conn.execute(
+                update(RunRow).where(stale_runs).values(status=RunStatus.LOST.value, ended_at=now)
+            ).rowcount
+            sweep_cond = and_(
+                SweepRow.status == RunStatus.RUNNING.value,
+                or_(SweepRow.heartbeat_at.is_(None), SweepRow.heartbeat_at < cutoff),
+            )
+            if sweep_id is not None:
+                sweep_cond = and_(sweep_cond, SweepRow.sweep_id == sweep_id)
+            conn.execute(
+                update(SweepRow).where(sweep_cond).values(status=RunStatus.LOST.value, ended_at=now)
+            )
+        return n
