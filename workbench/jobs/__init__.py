@@ -1,0 +1,1 @@
+"""Jobs: sweep specs and their expansion (``spec``), the job lifecycle, executors, resume."""
