@@ -1,0 +1,191 @@
+/**
+ * The typed client for the Workbench REST API (`<baseUrl>/workbench/api/`).
+ *
+ * The interfaces below mirror workbench/server/models.py field for field;
+ * change both sides together. Widgets call the wrappers at the bottom and
+ * never `fetch` directly.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+/** Mirrors workbench.entities.RunStatus. */
+export type RunStatus =
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'cancelled'
+  | 'lost';
+
+/** How a run was started (RunSummary.source). */
+export type RunSource =
+  | 'interactive'
+  | 'script'
+  | 'job'
+  | 'validation'
+  | 'deployed';
+
+/** Mirrors models.ErrorResponse: the body of every 4xx/5xx answer. */
+export interface ErrorResponse {
+  error: string;
+  message: string;
+}
+
+/** Mirrors models.RunErrorModel. */
+export interface RunError {
+  name: string | null;
+  value: string | null;
+  cell_index: number | null;
+  reason: string | null;
+}
+
+/** Mirrors models.RunSummary. Timestamps are ISO 8601 strings. */
+export interface RunSummary {
+  run_id: string;
+  name: string | null;
+  experiment: string;
+  notebook: string | null;
+  notebook_path: string | null;
+  status: RunStatus;
+  source: RunSource | string;
+  started_at: string;
+  ended_at: string | null;
+  duration_s: number | null;
+  params: Record<string, unknown>;
+  metrics: Record<string, number>;
+  tags: Record<string, string>;
+  has_executed_notebook: boolean;
+  error: RunError | null;
+}
+
+/** Mirrors models.MetricPointModel. */
+export interface MetricPoint {
+  step: number;
+  value: number;
+  timestamp: string;
+}
+
+/** Mirrors models.ArtifactModel. */
+export interface Artifact {
+  name: string;
+  digest: string;
+  size: number;
+  created_at: string;
+}
+
+/** Mirrors models.RunDetail. */
+export interface RunDetail extends RunSummary {
+  metric_history: Record<string, MetricPoint[]>;
+  provenance: Record<string, unknown>;
+  artifacts: Artifact[];
+}
+
+/** Mirrors models.ListRunsQuery. */
+export interface ListRunsQuery {
+  notebook?: string | null;
+  experiment?: string | null;
+  status?: RunStatus | null;
+  limit?: number;
+  offset?: number;
+}
+
+/** Mirrors models.ListRunsResponse. */
+export interface ListRunsResponse {
+  runs: RunSummary[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** An nbformat v4 notebook, as JSON. */
+export type NotebookJSON = Record<string, unknown>;
+
+/** Any failed call: the HTTP status (0 for a network failure), a code and a message. */
+export class WorkbenchAPIError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'WorkbenchAPIError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * Call `<baseUrl>/workbench/api/<endpoint>` and parse the JSON answer.
+ * Every failure, network or HTTP, becomes a WorkbenchAPIError.
+ */
+export async function requestAPI<T>(
+  endpoint: string,
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<T> {
+  const url = URLExt.join(settings.baseUrl, 'workbench/api', endpoint);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (reason) {
+    throw new WorkbenchAPIError(0, 'network_error', String(reason));
+  }
+  const text = await response.text();
+  let body: unknown = null;
+  if (text.length > 0) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = null; // e.g. the server's HTML 404 page when the route is missing
+    }
+  }
+  if (!response.ok) {
+    const err = isErrorResponse(body) ? body : null;
+    throw new WorkbenchAPIError(
+      response.status,
+      err?.error ?? `http_${response.status}`,
+      err?.message ?? (response.statusText || `HTTP ${response.status}`)
+    );
+  }
+  if (body === null) {
+    throw new WorkbenchAPIError(
+      response.status,
+      'invalid_response',
+      `Expected JSON from ${endpoint}`
+    );
+  }
+  return body as T;
+}
+
+function isErrorResponse(body: unknown): body is ErrorResponse {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as ErrorResponse).error === 'string' &&
+    typeof (body as ErrorResponse).message === 'string'
+  );
+}
+
+/** GET runs: one page of runs, newest first. */
+export function listRuns(query: ListRunsQuery = {}): Promise<ListRunsResponse> {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') {
+      params.set(key, String(value));
+    }
+  }
+  const search = params.toString();
+  return requestAPI<ListRunsResponse>(search ? `runs?${search}` : 'runs');
+}
+
+/** GET runs/{run_id}: one run with its metric history, provenance and artifacts. */
+export function getRun(runId: string): Promise<RunDetail> {
+  return requestAPI<RunDetail>(`runs/${encodeURIComponent(runId)}`);
+}
+
+/** GET runs/{run_id}/notebook: the executed notebook of a job run. */
+export function getRunNotebook(runId: string): Promise<NotebookJSON> {
+  return requestAPI<NotebookJSON>(
+    `runs/${encodeURIComponent(runId)}/notebook`
+  );
+}

@@ -1,0 +1,71 @@
+/**
+ * Workbench labextension: a left sidebar listing tracked runs.
+ */
+import {
+  ILabShell,
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { DocumentWidget } from '@jupyterlab/docregistry';
+import { Widget } from '@lumino/widgets';
+
+import { workbenchIcon } from './icon';
+import { openRun } from './open';
+import { RunsPanel } from './panel';
+
+const PLUGIN_ID = 'jupyter-mlops-workbench:sidebar';
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'Lists Workbench runs in the left sidebar and opens their notebooks.',
+  autoStart: true,
+  requires: [ILabShell],
+  optional: [ILayoutRestorer],
+  activate: (
+    app: JupyterFrontEnd,
+    labShell: ILabShell,
+    restorer: ILayoutRestorer | null
+  ): void => {
+    const panel = new RunsPanel({ openRun: run => openRun(app, run) });
+    panel.id = 'workbench-sidebar';
+    panel.title.icon = workbenchIcon;
+    panel.title.caption = 'Workbench';
+    labShell.add(panel, 'left', { rank: 650 });
+    restorer?.add(panel, PLUGIN_ID);
+
+    // "This notebook" follows the notebook in focus; it keeps the last one
+    // while focus is elsewhere, until that notebook closes.
+    let tracked: DocumentWidget | null = null;
+    const follow = (widget: Widget | null): void => {
+      if (widget instanceof DocumentWidget && isNotebook(widget)) {
+        if (tracked !== widget) {
+          tracked?.context.pathChanged.disconnect(onRename);
+          tracked?.disposed.disconnect(onClose);
+          tracked = widget;
+          widget.context.pathChanged.connect(onRename);
+          widget.disposed.connect(onClose);
+        }
+        panel.notebookPath = widget.context.localPath;
+      }
+    };
+    const onRename = (): void => {
+      if (tracked) {
+        panel.notebookPath = tracked.context.localPath;
+      }
+    };
+    const onClose = (): void => {
+      tracked = null;
+      panel.notebookPath = null;
+      follow(labShell.currentWidget);
+    };
+    labShell.currentChanged.connect((_, args) => follow(args.newValue));
+    void app.restored.then(() => follow(labShell.currentWidget));
+  }
+};
+
+function isNotebook(widget: DocumentWidget): boolean {
+  return widget.context.path.endsWith('.ipynb');
+}
+
+export default plugin;

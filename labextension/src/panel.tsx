@@ -1,0 +1,318 @@
+/**
+ * The Workbench sidebar: runs of the notebook in focus, or all runs.
+ *
+ * State lives on the widget; render() draws it. A timer refreshes the list
+ * every 2 s while a listed run is queued or running and every 10 s otherwise,
+ * and only while the panel is visible.
+ */
+import { refreshIcon, ReactWidget } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import * as React from 'react';
+
+import { listRuns, RunError, RunSummary, WorkbenchAPIError } from './api';
+import {
+  ACTIVE_STATUSES,
+  formatStart,
+  keyMetrics,
+  runDuration,
+  runLabel,
+  statusLabel
+} from './format';
+
+export type RunsView = 'notebook' | 'all';
+
+export const FAST_POLL_MS = 2000;
+export const SLOW_POLL_MS = 10000;
+const PAGE_SIZE = 50;
+
+/** The panel's message when the runs route is missing (HTTP 404). */
+export const NOT_FOUND_MESSAGE = 'Workbench server extension not found';
+
+interface IPanelError {
+  message: string;
+  hint?: string;
+}
+
+export interface IRunsPanelOptions {
+  /** Called when the user picks a run. */
+  openRun: (run: RunSummary) => Promise<void>;
+}
+
+export class RunsPanel extends ReactWidget {
+  constructor(options: IRunsPanelOptions) {
+    super();
+    this._openRun = options.openRun;
+    this.addClass('wb-RunsPanel');
+  }
+
+  /** The focused notebook's path relative to the server root, or null. */
+  get notebookPath(): string | null {
+    return this._notebookPath;
+  }
+
+  set notebookPath(path: string | null) {
+    if (path === this._notebookPath) {
+      return;
+    }
+    this._notebookPath = path;
+    if (this._view === 'notebook') {
+      this._runs = [];
+      this._total = 0;
+      if (this.isVisible) {
+        void this.refresh(); // a hidden panel refreshes when shown
+      }
+    }
+    this.update();
+  }
+
+  get view(): RunsView {
+    return this._view;
+  }
+
+  set view(view: RunsView) {
+    if (view === this._view) {
+      return;
+    }
+    this._view = view;
+    this._runs = [];
+    this._total = 0;
+    void this.refresh();
+    this.update();
+  }
+
+  /** Fetch the current view now, then schedule the next poll. */
+  async refresh(): Promise<void> {
+    this._clearTimer();
+    const request = ++this._request;
+    const view = this._view;
+    const notebook = this._notebookPath;
+    if (view === 'notebook' && notebook === null) {
+      this._runs = [];
+      this._total = 0;
+      this._error = null;
+      this._schedule();
+      this.update();
+      return;
+    }
+    this._loading = true;
+    this.update();
+    try {
+      const page = await listRuns({
+        notebook: view === 'notebook' ? notebook : null,
+        limit: PAGE_SIZE
+      });
+      if (request !== this._request) {
+        return; // the view changed while this answer was on its way
+      }
+      this._runs = page.runs;
+      this._total = page.total;
+      this._error = null;
+    } catch (reason) {
+      if (request !== this._request) {
+        return;
+      }
+      this._error = describeError(reason);
+    } finally {
+      if (request === this._request) {
+        this._loading = false;
+        this._schedule();
+        this.update();
+      }
+    }
+  }
+
+  dispose(): void {
+    this._clearTimer();
+    super.dispose();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    void this.refresh();
+  }
+
+  protected render(): JSX.Element {
+    return (
+      <div className="wb-RunsPanel-body">
+        <div className="wb-RunsPanel-header">
+          <h2 className="wb-RunsPanel-title">Workbench</h2>
+          <button
+            className="wb-RunsPanel-refresh jp-Button jp-mod-minimal"
+            title="Refresh runs"
+            aria-label="Refresh runs"
+            onClick={() => void this.refresh()}
+          >
+            <refreshIcon.react tag="span" />
+          </button>
+        </div>
+        <div className="wb-RunsPanel-tabs" role="tablist">
+          {this._tab('notebook', 'This notebook')}
+          {this._tab('all', 'All runs')}
+        </div>
+        {this._view === 'notebook' && (
+          <div className="wb-RunsPanel-context" title={this._notebookPath ?? ''}>
+            {this._notebookPath ?? 'Open a notebook to see its runs.'}
+          </div>
+        )}
+        {this._body()}
+      </div>
+    );
+  }
+
+  private _tab(view: RunsView, label: string): JSX.Element {
+    const selected = this._view === view;
+    return (
+      <button
+        role="tab"
+        aria-selected={selected}
+        className={`wb-RunsPanel-tab${selected ? ' wb-mod-selected' : ''}`}
+        data-view={view}
+        onClick={() => {
+          this.view = view;
+        }}
+      >
+        {label}
+      </button>
+    );
+  }
+
+  private _body(): JSX.Element | null {
+    if (this._error) {
+      return (
+        <div className="wb-RunsPanel-error" role="alert">
+          <div className="wb-RunsPanel-errorMessage">{this._error.message}</div>
+          {this._error.hint && (
+            <div className="wb-RunsPanel-hint">{this._error.hint}</div>
+          )}
+        </div>
+      );
+    }
+    if (this._view === 'notebook' && this._notebookPath === null) {
+      return null;
+    }
+    if (this._runs.length === 0) {
+      return (
+        <div className="wb-RunsPanel-empty">
+          {this._loading ? 'Loading runs…' : 'No runs yet.'}
+        </div>
+      );
+    }
+    const shown = this._runs.length;
+    return (
+      <>
+        <ul className="wb-RunList">
+          {this._runs.map(run => this._row(run))}
+        </ul>
+        <div className="wb-RunsPanel-footer">
+          {shown < this._total
+            ? `Showing ${shown} of ${this._total} runs`
+            : `${this._total} run${this._total === 1 ? '' : 's'}`}
+        </div>
+      </>
+    );
+  }
+
+  private _row(run: RunSummary): JSX.Element {
+    const open = (): void => void this._openRun(run);
+    const metrics = keyMetrics(run);
+    return (
+      <li
+        key={run.run_id}
+        className={`wb-RunRow wb-mod-${run.status}`}
+        data-run-id={run.run_id}
+        data-status={run.status}
+        role="button"
+        tabIndex={0}
+        title={`${run.run_id} (${run.source}): click to open its notebook`}
+        onClick={open}
+        onKeyDown={event => {
+          if (event.key === 'Enter' || event.key === ' ') {
+            event.preventDefault();
+            open();
+          }
+        }}
+      >
+        <div className="wb-RunRow-line">
+          <span className={`wb-StatusBadge wb-mod-${run.status}`}>
+            {statusLabel(run.status)}
+          </span>
+          <span className="wb-RunRow-name">{runLabel(run)}</span>
+        </div>
+        <div className="wb-RunRow-line wb-RunRow-meta">
+          <span className="wb-RunRow-start">{formatStart(run.started_at)}</span>
+          <span className="wb-RunRow-duration">{runDuration(run)}</span>
+        </div>
+        {run.error && (
+          <div className="wb-RunRow-error" title={errorText(run.error)}>
+            {errorText(run.error)}
+          </div>
+        )}
+        {metrics.length > 0 && (
+          <div className="wb-RunRow-metrics">
+            {metrics.map(([key, value]) => (
+              <span key={key} className="wb-Metric" data-metric={key}>
+                {key}={value}
+              </span>
+            ))}
+          </div>
+        )}
+      </li>
+    );
+  }
+
+  private _schedule(): void {
+    this._clearTimer();
+    if (this.isDisposed) {
+      return;
+    }
+    const active = this._runs.some(run => ACTIVE_STATUSES.has(run.status));
+    this._timer = window.setTimeout(
+      () => {
+        this._timer = null;
+        if (this.isVisible) {
+          void this.refresh();
+        } else {
+          this._schedule(); // hidden: check again later, fetch nothing
+        }
+      },
+      active ? FAST_POLL_MS : SLOW_POLL_MS
+    );
+  }
+
+  private _clearTimer(): void {
+    if (this._timer !== null) {
+      window.clearTimeout(this._timer);
+      this._timer = null;
+    }
+  }
+
+  private readonly _openRun: (run: RunSummary) => Promise<void>;
+  private _view: RunsView = 'notebook';
+  private _notebookPath: string | null = null;
+  private _runs: RunSummary[] = [];
+  private _total = 0;
+  private _loading = false;
+  private _error: IPanelError | null = null;
+  private _request = 0;
+  private _timer: number | null = null;
+}
+
+function describeError(reason: unknown): IPanelError {
+  if (reason instanceof WorkbenchAPIError) {
+    if (reason.status === 404) {
+      return {
+        message: NOT_FOUND_MESSAGE,
+        hint: 'Check that `jupyter server extension list` shows workbench enabled, then restart JupyterLab.'
+      };
+    }
+    return { message: reason.message };
+  }
+  return { message: reason instanceof Error ? reason.message : String(reason) };
+}
+
+/** "ValueError: bad input (cell 3)", from whichever parts the server recorded. */
+function errorText(error: RunError): string {
+  const what = [error.name, error.value].filter(Boolean).join(': ');
+  const text = what || error.reason || 'error';
+  return error.cell_index !== null ? `${text} (cell ${error.cell_index})` : text;
+}

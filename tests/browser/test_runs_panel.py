@@ -1,0 +1,249 @@
+"""The Workbench sidebar in a real JupyterLab, driven in headless Chromium.
+
+One interactive run (the demo notebook run from the JupyterLab UI) and one job run (the
+demo notebook run by `python -m workbench run` before the browser opens) must both show in
+the panel, and clicking each must open a notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from lab_server import REPO, LabServer
+from playwright.sync_api import Locator, Page, expect
+
+pytestmark = pytest.mark.browser
+
+DEMO = REPO / "templates" / "demo.ipynb"
+NOTEBOOK = "demo.ipynb"
+SIDEBAR_TAB = '.jp-SideBar [data-id="workbench-sidebar"]'
+PANEL = "#workbench-sidebar"
+
+
+def _seed_notebook(root: Path) -> Path:
+    """The demo notebook, or a minimal stand-in while templates/demo.ipynb does not exist."""
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / NOTEBOOK
+    if DEMO.exists():
+        target.write_bytes(DEMO.read_bytes())
+        return target
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("lr = 0.1\nsteps = 5")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(
+            "import workbench as wb\n"
+            'wb.log_param("lr", lr)\n'
+            "for i in range(steps):\n"
+            '    wb.log_metric("loss", lr / (i + 1), step=i)'
+        ),
+    ]
+    nbformat.write(nb, target)
+    return target
+
+
+def _first_parameter(notebook: Path) -> tuple[str, str]:
+    """An override for the notebook's parameters cell: its first numeric name, a new value."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = "".join(cell["source"])
+            match = re.search(r"^(\w+)\s*(?::[^=]+)?=\s*([0-9.eE+-]+)\s*(?:#.*)?$", source, re.M)
+            if match:
+                value = float(match.group(2))
+                new = value / 2 if "." in match.group(2) else int(value) + 1
+                return match.group(1), str(new)
+    pytest.fail(f"{notebook} has no numeric parameter in a cell tagged 'parameters'")
+
+
+def _job(root: Path, home: Path, name: str) -> subprocess.Popen[str]:
+    """Start `python -m workbench run` on the demo notebook with one parameter changed."""
+    param, value = _first_parameter(root / NOTEBOOK)
+    env = {**os.environ, "WORKBENCH_HOME": str(home)}
+    env.pop("WORKBENCH_DB_URL", None)
+    cmd = [sys.executable, "-m", "workbench", "run", NOTEBOOK, "-p", param, value, "--name", name]
+    return subprocess.Popen(
+        cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def _wait_job(job: subprocess.Popen[str]) -> None:
+    output, _ = job.communicate(timeout=240)
+    assert job.returncode == 0, f"workbench run failed:\n{output}"
+
+
+@pytest.fixture(scope="module")
+def lab(lab_env: Path, lab_factory: Callable[..., LabServer]) -> LabServer:
+    """A JupyterLab whose store already holds one job run of the demo notebook."""
+    root, home = lab_env / "root", lab_env / "home"
+    _seed_notebook(root)
+    home.mkdir()
+    _wait_job(_job(root, home, "browser-job"))
+    return lab_factory(lab_env)
+
+
+def _runs(lab: LabServer) -> list[dict[str, object]]:
+    status, body = lab.api("workbench/api/runs?limit=100")
+    assert status == 200, body
+    assert isinstance(body, dict)
+    return list(body["runs"])
+
+
+def _interactive_run_with_metrics(lab: LabServer, timeout_s: float = 20.0) -> dict[str, object]:
+    """The one interactive run, once its buffered metrics have reached the store."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        runs = _runs(lab)
+        interactive = [r for r in runs if r["source"] == "interactive"]
+        assert len(interactive) <= 1, runs
+        if interactive and interactive[0]["metrics"]:
+            return interactive[0]
+        if time.monotonic() > deadline:
+            pytest.fail(f"no interactive run with metrics after {timeout_s}s: {runs}")
+        time.sleep(0.5)
+
+
+def _notebook_panel(page: Page) -> Locator:
+    return page.locator(".jp-NotebookPanel:visible")
+
+
+def _run_all_cells(page: Page) -> None:
+    """Run All, retried: a Run All sent right after the kernel first idles can be dropped."""
+    panel = _notebook_panel(page)
+    expect(panel.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')).to_be_visible(
+        timeout=60_000
+    )
+    prompts = panel.locator(".jp-CodeCell .jp-InputPrompt")
+    for _ in range(3):
+        time.sleep(1.0)
+        panel.locator(".jp-Notebook").click()  # focus the notebook, not the launcher
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        try:
+            expect(prompts.first).to_have_text(re.compile(r"\[(\*|\d+)\]"), timeout=10_000)
+            break
+        except AssertionError:
+            continue
+    else:
+        pytest.fail("Run All Cells never started executing the notebook")
+    # Done when every code cell shows an execution count and none is still queued.
+    expect(prompts.filter(has_text="[*]")).to_have_count(0, timeout=120_000)
+    expect(prompts.last).to_have_text(re.compile(r"\[\d+\]"))
+    errors = panel.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')
+    assert errors.count() == 0, errors.all_inner_texts()
+
+
+def _open_sidebar(page: Page) -> Locator:
+    panel = page.locator(PANEL)
+    if not panel.is_visible():
+        page.locator(SIDEBAR_TAB).click()
+    expect(panel).to_be_visible()
+    return panel
+
+
+def _active_tab_title(page: Page) -> Locator:
+    return page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel")
+
+
+def test_panel_lists_runs_and_opens_their_notebooks(
+    lab: LabServer, page: Page, artifacts: Path
+) -> None:
+    jobs = _runs(lab)
+    assert [r["source"] for r in jobs] == ["job"], jobs
+    job = jobs[0]
+    assert job["has_executed_notebook"] is True, job
+    job_id = str(job["run_id"])
+
+    page.goto(lab.lab_url(f"lab/tree/{NOTEBOOK}"))
+    expect(_notebook_panel(page)).to_be_visible(timeout=60_000)
+    _run_all_cells(page)
+
+    run = _interactive_run_with_metrics(lab)
+    runs = _runs(lab)
+    run_id = str(run["run_id"])
+    assert run["notebook_path"] == NOTEBOOK, run
+    metric = next(iter(run["metrics"]))  # type: ignore[call-overload]
+
+    panel = _open_sidebar(page)
+    expect(panel.locator('.wb-RunsPanel-tab[data-view="notebook"]')).to_have_attribute(
+        "aria-selected", "true"
+    )
+    expect(panel.locator(".wb-RunsPanel-context")).to_have_text(NOTEBOOK)
+    # Both runs of this notebook, each with a status badge and its key metric.
+    row = panel.locator(f'.wb-RunRow[data-run-id="{run_id}"]')
+    job_row = panel.locator(f'.wb-RunRow[data-run-id="{job_id}"]')
+    expect(row).to_be_visible(timeout=15_000)
+    expect(job_row).to_be_visible()
+    expect(row.locator(".wb-StatusBadge")).to_have_text(re.compile(r"^(running|succeeded)$"))
+    expect(job_row.locator(".wb-StatusBadge")).to_have_text("succeeded")
+    expect(row.locator(f'.wb-Metric[data-metric="{metric}"]')).to_contain_text(f"{metric}=")
+    expect(job_row.locator(".wb-Metric").first).to_be_visible()
+    panel.screenshot(path=str(artifacts / "runs-panel.png"))
+    page.screenshot(path=str(artifacts / "runs-panel-page.png"))
+
+    # The "All runs" view lists them too.
+    panel.locator('.wb-RunsPanel-tab[data-view="all"]').click()
+    expect(panel.locator(".wb-RunRow")).to_have_count(len(runs))
+    panel.locator('.wb-RunsPanel-tab[data-view="notebook"]').click()
+
+    # A job run opens its executed notebook, copied to workbench-runs/<id>.ipynb.
+    job_row.click()
+    expect(_active_tab_title(page)).to_have_text(f"{job_id}.ipynb", timeout=30_000)
+    expect(_notebook_panel(page).locator(".jp-Cell").first).to_be_visible()
+    executed = lab.root / "workbench-runs" / f"{job_id}.ipynb"
+    assert executed.is_file()
+    assert json.loads(executed.read_text(encoding="utf-8"))["cells"]
+    page.screenshot(path=str(artifacts / "opened-executed-notebook.png"))
+
+    # "This notebook" now follows the executed copy, which has no runs of its own.
+    expect(panel.locator(".wb-RunsPanel-context")).to_have_text(f"workbench-runs/{job_id}.ipynb")
+    expect(panel.locator(".wb-RunsPanel-empty")).to_have_text("No runs yet.")
+
+    # An interactive run has no executed notebook: its source notebook comes to the front.
+    panel.locator('.wb-RunsPanel-tab[data-view="all"]').click()
+    panel.locator(f'.wb-RunRow[data-run-id="{run_id}"]').click()
+    expect(_active_tab_title(page)).to_have_text(NOTEBOOK, timeout=30_000)
+    page.screenshot(path=str(artifacts / "opened-source-notebook.png"))
+
+    # A run started while the panel is open shows up by polling alone, no refresh click.
+    job2 = _job(lab.root, lab.home, "browser-job-2")
+    try:
+        new_row = panel.locator(".wb-RunRow", has_text="browser-job-2")
+        expect(new_row).to_be_visible(timeout=60_000)
+    finally:
+        _wait_job(job2)
+    panel.locator(".wb-RunsPanel-refresh").click()
+    expect(new_row.locator(".wb-StatusBadge")).to_have_text("succeeded", timeout=15_000)
+
+    # Every Workbench route is authenticated: the server warns about none of them.
+    log = lab.log.read_text(encoding="utf-8", errors="replace")
+    assert not re.search(r"registered for /workbench", log), log
+
+
+def test_panel_says_when_the_server_extension_is_missing(
+    lab_factory: Callable[..., LabServer], page: Page, artifacts: Path
+) -> None:
+    lab = lab_factory(extra_args=["--ServerApp.jpserver_extensions=workbench=False"])
+    status, _ = lab.api("workbench/api/runs")
+    assert status == 404, "the workbench server extension should be disabled here"
+
+    page.goto(lab.lab_url())
+    expect(page.locator(SIDEBAR_TAB)).to_be_visible(timeout=60_000)
+    panel = _open_sidebar(page)
+    panel.locator('.wb-RunsPanel-tab[data-view="all"]').click()
+    expect(panel.locator(".wb-RunsPanel-errorMessage")).to_have_text(
+        "Workbench server extension not found"
+    )
+    expect(panel.locator(".wb-RunsPanel-hint")).to_contain_text("jupyter server extension list")
+    panel.screenshot(path=str(artifacts / "runs-panel-no-server-extension.png"))

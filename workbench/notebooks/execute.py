@@ -1,0 +1,270 @@
+"""One papermill job into one run, top to bottom: check, create the run, execute, record.
+
+The run context reaches the kernel through its environment (``WORKBENCH_RUN_ID``,
+``WORKBENCH_HOME``, ``WORKBENCH_DB_URL``), never as extra notebook parameters. The status
+comes from what happened (the exception papermill or nbclient raised), not from papermill's
+cell metadata. Whatever the outcome, the executed notebook is stored before the final
+status, and the run never stays ``running``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.entities import Run, RunError, RunSource, RunStatus, check_key
+from workbench.errors import InvalidInput
+from workbench.notebooks.params import check_params
+from workbench.notebooks.reader import read_notebook
+from workbench.store import Store, open_store
+from workbench.store.location import DB_FILENAME
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
+
+DEFAULT_KERNEL = "python3"
+
+
+def run_notebook(
+    path: str | os.PathLike[str],
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    timeout: float | None = None,
+    experiment: str | None = None,
+    name: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    kernel_name: str | None = None,
+    store: Store | None = None,
+    source: RunSource | str = RunSource.JOB,
+    cwd: str | os.PathLike[str] | None = None,
+    log_output: bool = False,
+    workers: int = 1,
+    on_run_created: Callable[[str], None] | None = None,
+) -> Run:
+    """Execute the notebook at ``path`` in a fresh kernel as one run; return the stored run.
+
+    ``timeout`` is a wall-clock budget in seconds for the whole job (kernel start included).
+    ``workers`` is how many jobs share this machine (it sets the kernel's BLAS thread caps).
+    ``cwd`` is the kernel's working folder, by default the notebook's folder.
+    A bad notebook or bad arguments raise InvalidInput before anything is written.
+    """
+    from workbench.notebooks.kernel import kernel_language
+
+    nb_path = Path(path).resolve()
+    nb = read_notebook(nb_path)
+    params = check_params(parameters)
+    budget = _check_timeout(timeout)
+    for kind, key in (("experiment", experiment), ("run", name)):
+        if key is not None:
+            check_key(kind, key)
+    tag_dict = {check_key("tag", k): str(v) for k, v in (tags or {}).items()}
+    kernel = kernel_name or (nb.metadata.get("kernelspec") or {}).get("name") or DEFAULT_KERNEL
+    language = kernel_language(kernel)
+    workdir = Path(cwd).resolve() if cwd is not None else nb_path.parent
+    if not workdir.is_dir():
+        raise InvalidInput(f"working folder {workdir} does not exist")
+    source = RunSource(source)
+
+    from workbench.tracking.client import create_tracked_run
+
+    store = store or open_store()
+    run_id = create_tracked_run(
+        store, source=source, notebook=nb_path, kernel_name=kernel, experiment=experiment,
+        name=name, params=params, tags=tag_dict or None,
+    )
+    if on_run_created is not None:
+        on_run_created(run_id)
+    job = _Job(store, run_id, nb_path, nb, params, kernel, language)
+    job.execute(budget, workdir, log_output, workers)
+    return store.get_run(run_id)
+
+
+class _Job:
+    """State of one execution: where papermill writes, which cell is running."""
+
+    def __init__(
+        self, store: Store, run_id: str, nb_path: Path, nb: NotebookNode,
+        params: dict[str, Any], kernel: str, language: str,
+    ) -> None:
+        self.store, self.run_id, self.nb, self.params = store, run_id, nb, params
+        self.nb_path = nb_path
+        self.kernel, self.language = kernel, language
+        tmp = store.location.home / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        self.output = tmp / f"{run_id}.ipynb"
+        self.current_cell: int | None = None
+        self.kernel_started = False
+        self.error_cell_unknown = False
+
+    def execute(self, budget: float | None, workdir: Path, log_output: bool, workers: int) -> None:
+        status, error = RunStatus.FAILED, RunError(reason="the job runner stopped unexpectedly")
+        try:
+            status, error = self._papermill(budget, workdir, log_output, workers)
+        except BaseException as exc:  # Ctrl-C, cancellation: record, then re-raise
+            status = RunStatus.CANCELLED
+            error = RunError(
+                name=type(exc).__name__, cell_index=self.current_cell,
+                reason="the job was cancelled" + _while_running(self.current_cell),
+            )
+            raise
+        finally:
+            # The kernel is already shut down here (papermill's client stops it on the way
+            # out), so everything it flushed is in the store before the status is final.
+            try:
+                data = self._executed_bytes()
+                if self.error_cell_unknown and error is not None:
+                    error = _with_error_cell(error, data)
+                self.store.set_executed_notebook(self.run_id, data)
+            finally:
+                self.store.set_status(self.run_id, status, error=error)
+                self.output.unlink(missing_ok=True)
+
+    def _papermill(
+        self, budget: float | None, workdir: Path, log_output: bool, workers: int
+    ) -> tuple[RunStatus, RunError | None]:
+        import papermill
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
+        from papermill.exceptions import PapermillExecutionError
+
+        from workbench.notebooks.kernel import job_kernel_manager
+
+        deadline = None if budget is None else time.monotonic() + budget
+        try:
+            papermill.execute_notebook(
+                # The validated notebook itself: papermill re-reading the file would warn
+                # about cells without ids and could see a different file.
+                self.nb,
+                # papermill formats the output path with the parameters: escape braces
+                str(self.output).replace("{", "{{").replace("}", "}}"),
+                parameters=self.params,
+                kernel_name=self.kernel,
+                language=self.language,
+                progress_bar=False,
+                log_output=log_output,
+                request_save_on_cell_execute=True,
+                # nbclient engine options: the kernel seam, the budget, the running cell
+                kernel_manager_class=job_kernel_manager(self._run_context(), workers=workers),
+                shutdown_kernel="immediate",
+                timeout_func=None if deadline is None else _remaining(deadline),
+                on_notebook_start=self._on_notebook_start,
+                on_cell_execute=self._on_cell_execute,
+                resources={"metadata": {"path": str(workdir)}},
+            )
+        except PapermillExecutionError as exc:
+            self.error_cell_unknown = True  # found in the executed notebook, see execute()
+            return RunStatus.FAILED, RunError(
+                name=exc.ename, value=exc.evalue, cell_index=exc.cell_index,
+                reason=f"{exc.ename} raised in a cell",
+            )
+        except CellTimeoutError:
+            return RunStatus.TIMED_OUT, RunError(
+                name="CellTimeoutError", cell_index=self.current_cell,
+                reason=f"the job exceeded its timeout of {budget:g} s"
+                + _while_running(self.current_cell),
+            )
+        except DeadKernelError:
+            where = _while_running(self.current_cell) or " before running any cell"
+            return RunStatus.FAILED, RunError(
+                name="DeadKernelError", cell_index=self.current_cell,
+                reason=f"the kernel died{where}",
+            )
+        except Exception as exc:
+            return RunStatus.FAILED, RunError(
+                name=type(exc).__name__, value=str(exc) or None, cell_index=self.current_cell,
+                reason=f"the job could not run: {type(exc).__name__}",
+            )
+        return RunStatus.SUCCEEDED, None
+
+    def _on_notebook_start(self, notebook: NotebookNode, **_: Any) -> None:
+        # Given a notebook object, papermill records the whole object as the input path.
+        notebook.metadata.setdefault("papermill", {})["input_path"] = str(self.nb_path)
+        self.kernel_started = True
+
+    def _on_cell_execute(self, cell: Any = None, cell_index: int | None = None, **_: Any) -> None:
+        self.current_cell = cell_index
+
+    def _run_context(self) -> dict[str, str | None]:
+        location = self.store.location
+        default_db = f"sqlite:///{location.home / DB_FILENAME}"
+        return {
+            "WORKBENCH_RUN_ID": self.run_id,
+            "WORKBENCH_HOME": str(location.home),
+            # None removes a WORKBENCH_DB_URL inherited from the runner that would point
+            # the kernel at another database than this store's.
+            "WORKBENCH_DB_URL": None if location.db_url == default_db else location.db_url,
+        }
+
+    def _executed_bytes(self) -> bytes:
+        """What papermill wrote; if the kernel never started, the parameterized input."""
+        if self.kernel_started:
+            try:
+                data = self.output.read_bytes()
+                if data.strip():
+                    return data
+            except OSError:
+                pass
+        import nbformat
+
+        nb = self.nb
+        if self.params:
+            try:
+                from papermill.parameterize import parameterize_notebook
+
+                nb = parameterize_notebook(
+                    nb, self.params, kernel_name=self.kernel, language=self.language
+                )
+            except Exception:  # the input as given is still evidence
+                nb = self.nb
+        return nbformat.writes(nb).encode("utf-8")
+
+
+def _check_timeout(timeout: float | None) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+            or not math.isfinite(timeout) or timeout <= 0:
+        raise InvalidInput(f"timeout {timeout!r} is not usable: give a positive number of seconds")
+    return float(timeout)
+
+
+def _remaining(deadline: float) -> Callable[[Any], float]:
+    # Each cell may use what is left of the job's budget; 0 would mean "no timeout" to
+    # nbclient, so an exhausted budget still gives a tiny positive one.
+    def timeout_for(_cell: Any) -> float:
+        return max(deadline - time.monotonic(), 0.01)
+
+    return timeout_for
+
+
+def _while_running(index: int | None) -> str:
+    return f" while running cell {index}" if index is not None else ""
+
+
+def _with_error_cell(error: RunError, data: bytes) -> RunError:
+    """The error with the index (among all cells of the executed notebook) of the first code
+    cell whose outputs hold an error; a clean ``sys.exit(0)`` does not count."""
+    import json
+
+    try:
+        cells = json.loads(data).get("cells", [])
+    except (ValueError, AttributeError):
+        return error
+    for index, cell in enumerate(cells):
+        if cell.get("cell_type") != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") != "error":
+                continue
+            if out.get("ename") == "SystemExit" and out.get("evalue") in ("", "0"):
+                continue
+            count = cell.get("execution_count")
+            label = f" (In [{count}])" if count is not None else ""
+            return RunError(
+                name=error.name, value=error.value, cell_index=index,
+                reason=f"cell {index}{label} raised {error.name}",
+            )
+    return error
