@@ -182,3 +182,12 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(
     assert lines[0].startswith("workbench: error: ") and message in lines[0], lines[0]
     assert "Traceback" not in out.stderr and out.stdout == ""
     assert run_count(home) == before == 0
+
+
+def test_init_creates_the_store_where_it_says(tmp_path: Path) -> None:
+    home = tmp_path / "elsewhere" / ".workbench"
+    home.parent.mkdir()
+    out = cli(home, "init")
+    assert out.returncode == 0, out.stderr
+    assert str(home) in out.stdout
+    assert (home / "workbench.db").is_file()

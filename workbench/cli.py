@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help=f"a run id, or a unique prefix of at least {PREFIX_MIN} characters")
     show.add_argument("--json", action="store_true", help="the run as a JSON object")
     show.set_defaults(func=cmd_show)
+
+    init = sub.add_parser("init", help="create (or find) the store and say where it is",
+                          description="Create the store in ./.workbench (or find the one "
+                          "above, or WORKBENCH_HOME) and print its location.")
+    init.set_defaults(func=cmd_init)
     return parser
 
 
@@ -184,6 +189,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from workbench.store import open_store
+
+    store = open_store()
+    print(f"workbench store: {store.location.home} (database {store.location.db_url})")
+    return 0
+
+
 def resolve_run_id(store, text: str) -> str:  # noqa: ANN001 - Store, imported lazily
     """The run id ``text`` names: the full id, or a unique prefix of ``PREFIX_MIN``+ chars."""
     text = text.strip()
@@ -195,13 +208,12 @@ def resolve_run_id(store, text: str) -> str:  # noqa: ANN001 - Store, imported l
         raise InvalidInput(
             f"run id {text!r} is too short: give at least {PREFIX_MIN} characters of it"
         )
-    matches = [r["run_id"] for r in store.run_table().runs if r["run_id"].startswith(text)]
+    matches = store.find_run_ids(text, limit=6)
     if not matches:
         raise NotFound(f"no run id starts with {text!r}: list runs with `workbench runs`")
     if len(matches) > 1:
         shown = ", ".join(m[:12] for m in matches[:5])
-        raise InvalidInput(
-            f"{len(matches)} runs start with {text!r} ({shown}...): give more characters"
+        raise InvalidInput(f"several runs start with {text!r} ({shown}...): give more characters"
         )
     return matches[0]
 

@@ -165,6 +165,20 @@ class RunReads:
             ]
         return RunTable(runs=runs, params=params, metrics=metrics, tags=tags)  # type: ignore[arg-type]
 
+    def find_run_ids(self, prefix: str, limit: int = 10) -> list[str]:
+        """Run ids starting with ``prefix`` (hex digits only, so LIKE needs no escaping)."""
+        if not prefix or any(c not in "0123456789abcdef" for c in prefix.lower()):
+            return []
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(RunRow.run_id)
+                    .where(RunRow.run_id.like(prefix.lower() + "%"))
+                    .order_by(RunRow.run_id)
+                    .limit(limit)
+                ).scalars()
+            )
+
     def count_metric_points(self, run_id: str | None = None) -> int:
         q = select(func.count()).select_from(MetricRow)
         if run_id is not None:

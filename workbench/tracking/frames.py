@@ -40,7 +40,11 @@ def runs_frame(store: Store, filt: RunFilter | None = None) -> pd.DataFrame:
             if row is not None:
                 row[column] = value
     columns = BASE_COLUMNS + [c for p in ("params", "metrics", "tags") for c in sorted(extra[p])]
-    frame = pd.DataFrame.from_records(list(rows.values()), columns=columns)
+    records = list(rows.values())
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    # Params keep their JSON types: an int stays an int where other runs lack the param.
+    for column in sorted(extra["params"]):
+        frame[column] = pd.Series([r.get(column) for r in records], dtype=object)
     ended = frame["ended_at"].astype("float64")
     frame["duration_s"] = ended - frame["started_at"].astype("float64")
     for col in ("started_at", "ended_at"):
