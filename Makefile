@@ -12,6 +12,8 @@ STAMP := $(VENV)/.workbench-installed
 SOURCES := pyproject.toml labextension/package.json labextension/package-lock.json \
 	$(wildcard labextension/src/*) $(wildcard labextension/style/*)
 
+PG_URL := postgresql+psycopg://workbench:workbench@127.0.0.1:5432/postgres
+
 .PHONY: lab test test-python test-browser setup chromium postgres bench lint clean
 
 ## make lab: set everything up and start JupyterLab with Workbench on the demo notebooks
@@ -23,10 +25,10 @@ lab: setup
 		$$( [ "$$(id -u)" = 0 ] && echo --allow-root ) demo.ipynb
 
 ## make test: set everything up and run the whole test suite (what CI runs)
-test: setup chromium test-python test-browser
+test: setup chromium postgres test-python test-browser
 
 test-python:
-	$(BIN)/python -m pytest --ignore=tests/browser
+	WORKBENCH_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python -m pytest --ignore=tests/browser
 
 test-browser:
 	$(BIN)/python -m pytest -p no:asyncio tests/browser
@@ -49,6 +51,18 @@ chromium:
 	fi
 
 ## make bench: speed against the peers (MLflow lives in its own venv: its pins clash)
+## Debian's PostgreSQL on loopback, for the store and sweep tests against a real server
+postgres:
+	@if ! command -v pg_lsclusters >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq postgresql; \
+		else echo "install Debian's postgresql (sudo apt-get install postgresql)"; exit 1; fi; \
+	fi
+	@[ -n "$$(pg_lsclusters -h)" ] || pg_createcluster $$(ls /usr/lib/postgresql | sort -n | tail -1) main >/dev/null
+	@pg_lsclusters -h | awk '{print $$1, $$2, $$4}' | while read v c st; do \
+		[ "$$st" = online ] || pg_ctlcluster $$v $$c start; done
+	@su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='workbench'\"" | grep -q 1 || \
+		su postgres -c "psql -qc \"CREATE ROLE workbench LOGIN SUPERUSER PASSWORD 'workbench'\""
+
 bench: setup
 	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/python -m pip install -q "mlflow>=2.15,<4"

@@ -236,7 +236,7 @@ def test_check_auth_every_handler_method_is_decorated() -> None:
 
     authenticated_code = tornado.web.authenticated(probe).__code__
     authorized_code = authorized(probe).__code__
-    for _pattern, cls in handlers.ROUTES:
+    for _pattern, cls in handlers.all_routes():
         assert cls.auth_resource.startswith("workbench:")
         verbs = [
             m
@@ -256,9 +256,9 @@ def test_check_auth_every_handler_method_is_decorated() -> None:
 
 async def test_check_auth_routes_registered_are_the_checked_ones(jp_serverapp) -> None:
     registered = _registered_workbench_handlers(jp_serverapp.web_app)
-    listed = {cls for _pattern, cls in handlers.ROUTES}
+    listed = {cls for _pattern, cls in handlers.all_routes()}
     assert registered == listed, (
-        "the extension registered other handlers than handlers.ROUTES lists "
+        "the extension registered other handlers than handlers.all_routes() lists "
         "(none at all means it failed to load: see the server log)"
     )
 

@@ -168,3 +168,46 @@ def test_opening_existing_store_skips_migrations(tmp_path: Path) -> None:
     s = Store(locate(tmp_path))
     assert s.search_runs() == ([], 0)
     s.close()
+
+
+# -- the same store on a real PostgreSQL server ----------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    s = Store(locate(tmp_path / ".workbench", db_url=url))
+    yield s
+    s.close()
+
+
+def test_models_match_migrations_on_both_backends(any_store: Store) -> None:
+    with any_store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_round_trip_on_both_backends(any_store: Store) -> None:
+    store = any_store
+    run_id = store.create_run(experiment="exp", params={"lr": 0.1, "n": [1, 2]}, tags={"t": "x"})
+    store.log_batch(run_id, [("loss", 2.0, 0, 1.0), ("loss", 1.0, 1, 2.0)])
+    store.log_batch(run_id, [("loss", 0.5, 2, 3.0)], params={"lr": 0.2})
+    store.set_status(run_id, RunStatus.SUCCEEDED)
+    other = store.create_run(experiment="other")
+    run = store.get_run(run_id)
+    assert run.params == {"lr": 0.2, "n": [1, 2]} and run.tags == {"t": "x"}
+    assert run.metrics == {"loss": 0.5}
+    assert [p.step for p in run.metric_history["loss"]] == [0, 1, 2]
+    assert store.search_runs(RunFilter(experiment="exp"))[1] == 1
+    assert store.find_run_ids(run_id[:8]) == [run_id]
+    table = store.run_table()
+    assert {r["run_id"] for r in table.runs} == {run_id, other}
+    assert "loss" in {k for _, k, _ in table.metrics}
+
+
+def test_concurrent_experiment_creation_on_both_backends(any_store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(lambda i: any_store.create_run(experiment="shared"), range(16)))
+    assert len(set(ids)) == 16
+    assert any_store.experiments() == ["shared"]

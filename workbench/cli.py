@@ -86,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Create the store in ./.workbench (or find the one "
                           "above, or WORKBENCH_HOME) and print its location.")
     init.set_defaults(func=cmd_init)
+
+    # Commands of the other areas live beside their layers' faces, one module each.
+    from workbench import cli_ship, cli_sweeps, cli_widgets
+
+    for area in (cli_sweeps, cli_ship, cli_widgets):
+        area.register(sub)
     return parser
 
 

@@ -206,5 +206,12 @@ ROUTES: list[tuple[str, type[WorkbenchHandler]]] = [
 ]
 
 
+def all_routes() -> list[tuple[str, type[WorkbenchHandler]]]:
+    """Every route of the extension: runs here, sweeps and shipping in their modules."""
+    from workbench.server import ship_handlers, sweep_handlers
+
+    return [*ROUTES, *sweep_handlers.ROUTES, *ship_handlers.ROUTES]
+
+
 def route_table(base_url: str) -> list[tuple[str, type[WorkbenchHandler]]]:
-    return [(url_path_join(base_url, API_PREFIX, pattern), cls) for pattern, cls in ROUTES]
+    return [(url_path_join(base_url, API_PREFIX, pattern), cls) for pattern, cls in all_routes()]

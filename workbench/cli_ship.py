@@ -1,0 +1,9 @@
+"""`workbench` subcommands for ship (filled in by the ship work)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this area's subcommands to the `workbench` parser."""
