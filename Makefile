@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8888
 DEMO_DIR ?= demo
-EXTRAS := lab,demo,test,dask,postgres
+EXTRAS := lab,demo,test,dask,postgres,widgets
 STAMP := $(VENV)/.workbench-installed
 SOURCES := pyproject.toml labextension/package.json labextension/package-lock.json \
 	$(wildcard labextension/src/*) $(wildcard labextension/style/*)
@@ -50,7 +50,6 @@ chromium:
 		else echo "install Debian's chromium (sudo apt-get install chromium)"; exit 1; fi; \
 	fi
 
-## make bench: speed against the peers (MLflow lives in its own venv: its pins clash)
 ## Debian's PostgreSQL on loopback, for the store and sweep tests against a real server
 postgres:
 	@if ! command -v pg_lsclusters >/dev/null; then \
@@ -63,10 +62,12 @@ postgres:
 	@su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='workbench'\"" | grep -q 1 || \
 		su postgres -c "psql -qc \"CREATE ROLE workbench LOGIN SUPERUSER PASSWORD 'workbench'\""
 
+## make bench: speed against the peers (MLflow lives in its own venv: its pins clash)
 bench: setup
 	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/python -m pip install -q "mlflow>=2.15,<4"
 	$(BIN)/python benchmarks/tracking.py --mlflow-python .venv-bench/bin/python
+	$(BIN)/python benchmarks/sweeps.py
 
 lint:
 	$(BIN)/ruff check workbench tests benchmarks

@@ -7,12 +7,14 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
 import { DocumentWidget } from '@jupyterlab/docregistry';
 import { Widget } from '@lumino/widgets';
 
 import { workbenchIcon } from './icon';
 import { openRun } from './open';
 import { RunsPanel } from './panel';
+import { registerShipCommands } from './ship';
 
 const PLUGIN_ID = 'jupyter-mlops-workbench:sidebar';
 
@@ -21,12 +23,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'Lists Workbench runs in the left sidebar and opens their notebooks.',
   autoStart: true,
   requires: [ILabShell],
-  optional: [ILayoutRestorer],
+  optional: [ILayoutRestorer, ICommandPalette],
   activate: (
     app: JupyterFrontEnd,
     labShell: ILabShell,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null
   ): void => {
+    registerShipCommands(app, palette);
     const panel = new RunsPanel({ openRun: run => openRun(app, run) });
     panel.id = 'workbench-sidebar';
     panel.title.icon = workbenchIcon;

@@ -1,9 +1,10 @@
 /**
- * The Workbench sidebar: runs of the notebook in focus, or all runs.
+ * The Workbench sidebar: runs of the notebook in focus, all runs, or sweeps.
  *
  * State lives on the widget; render() draws it. A timer refreshes the list
  * every 2 s while a listed run is queued or running and every 10 s otherwise,
- * and only while the panel is visible.
+ * and only while the panel is visible. The Sweeps view (sweeps.tsx) polls
+ * on its own timer, only while it is the view on screen.
  */
 import { refreshIcon, ReactWidget } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
@@ -18,8 +19,9 @@ import {
   runLabel,
   statusLabel
 } from './format';
+import { SweepsView } from './sweeps';
 
-export type RunsView = 'notebook' | 'all';
+export type RunsView = 'notebook' | 'all' | 'sweeps';
 
 export const FAST_POLL_MS = 2000;
 export const SLOW_POLL_MS = 10000;
@@ -42,6 +44,13 @@ export class RunsPanel extends ReactWidget {
   constructor(options: IRunsPanelOptions) {
     super();
     this._openRun = options.openRun;
+    this._sweeps = new SweepsView({
+      renderRun: (run, label) => (
+        <RunRow key={run.run_id} run={run} open={this._openRun} label={label} />
+      ),
+      onChange: () => this.update(),
+      isShown: () => this.isVisible && this._view === 'sweeps'
+    });
     this.addClass('wb-RunsPanel');
   }
 
@@ -86,6 +95,11 @@ export class RunsPanel extends ReactWidget {
     const request = ++this._request;
     const view = this._view;
     const notebook = this._notebookPath;
+    if (view === 'sweeps') {
+      this._loading = false;
+      this.update();
+      return this._sweeps.refresh();
+    }
     if (view === 'notebook' && notebook === null) {
       this._runs = [];
       this._total = 0;
@@ -123,6 +137,7 @@ export class RunsPanel extends ReactWidget {
 
   dispose(): void {
     this._clearTimer();
+    this._sweeps.dispose();
     super.dispose();
   }
 
@@ -148,13 +163,14 @@ export class RunsPanel extends ReactWidget {
         <div className="wb-RunsPanel-tabs" role="tablist">
           {this._tab('notebook', 'This notebook')}
           {this._tab('all', 'All runs')}
+          {this._tab('sweeps', 'Sweeps')}
         </div>
         {this._view === 'notebook' && (
           <div className="wb-RunsPanel-context" title={this._notebookPath ?? ''}>
             {this._notebookPath ?? 'Open a notebook to see its runs.'}
           </div>
         )}
-        {this._body()}
+        {this._view === 'sweeps' ? this._sweeps.render() : this._body()}
       </div>
     );
   }
@@ -201,7 +217,9 @@ export class RunsPanel extends ReactWidget {
     return (
       <>
         <ul className="wb-RunList">
-          {this._runs.map(run => this._row(run))}
+          {this._runs.map(run => (
+            <RunRow key={run.run_id} run={run} open={this._openRun} />
+          ))}
         </ul>
         <div className="wb-RunsPanel-footer">
           {shown < this._total
@@ -209,54 +227,6 @@ export class RunsPanel extends ReactWidget {
             : `${this._total} run${this._total === 1 ? '' : 's'}`}
         </div>
       </>
-    );
-  }
-
-  private _row(run: RunSummary): JSX.Element {
-    const open = (): void => void this._openRun(run);
-    const metrics = keyMetrics(run);
-    return (
-      <li
-        key={run.run_id}
-        className={`wb-RunRow wb-mod-${run.status}`}
-        data-run-id={run.run_id}
-        data-status={run.status}
-        role="button"
-        tabIndex={0}
-        title={`${run.run_id} (${run.source}): click to open its notebook`}
-        onClick={open}
-        onKeyDown={event => {
-          if (event.key === 'Enter' || event.key === ' ') {
-            event.preventDefault();
-            open();
-          }
-        }}
-      >
-        <div className="wb-RunRow-line">
-          <span className={`wb-StatusBadge wb-mod-${run.status}`}>
-            {statusLabel(run.status)}
-          </span>
-          <span className="wb-RunRow-name">{runLabel(run)}</span>
-        </div>
-        <div className="wb-RunRow-line wb-RunRow-meta">
-          <span className="wb-RunRow-start">{formatStart(run.started_at)}</span>
-          <span className="wb-RunRow-duration">{runDuration(run)}</span>
-        </div>
-        {run.error && (
-          <div className="wb-RunRow-error" title={errorText(run.error)}>
-            {errorText(run.error)}
-          </div>
-        )}
-        {metrics.length > 0 && (
-          <div className="wb-RunRow-metrics">
-            {metrics.map(([key, value]) => (
-              <span key={key} className="wb-Metric" data-metric={key}>
-                {key}={value}
-              </span>
-            ))}
-          </div>
-        )}
-      </li>
     );
   }
 
@@ -287,6 +257,7 @@ export class RunsPanel extends ReactWidget {
   }
 
   private readonly _openRun: (run: RunSummary) => Promise<void>;
+  private readonly _sweeps: SweepsView;
   private _view: RunsView = 'notebook';
   private _notebookPath: string | null = null;
   private _runs: RunSummary[] = [];
@@ -295,6 +266,62 @@ export class RunsPanel extends ReactWidget {
   private _error: IPanelError | null = null;
   private _request = 0;
   private _timer: number | null = null;
+}
+
+export interface IRunRowProps {
+  run: RunSummary;
+  /** Called when the user picks the run (click, Enter or Space). */
+  open: (run: RunSummary) => Promise<void>;
+  /** Shown instead of the run's name, e.g. a sweep job's parameters. */
+  label?: string;
+}
+
+/** One run: status badge, name, start, duration, error and key metrics. */
+export function RunRow({ run, open: onOpen, label }: IRunRowProps): JSX.Element {
+  const open = (): void => void onOpen(run);
+  const metrics = keyMetrics(run);
+  return (
+    <li
+      className={`wb-RunRow wb-mod-${run.status}`}
+      data-run-id={run.run_id}
+      data-status={run.status}
+      role="button"
+      tabIndex={0}
+      title={`${run.run_id} (${run.source}): click to open its notebook`}
+      onClick={open}
+      onKeyDown={event => {
+        if (event.key === 'Enter' || event.key === ' ') {
+          event.preventDefault();
+          open();
+        }
+      }}
+    >
+      <div className="wb-RunRow-line">
+        <span className={`wb-StatusBadge wb-mod-${run.status}`}>
+          {statusLabel(run.status)}
+        </span>
+        <span className="wb-RunRow-name">{label ?? runLabel(run)}</span>
+      </div>
+      <div className="wb-RunRow-line wb-RunRow-meta">
+        <span className="wb-RunRow-start">{formatStart(run.started_at)}</span>
+        <span className="wb-RunRow-duration">{runDuration(run)}</span>
+      </div>
+      {run.error && (
+        <div className="wb-RunRow-error" title={errorText(run.error)}>
+          {errorText(run.error)}
+        </div>
+      )}
+      {metrics.length > 0 && (
+        <div className="wb-RunRow-metrics">
+          {metrics.map(([key, value]) => (
+            <span key={key} className="wb-Metric" data-metric={key}>
+              {key}={value}
+            </span>
+          ))}
+        </div>
+      )}
+    </li>
+  );
 }
 
 function describeError(reason: unknown): IPanelError {

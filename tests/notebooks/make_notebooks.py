@@ -58,6 +58,31 @@ NOTEBOOKS = {
         new_code_cell("os._exit(1)"),
         new_code_cell("print('never')"),
     ],
+    # sweeps: tiny and fast; the mode picks the fault, x == 4 raises (2 of a 6 x 2 grid)
+    "sweep_job.ipynb": [
+        params_cell(
+            "x: int = 1  # the input\n"
+            "opt: str = \"adam\"  # optimizer name\n"
+            "mode: str = \"ok\"  # ok, raise, die, kill_worker\n"
+            "seconds: float = 0.0  # how long the job sleeps"
+        ),
+        new_code_cell(
+            "import os, signal, time\n"
+            "import workbench as wb\n"
+            "if x == 4 or mode == 'raise':\n"
+            "    raise ValueError(f'x={x} is not allowed')\n"
+            "if mode == 'die':\n"
+            "    os._exit(1)  # the kernel dies\n"
+            "if mode == 'kill_worker':\n"
+            "    os.kill(os.getppid(), signal.SIGKILL)  # the job's worker process dies\n"
+            "    time.sleep(30)"
+        ),
+        new_code_cell(
+            "time.sleep(seconds)\n"
+            "wb.log_metric('score', x * (2.0 if opt == 'sgd' else 1.0))\n"
+            "wb.log_metric('loss', 1.0 / (x + 1))"
+        ),
+    ],
 }
 
 

@@ -5,6 +5,10 @@ The run context reaches the kernel through its environment (``WORKBENCH_RUN_ID``
 comes from what happened (the exception papermill or nbclient raised), not from papermill's
 cell metadata. Whatever the outcome, the executed notebook is stored before the final
 status, and the run never stays ``running``.
+
+A sweep job passes the id of its queued run (``run_id``): that run is started here (never
+twice), and the sweep's watchdog learns the kernel's process group (``on_kernel_started``)
+so that a cancel request can kill it; the job then ends ``cancelled`` (``cancelled``).
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ def run_notebook(
     log_output: bool = False,
     workers: int = 1,
     on_run_created: Callable[[str], None] | None = None,
+    run_id: str | None = None,
+    on_kernel_started: Callable[[int, int | None], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> Run:
     """Execute the notebook at ``path`` in a fresh kernel as one run; return the stored run.
 
@@ -51,13 +58,18 @@ def run_notebook(
     ``workers`` is how many jobs share this machine (it sets the kernel's BLAS thread caps).
     ``cwd`` is the kernel's working folder, by default the notebook's folder.
     A bad notebook or bad arguments raise InvalidInput before anything is written.
+
+    ``run_id`` names an existing queued run (a sweep job) to execute instead of creating
+    one; if it is not queued any more (cancelled, or started by someone else), nothing runs
+    and the run is returned as it is. ``on_kernel_started(pid, pgid)`` is called once the
+    kernel runs; ``cancelled()`` says whether a kill of the kernel was a cancel request.
     """
     from workbench.notebooks.kernel import kernel_language
 
     nb_path = Path(path).resolve()
     nb = read_notebook(nb_path)
     params = check_params(parameters)
-    budget = _check_timeout(timeout)
+    budget = check_timeout(timeout)
     for kind, key in (("experiment", experiment), ("run", name)):
         if key is not None:
             check_key(kind, key)
@@ -72,15 +84,42 @@ def run_notebook(
     from workbench.tracking.client import create_tracked_run
 
     store = store or open_store()
-    run_id = create_tracked_run(
-        store, source=source, notebook=nb_path, kernel_name=kernel, experiment=experiment,
-        name=name, params=params, tags=tag_dict or None,
-    )
+    if run_id is None:
+        run_id = create_tracked_run(
+            store, source=source, notebook=nb_path, kernel_name=kernel, experiment=experiment,
+            name=name, params=params, tags=tag_dict or None,
+        )
+    elif not _start_queued(store, run_id, nb_path, nb, kernel):
+        return store.get_run(run_id)
     if on_run_created is not None:
         on_run_created(run_id)
     job = _Job(store, run_id, nb_path, nb, params, kernel, language)
+    job.on_kernel_started, job.cancelled = on_kernel_started, cancelled
     job.execute(budget, workdir, log_output, workers)
     return store.get_run(run_id)
+
+
+def _start_queued(store: Store, run_id: str, nb_path: Path, nb: NotebookNode,
+                  kernel: str) -> bool:
+    """Start a sweep's queued run: provenance now, on the host that runs it. False if it
+    must not run (not queued any more, or the notebook changed since the sweep was made:
+    its job key would lie)."""
+    from workbench.tracking import provenance
+    from workbench.tracking.client import PACKAGES_ARTIFACT
+
+    planned = store.get_run(run_id, history=False).notebook_sha256
+    if planned and provenance.notebook_sha256(nb) != planned:
+        store.finish_if_active(run_id, RunStatus.FAILED, RunError(
+            name="NotebookChanged",
+            reason=f"{nb_path.name} changed since the sweep was planned: start a new sweep "
+            "to run the new version",
+        ))
+        return False
+    prov, packages = provenance.collect(nb_path, kernel)
+    if not store.start_queued_run(run_id, prov):
+        return False
+    store.put_artifact_bytes(run_id, PACKAGES_ARTIFACT, packages)
+    return True
 
 
 class _Job:
@@ -99,11 +138,19 @@ class _Job:
         self.current_cell: int | None = None
         self.kernel_started = False
         self.error_cell_unknown = False
+        self.on_kernel_started: Callable[[int, int | None], None] | None = None
+        self.cancelled: Callable[[], bool] | None = None
 
     def execute(self, budget: float | None, workdir: Path, log_output: bool, workers: int) -> None:
         status, error = RunStatus.FAILED, RunError(reason="the job runner stopped unexpectedly")
         try:
             status, error = self._papermill(budget, workdir, log_output, workers)
+            if status is not RunStatus.SUCCEEDED and self.cancelled and self.cancelled():
+                # the watchdog killed the kernel on request: not a failure of the job
+                status, error = RunStatus.CANCELLED, RunError(
+                    name="Cancelled", cell_index=self.current_cell,
+                    reason="the job was cancelled on request" + _while_running(self.current_cell),
+                )
         except BaseException as exc:  # Ctrl-C, cancellation: record, then re-raise
             status = RunStatus.CANCELLED
             error = RunError(
@@ -126,13 +173,31 @@ class _Job:
     def _papermill(
         self, budget: float | None, workdir: Path, log_output: bool, workers: int
     ) -> tuple[RunStatus, RunError | None]:
+        deadline = None if budget is None else time.monotonic() + budget
+        status, error = self._papermill_once(budget, deadline, workdir, log_output, workers)
+        # A kernel that died before it was ready is most often a port another process took
+        # between jupyter_client choosing it and the kernel binding it (parallel jobs make
+        # that race likely): one fresh start, with what is left of the budget.
+        if (status is RunStatus.FAILED and not self.kernel_started and error is not None
+                and error.name in ("RuntimeError", "DeadKernelError")
+                and not (self.cancelled and self.cancelled())
+                and (deadline is None or deadline - time.monotonic() > 1)):
+            status, error = self._papermill_once(budget, deadline, workdir, log_output, workers)
+        return status, error
+
+    def _papermill_once(
+        self, budget: float | None, deadline: float | None, workdir: Path, log_output: bool,
+        workers: int,
+    ) -> tuple[RunStatus, RunError | None]:
         import papermill
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
         from papermill.exceptions import PapermillExecutionError
 
         from workbench.notebooks.kernel import job_kernel_manager
 
-        deadline = None if budget is None else time.monotonic() + budget
+        manager = job_kernel_manager(self._run_context(), workers=workers)
+        if self.on_kernel_started is not None:
+            manager = _announcing(manager, self.on_kernel_started)
         try:
             papermill.execute_notebook(
                 # The validated notebook itself: papermill re-reading the file would warn
@@ -147,7 +212,7 @@ class _Job:
                 log_output=log_output,
                 request_save_on_cell_execute=True,
                 # nbclient engine options: the kernel seam, the budget, the running cell
-                kernel_manager_class=job_kernel_manager(self._run_context(), workers=workers),
+                kernel_manager_class=manager,
                 shutdown_kernel="immediate",
                 timeout_func=None if deadline is None else _remaining(deadline),
                 on_notebook_start=self._on_notebook_start,
@@ -222,7 +287,21 @@ class _Job:
         return nbformat.writes(nb).encode("utf-8")
 
 
-def _check_timeout(timeout: float | None) -> float | None:
+def _announcing(base: type, callback: Callable[[int, int | None], None]) -> type:
+    """The job's kernel manager class, telling ``callback`` the kernel's pid and process
+    group once it started (the watchdog kills that group on a cancel request)."""
+
+    class AnnouncingKernelManager(base):  # type: ignore[valid-type,misc]
+        async def start_kernel(self, **kw: Any) -> None:
+            await super().start_kernel(**kw)
+            pid = getattr(self.provisioner, "pid", None)
+            if pid is not None:
+                callback(pid, getattr(self.provisioner, "pgid", None))
+
+    return AnnouncingKernelManager
+
+
+def check_timeout(timeout: float | None) -> float | None:
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \

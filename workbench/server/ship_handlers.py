@@ -1,7 +1,159 @@
-"""REST handlers for ships (filled in by the ship work)."""
+"""REST handlers for shipping, under ``<base_url>/workbench/api/``.
+
+- ``POST validate``: run the validation gate on a notebook (body: ``ValidateNotebook``);
+  200 with the report, passed or not.
+- ``POST exports``: export a run or a notebook into a folder under the root (body:
+  ``CreateExport``); 201 with what was written; 409 ``validation_failed`` if the gate fails.
+- ``GET exports``: the exports registry, newest first.
+
+Kernels and wheel builds take seconds to minutes: the work runs in a worker thread, so the
+server stays responsive. Both POSTs run notebooks, so they are authorized as ``execute``.
+"""
 
 from __future__ import annotations
 
-from workbench.server.handlers import WorkbenchHandler
+import asyncio
+import contextvars
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
 
-ROUTES: list[tuple[str, type[WorkbenchHandler]]] = []
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+
+from workbench.errors import Forbidden, InvalidInput, NotFound
+from workbench.server.extension import WorkbenchContext
+from workbench.server.handlers import WorkbenchHandler, build_json
+from workbench.server.paths import resolve_under_root
+from workbench.server.ship_models import (
+    CreateExport,
+    CreateExportResponse,
+    ListExportsQuery,
+    ListExportsResponse,
+    ValidateNotebook,
+    export_model,
+    report_model,
+)
+from workbench.store import Store
+
+VALIDATE_RESOURCE = "workbench:validate"
+EXPORTS_RESOURCE = "workbench:exports"
+T = TypeVar("T")
+
+
+async def off_loop(context: WorkbenchContext, fn: Callable[[Store], T]) -> T:
+    """``fn(store)`` in a worker thread with an empty contextvars context (the store is
+    opened there too).
+
+    ``asyncio.to_thread`` copies the caller's contextvars, and jupyter_core keeps the loop
+    it runs coroutines on in one: papermill would then find the server's running loop and
+    fail with "This event loop is already running". In a fresh context it makes its own,
+    closed here when the work is done.
+    """
+
+    def isolated() -> T:
+        from jupyter_core.utils import ensure_event_loop
+
+        try:
+            return fn(context.store())
+        finally:
+            ensure_event_loop().close()  # the loop papermill ran on (or a fresh one)
+            asyncio.set_event_loop(None)
+
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, lambda: contextvars.Context().run(isolated))
+
+
+def _notebook(root: Path, relpath: str, field: str) -> Path:
+    path = resolve_under_root(root, relpath)
+    if not path.is_file():  # a field of the body: the caller's 400, not a 404 of the URL
+        raise InvalidInput(f"{field}: notebook {relpath!r} not found under the server root: "
+                           "give its path as shown in JupyterLab's file browser")
+    return path
+
+
+class ValidateHandler(WorkbenchHandler):
+    """``POST validate``: the gate's report for one notebook."""
+
+    auth_resource = VALIDATE_RESOURCE
+
+    @tornado.web.authenticated
+    @authorized("execute")
+    async def post(self) -> None:
+        body = ValidateNotebook.model_validate_json(self.request.body or b"")
+        root = self.workbench.root_dir
+
+        def work(store: Store) -> str:
+            from workbench.validate.gate import validate
+
+            path = _notebook(root, body.path, "path")
+            report = validate(path, body.params, require=body.require,
+                              max_seconds=body.max_seconds, store=store)
+            return build_json(lambda: report_model(report, str(root)))
+
+        self.finish(await off_loop(self.workbench, work))
+
+
+class ExportsHandler(WorkbenchHandler):
+    """``GET exports`` (the registry) and ``POST exports`` (export, or write one again)."""
+
+    auth_resource = EXPORTS_RESOURCE
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        query = self.parse_query(ListExportsQuery)
+        root = str(self.workbench.root_dir)
+
+        def work(store: Store) -> str:
+            from workbench.export.names import normalize
+
+            found = store.list_exports(normalize(query.name) if query.name else None,
+                                       limit=query.limit)
+            return build_json(lambda: ListExportsResponse(
+                exports=[export_model(e, root) for e in found]))
+
+        self.finish(await self.workbench.call(work))
+
+    @tornado.web.authenticated
+    @authorized("execute")
+    async def post(self) -> None:
+        body = CreateExport.model_validate_json(self.request.body or b"")
+        root = self.workbench.root_dir
+
+        def work(store: Store) -> str:
+            from workbench.export.exporter import export
+
+            out = resolve_under_root(root, body.out)
+            if out == root:
+                raise Forbidden("out: give a folder under the server root, not the root itself")
+            if out.exists() and not out.is_dir():
+                raise InvalidInput(f"out: {body.out!r} is a file, not a folder")
+            source: str | None = None
+            if body.path is not None:
+                source = str(_notebook(root, body.path, "path"))
+            elif body.run_id is not None:
+                try:
+                    source = store.get_run(body.run_id, history=False).run_id
+                except NotFound as exc:
+                    raise InvalidInput(f"run_id: {exc.message}") from None
+            result = export(
+                source, out=out, targets=body.targets, name=body.name, version=body.version,
+                description=body.description, params=body.params, require=body.require,
+                max_seconds=body.max_seconds, store=store,
+            )
+            return build_json(lambda: CreateExportResponse(
+                export=export_model(result.export, str(root)), files=result.files,
+                report=report_model(result.report, str(root)) if result.report else None,
+            ))
+
+        answer = await off_loop(self.workbench, work)
+        self.set_status(201)
+        self.finish(answer)
+
+
+# Patterns relative to <base_url>/workbench/api/ (tornado anchors them with "$").
+ROUTES: list[tuple[str, type[WorkbenchHandler]]] = [
+    ("validate", ValidateHandler),
+    ("exports", ExportsHandler),
+]

@@ -29,6 +29,7 @@ class RunFilter:
     experiment: str | None = None
     status: RunStatus | None = None
     run_ids: Sequence[str] | None = None
+    sweep_id: str | None = None  # every attempt of every job of one sweep
 
 
 @dataclass
@@ -203,6 +204,8 @@ class RunReads:
             q = q.where(RunRow.status == RunStatus(filt.status).value)
         if filt.run_ids is not None:
             q = q.where(RunRow.run_id.in_(list(filt.run_ids)))
+        if filt.sweep_id is not None:
+            q = q.where(RunRow.sweep_id == filt.sweep_id)
         return q
 
 

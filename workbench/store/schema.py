@@ -138,3 +138,23 @@ class ArtifactRow(Base):
     digest: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[float] = mapped_column(Float)
+
+
+class ExportRow(Base):
+    """One exported version of a notebook: enough to write it again (rollback)."""
+
+    __tablename__ = "exports"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_exports_name_version"),)
+
+    export_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(250), index=True)  # PEP 503 normalized
+    version: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str] = mapped_column(  # the validation run it was exported from
+        ForeignKey("runs.run_id", ondelete="RESTRICT"), index=True
+    )
+    validation_passed: Mapped[bool] = mapped_column()  # Boolean, from the annotation
+    targets: Mapped[str] = mapped_column(Text)  # JSON list
+    path: Mapped[str] = mapped_column(Text)  # the folder written last
+    notebook_sha256: Mapped[str] = mapped_column(String(64))
+    manifest: Mapped[str] = mapped_column(Text)  # JSON: what the templates were given
+    created_at: Mapped[float] = mapped_column(Float, index=True)

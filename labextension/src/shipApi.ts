@@ -1,0 +1,125 @@
+/**
+ * The typed client for the ship part of the Workbench REST API (validate,
+ * exports).
+ *
+ * The interfaces mirror workbench/server/ship_models.py field for field;
+ * change both sides together. Requests go through `requestAPI` (api.ts).
+ */
+import { requestAPI } from './api';
+
+/** Mirrors ship_models.Target. */
+export type ExportTarget = 'package' | 'kfp' | 'airflow' | 'github' | 'docker';
+
+/** Mirrors ship_models.ValidateNotebook: the body of `POST validate`. */
+export interface ValidateNotebook {
+  /** Relative to the server root, as in the file browser. */
+  path: string;
+  params?: Record<string, unknown>;
+  /** Conditions such as "accuracy>=0.9". */
+  require?: string[];
+  /** Time budget in seconds, above 0 (default 600). */
+  max_seconds?: number | null;
+}
+
+/** Mirrors ship_models.CheckModel. */
+export interface Check {
+  name: string;
+  status: 'pass' | 'warn' | 'fail';
+  detail: string;
+}
+
+/** Mirrors ship_models.ValidationReportModel. */
+export interface ValidationReport {
+  notebook: string;
+  run_id: string | null;
+  passed: boolean;
+  checks: Check[];
+  params: Record<string, unknown>;
+  metrics: Record<string, number>;
+  requirements: string[];
+  duration_s: number | null;
+  max_seconds: number | null;
+}
+
+/** Mirrors ship_models.CreateExport: the body of `POST exports`. */
+export interface CreateExport {
+  run_id?: string | null;
+  /** A notebook relative to the server root: validated first. */
+  path?: string | null;
+  /** The folder to write, relative to the server root. */
+  out: string;
+  /** Default: all (a rollback: the targets exported then). */
+  targets?: ExportTarget[] | null;
+  name?: string | null;
+  version?: string | null;
+  description?: string | null;
+  params?: Record<string, unknown>;
+  require?: string[];
+  max_seconds?: number | null;
+}
+
+/** Mirrors ship_models.ExportModel. */
+export interface ExportSummary {
+  export_id: string;
+  name: string;
+  version: string;
+  run_id: string;
+  validation_passed: boolean;
+  targets: string[];
+  /** Relative to the server root when under it. */
+  path: string;
+  created_at: string;
+}
+
+/** Mirrors ship_models.CreateExportResponse. */
+export interface CreateExportResponse {
+  export: ExportSummary;
+  /** Relative to export.path. */
+  files: string[];
+  report: ValidationReport | null;
+}
+
+/** Mirrors ship_models.ListExportsQuery. */
+export interface ListExportsQuery {
+  name?: string | null;
+  limit?: number;
+}
+
+/** Mirrors ship_models.ListExportsResponse. */
+export interface ListExportsResponse {
+  exports: ExportSummary[];
+}
+
+/** POST validate: run the validation gate on one notebook. */
+export function validateNotebook(
+  body: ValidateNotebook
+): Promise<ValidationReport> {
+  return requestAPI<ValidationReport>('validate', {
+    method: 'POST',
+    body: JSON.stringify(body)
+  });
+}
+
+/** POST exports: export a run or a notebook (or write an earlier version again). */
+export function createExport(body: CreateExport): Promise<CreateExportResponse> {
+  return requestAPI<CreateExportResponse>('exports', {
+    method: 'POST',
+    body: JSON.stringify(body)
+  });
+}
+
+/** GET exports: the exports registry, newest first. */
+export function listExports(
+  query: ListExportsQuery = {}
+): Promise<ListExportsResponse> {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') {
+      params.set(key, String(value));
+    }
+  }
+  const search = params.toString();
+  return requestAPI<ListExportsResponse>(
+    search ? `exports?${search}` : 'exports'
+  );
+}

@@ -1,0 +1,450 @@
+/**
+ * The Sweeps view of the Workbench sidebar: sweeps in flight first, each with
+ * a progress bar and its counts; expand a sweep to see its runs; cancel one
+ * that is still going.
+ *
+ * A plain object that the panel draws from its own render(): it holds the
+ * state, fetches it and asks the panel to redraw. It polls every 2 s while a
+ * sweep is queued or running and every 10 s otherwise, and only while it is
+ * the view on screen (the panel calls refresh() again when it comes back).
+ */
+import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { RunStatus, WorkbenchAPIError } from './api';
+import {
+  ACTIVE_STATUSES,
+  formatStart,
+  formatValue,
+  statusLabel
+} from './format';
+import {
+  cancelSweep,
+  DescribeSweep,
+  getSweep,
+  listSweeps,
+  SweepRun,
+  SweepSummary
+} from './sweepsApi';
+
+export const SWEEPS_FAST_POLL_MS = 2000;
+export const SWEEPS_SLOW_POLL_MS = 10000;
+const PAGE_SIZE = 50;
+const NOT_FOUND_MESSAGE = 'Workbench server extension not found';
+const NO_SWEEPS =
+  'No sweeps yet. Start one with `workbench sweep NOTEBOOK --grid name=v1,v2`.';
+
+/** The progress bar's segments, in drawing order: finished first. */
+const SEGMENTS: ReadonlyArray<[string, RunStatus[]]> = [
+  ['succeeded', ['succeeded']],
+  ['failed', ['failed', 'timed_out', 'lost']],
+  ['cancelled', ['cancelled']],
+  ['running', ['running']],
+  ['queued', ['queued']]
+];
+
+export interface ISweepsViewOptions {
+  /** Draws one run of a sweep (the panel's run row), with a label to show. */
+  renderRun: (run: SweepRun, label: string) => JSX.Element;
+  /** The state changed: redraw. */
+  onChange: () => void;
+  /** Whether the Sweeps view is on screen now; polling stops when it is not. */
+  isShown: () => boolean;
+}
+
+interface IViewError {
+  message: string;
+  hint?: string;
+}
+
+export class SweepsView {
+  constructor(options: ISweepsViewOptions) {
+    this._renderRun = options.renderRun;
+    this._onChange = options.onChange;
+    this._isShown = options.isShown;
+  }
+
+  /** Fetch the sweeps (and runs of expanded ones), then schedule the next poll. */
+  async refresh(): Promise<void> {
+    this._clearTimer();
+    if (this._disposed) {
+      return;
+    }
+    const request = ++this._request;
+    this._loading = true;
+    this._onChange();
+    try {
+      const page = await listSweeps({ limit: PAGE_SIZE });
+      if (request !== this._request) {
+        return;
+      }
+      this._sweeps = page.sweeps;
+      this._error = null;
+      await this._refreshDetails();
+    } catch (reason) {
+      if (request === this._request) {
+        this._error = describeError(reason);
+      }
+    } finally {
+      if (request === this._request) {
+        this._loading = false;
+        this._schedule();
+        this._onChange();
+      }
+    }
+  }
+
+  /** Expand or collapse a sweep's runs. */
+  toggle(sweepId: string): void {
+    if (this._expanded.has(sweepId)) {
+      this._expanded.delete(sweepId);
+    } else {
+      this._expanded.add(sweepId);
+      void this._loadDetail(sweepId).then(() => this._onChange());
+    }
+    this._onChange();
+  }
+
+  /** Ask the server to cancel a sweep, after the user confirms. */
+  async cancel(sweep: SweepSummary): Promise<void> {
+    const answer = await showDialog({
+      title: 'Cancel sweep?',
+      body:
+        `Sweep ${sweep.sweep_id.slice(0, 8)} of ${sweepName(sweep)}: ` +
+        'running jobs are stopped and queued jobs are skipped.',
+      buttons: [
+        Dialog.cancelButton({ label: 'Keep running' }),
+        Dialog.warnButton({ label: 'Cancel sweep' })
+      ]
+    });
+    if (!answer.button.accept) {
+      return;
+    }
+    try {
+      const updated = await cancelSweep(sweep.sweep_id);
+      this._details.set(updated.sweep_id, updated);
+      this._sweeps = this._sweeps.map(s =>
+        s.sweep_id === updated.sweep_id ? updated : s
+      );
+      this._onChange();
+    } catch (reason) {
+      const { message } = describeError(reason);
+      Notification.error(`Could not cancel the sweep: ${message}`, {
+        autoClose: 8000
+      });
+    }
+    await this.refresh();
+  }
+
+  dispose(): void {
+    this._disposed = true;
+    this._clearTimer();
+  }
+
+  render(): JSX.Element {
+    if (this._error) {
+      return (
+        <div className="wb-RunsPanel-error" role="alert">
+          <div className="wb-RunsPanel-errorMessage">{this._error.message}</div>
+          {this._error.hint && (
+            <div className="wb-RunsPanel-hint">{this._error.hint}</div>
+          )}
+        </div>
+      );
+    }
+    if (this._sweeps.length === 0) {
+      return (
+        <div className="wb-RunsPanel-empty">
+          {this._loading ? 'Loading sweeps…' : NO_SWEEPS}
+        </div>
+      );
+    }
+    // In flight first; otherwise the server's order, newest first (sort is stable).
+    const sorted = [...this._sweeps].sort(
+      (a, b) => Number(isActive(b)) - Number(isActive(a))
+    );
+    const n = sorted.length;
+    return (
+      <>
+        <ul className="wb-SweepList">{sorted.map(s => this._sweepRow(s))}</ul>
+        <div className="wb-RunsPanel-footer">
+          {n >= PAGE_SIZE
+            ? `The newest ${n} sweeps`
+            : `${n} sweep${n === 1 ? '' : 's'}`}
+        </div>
+      </>
+    );
+  }
+
+  private _sweepRow(sweep: SweepSummary): JSX.Element {
+    const id = sweep.sweep_id;
+    const expanded = this._expanded.has(id);
+    const active = isActive(sweep);
+    const Caret = expanded ? caretDownIcon : caretRightIcon;
+    const axes = sweepAxes(sweep);
+    return (
+      <li
+        key={id}
+        className={`wb-SweepRow wb-mod-${sweep.status}`}
+        data-sweep-id={id}
+        data-status={sweep.status}
+      >
+        <div
+          className="wb-SweepRow-header"
+          role="button"
+          tabIndex={0}
+          aria-expanded={expanded}
+          title={`Sweep ${id}: click to ${expanded ? 'hide' : 'show'} its runs`}
+          onClick={() => this.toggle(id)}
+          onKeyDown={event => {
+            if (event.key === 'Enter' || event.key === ' ') {
+              event.preventDefault();
+              this.toggle(id);
+            }
+          }}
+        >
+          <Caret.react tag="span" className="wb-SweepRow-caret" />
+          <span className={`wb-StatusBadge wb-mod-${sweep.status}`}>
+            {statusLabel(sweep.status)}
+          </span>
+          <span className="wb-SweepRow-name">{sweepName(sweep)}</span>
+          {active &&
+            (sweep.cancel_requested ? (
+              <span className="wb-SweepRow-cancelling">cancelling…</span>
+            ) : (
+              <button
+                className="wb-SweepRow-cancel jp-Button jp-mod-minimal"
+                title="Cancel this sweep"
+                onClick={event => {
+                  event.stopPropagation();
+                  void this.cancel(sweep);
+                }}
+                onKeyDown={event => event.stopPropagation()}
+              >
+                Cancel
+              </button>
+            ))}
+        </div>
+        <div className="wb-SweepRow-meta">
+          <span>{formatStart(sweep.created_at)}</span>
+          <span title={`experiment ${sweep.experiment}`}>
+            {axes.length > 0 ? `over ${axes.join(', ')}` : sweep.experiment}
+          </span>
+        </div>
+        <SweepProgress sweep={sweep} />
+        {expanded && this._runs(sweep, axes)}
+      </li>
+    );
+  }
+
+  private _runs(sweep: SweepSummary, axes: string[]): JSX.Element {
+    const detail = this._details.get(sweep.sweep_id);
+    const problem = this._detailErrors.get(sweep.sweep_id);
+    if (!detail) {
+      return (
+        <div className="wb-SweepRuns-empty">
+          {problem ?? 'Loading runs…'}
+        </div>
+      );
+    }
+    if (detail.runs.length === 0) {
+      return <div className="wb-SweepRuns-empty">This sweep has no runs.</div>;
+    }
+    return (
+      <>
+        <ul className="wb-RunList wb-SweepRuns">
+          {detail.runs.map(run => this._renderRun(run, runLabel(run, axes)))}
+        </ul>
+        {detail.runs.length < detail.runs_total && (
+          <div className="wb-SweepRuns-empty">
+            Showing {detail.runs.length} of {detail.runs_total} runs
+          </div>
+        )}
+      </>
+    );
+  }
+
+  /** Re-fetch the runs of expanded sweeps that may have changed. */
+  private async _refreshDetails(): Promise<void> {
+    const listed = new Map(this._sweeps.map(s => [s.sweep_id, s]));
+    for (const id of [...this._expanded]) {
+      if (!listed.has(id)) {
+        this._expanded.delete(id);
+        this._details.delete(id);
+      }
+    }
+    const stale = [...this._expanded].filter(id => {
+      const summary = listed.get(id)!;
+      const detail = this._details.get(id);
+      return (
+        !detail ||
+        isActive(detail) ||
+        detail.status !== summary.status ||
+        detail.done !== summary.done ||
+        detail.total !== summary.total
+      );
+    });
+    await Promise.all(stale.map(id => this._loadDetail(id)));
+  }
+
+  private async _loadDetail(sweepId: string): Promise<void> {
+    try {
+      const detail = await getSweep(sweepId);
+      this._details.set(sweepId, detail);
+      this._detailErrors.delete(sweepId);
+    } catch (reason) {
+      this._detailErrors.set(sweepId, describeError(reason).message);
+    }
+  }
+
+  private _schedule(): void {
+    this._clearTimer();
+    if (this._disposed) {
+      return;
+    }
+    const fast = this._sweeps.some(isActive);
+    this._timer = window.setTimeout(
+      () => {
+        this._timer = null;
+        if (this._isShown()) {
+          void this.refresh();
+        } // else: stop; the panel refreshes when the view is shown again
+      },
+      fast ? SWEEPS_FAST_POLL_MS : SWEEPS_SLOW_POLL_MS
+    );
+  }
+
+  private _clearTimer(): void {
+    if (this._timer !== null) {
+      window.clearTimeout(this._timer);
+      this._timer = null;
+    }
+  }
+
+  private readonly _renderRun: (run: SweepRun, label: string) => JSX.Element;
+  private readonly _onChange: () => void;
+  private readonly _isShown: () => boolean;
+  private _sweeps: SweepSummary[] = [];
+  private readonly _expanded = new Set<string>();
+  private readonly _details = new Map<string, DescribeSweep>();
+  private readonly _detailErrors = new Map<string, string>();
+  private _loading = false;
+  private _error: IViewError | null = null;
+  private _request = 0;
+  private _timer: number | null = null;
+  private _disposed = false;
+}
+
+/** A bar with one segment per outcome, and the counts beside it. */
+function SweepProgress({ sweep }: { sweep: SweepSummary }): JSX.Element {
+  const segments = SEGMENTS.map(([name, statuses]): [string, number] => [
+    name,
+    statuses.reduce((sum, s) => sum + (sweep.counts[s] ?? 0), 0)
+  ]).filter(([, n]) => n > 0);
+  return (
+    <div className="wb-SweepProgress">
+      <div
+        className="wb-SweepProgress-bar"
+        role="progressbar"
+        aria-valuemin={0}
+        aria-valuemax={sweep.total}
+        aria-valuenow={sweep.done}
+        aria-label={`${sweep.done} of ${sweep.total} jobs done`}
+      >
+        {segments.map(([name, n]) => (
+          <span
+            key={name}
+            className={`wb-SweepProgress-segment wb-mod-${name}`}
+            style={{ width: `${(100 * n) / Math.max(sweep.total, 1)}%` }}
+            title={`${n} ${name}`}
+          />
+        ))}
+      </div>
+      <div className="wb-SweepCounts">
+        <span className="wb-SweepCount" data-count="done">
+          {sweep.done}/{sweep.total} done
+        </span>
+        {segments
+          .filter(([name]) => name !== 'succeeded')
+          .map(([name, n]) => (
+            <span
+              key={name}
+              className={`wb-SweepCount wb-mod-${name}`}
+              data-count={name}
+            >
+              {n} {name}
+            </span>
+          ))}
+      </div>
+    </div>
+  );
+}
+
+function isActive(sweep: SweepSummary): boolean {
+  return ACTIVE_STATUSES.has(sweep.status);
+}
+
+/** The notebook's name (path relative to the root when known). */
+function sweepName(sweep: SweepSummary): string {
+  const path = sweep.notebook_path ?? sweep.notebook;
+  return path.split('/').pop() || path;
+}
+
+/** The parameters a sweep varies: grid, random and values-row names. */
+export function sweepAxes(sweep: SweepSummary): string[] {
+  const names = new Set<string>();
+  const spec = sweep.spec;
+  for (const key of ['grid', 'random']) {
+    const part = spec[key];
+    if (part && typeof part === 'object') {
+      Object.keys(part).forEach(name => names.add(name));
+    }
+  }
+  const rows = spec.values;
+  if (Array.isArray(rows)) {
+    for (const row of rows) {
+      if (row && typeof row === 'object') {
+        Object.keys(row).forEach(name => names.add(name));
+      }
+    }
+  }
+  return [...names];
+}
+
+/** "lr=0.1, depth=4": the varied parameters (all when none), and the attempt. */
+function runLabel(run: SweepRun, axes: string[]): string {
+  const names = axes.length > 0 ? axes : Object.keys(run.params);
+  const text = names
+    .filter(name => name in run.params)
+    .map(name => `${name}=${formatParam(run.params[name])}`)
+    .join(', ');
+  const label = text || run.run_id.slice(0, 8);
+  return run.attempt > 1 ? `${label} (attempt ${run.attempt})` : label;
+}
+
+function formatParam(value: unknown): string {
+  if (typeof value === 'number') {
+    return formatValue(value);
+  }
+  if (typeof value === 'string') {
+    return value;
+  }
+  return JSON.stringify(value);
+}
+
+function describeError(reason: unknown): IViewError {
+  if (reason instanceof WorkbenchAPIError) {
+    if (reason.status === 404 && reason.code !== 'not_found') {
+      return {
+        message: NOT_FOUND_MESSAGE,
+        hint:
+          'Check that `jupyter server extension list` shows workbench ' +
+          'enabled, then restart JupyterLab.'
+      };
+    }
+    return { message: reason.message };
+  }
+  const message = reason instanceof Error ? reason.message : String(reason);
+  return { message };
+}

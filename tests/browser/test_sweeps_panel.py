@@ -1,0 +1,148 @@
+"""The Sweeps tab of the Workbench sidebar in a real JupyterLab, driven in headless Chromium.
+
+Sweeps are launched through the REST API (POST /workbench/api/sweeps) while the tab is open:
+the tab must show each one by polling alone, its progress moving to done, its runs when
+expanded, and a Cancel button that stops a sweep in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from lab_server import LabServer
+from playwright.sync_api import Locator, Page, expect
+
+pytestmark = pytest.mark.browser
+
+SIDEBAR_TAB = '.jp-SideBar [data-id="workbench-sidebar"]'
+PANEL = "#workbench-sidebar"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def _write_notebook(path: Path, params: str, body: str) -> None:
+    cell = nbformat.v4.new_code_cell(params)
+    cell.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(
+        cells=[cell, nbformat.v4.new_code_cell(body)], metadata={"kernelspec": KERNELSPEC}
+    )
+    nbformat.write(nb, path)
+
+
+@pytest.fixture(scope="module")
+def lab(
+    tmp_path_factory: pytest.TempPathFactory, lab_factory: Callable[..., LabServer]
+) -> LabServer:
+    base = tmp_path_factory.mktemp("sweeps-lab")
+    root = base / "root"
+    root.mkdir()
+    _write_notebook(
+        root / "square.ipynb",
+        "x: int = 1  # the input\npause: float = 2.0",
+        "import time\nimport workbench as wb\ntime.sleep(pause)\nwb.log_metric('y', x * 2)",
+    )
+    return lab_factory(base)
+
+
+def _post_sweep(lab: LabServer, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        lab.url + "workbench/api/sweeps",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 201
+        return dict(json.loads(response.read()))
+
+
+def _open_sweeps_tab(page: Page) -> Locator:
+    panel = page.locator(PANEL)
+    if not panel.is_visible():
+        page.locator(SIDEBAR_TAB).click()
+    expect(panel).to_be_visible()
+    tab = panel.locator('.wb-RunsPanel-tab[data-view="sweeps"]')
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
+    return panel
+
+
+def test_sweeps_tab_shows_progress_runs_and_cancels(
+    lab: LabServer, page: Page, artifacts: Path
+) -> None:
+    page.goto(lab.lab_url())
+    expect(page.locator(SIDEBAR_TAB)).to_be_visible(timeout=60_000)
+    panel = _open_sweeps_tab(page)
+    expect(panel.locator(".wb-RunsPanel-empty")).to_contain_text("No sweeps yet")
+
+    # One worker and a pause per job, so the progress has steps to show (the tab polls
+    # every 10 s while no sweep runs, then every 2 s).
+    sweep = _post_sweep(lab, {"notebook": "square.ipynb", "grid": {"x": [1, 2, 3]},
+                              "params": {"pause": 5}, "workers": 1})
+    row = panel.locator(f'.wb-SweepRow[data-sweep-id="{sweep["sweep_id"]}"]')
+    expect(row).to_be_visible(timeout=15_000)  # by polling alone: no refresh click
+    expect(row.locator(".wb-SweepRow-name")).to_have_text("square.ipynb")
+    expect(row.locator(".wb-SweepRow-cancel")).to_be_visible()
+
+    done = row.locator('.wb-SweepCount[data-count="done"]')
+    seen: list[str] = []
+    deadline = time.monotonic() + 180
+    while row.get_attribute("data-status") != "succeeded":
+        text = done.inner_text()
+        if not seen or seen[-1] != text:
+            seen.append(text)
+        if time.monotonic() > deadline:
+            pytest.fail(f"the sweep did not finish in the panel; done counts seen: {seen}")
+        time.sleep(0.2)
+    expect(done).to_have_text("3/3 done")
+    seen.append("3/3 done")
+    assert len(seen) >= 3, f"no progress was shown on the way: {seen}"
+    assert all(re.fullmatch(r"[0-3]/3 done", t) for t in seen), seen
+    expect(row.locator(".wb-SweepProgress-segment.wb-mod-succeeded")).to_have_attribute(
+        "style", re.compile(r"width: 100%")
+    )
+    expect(row.locator(".wb-SweepRow-cancel")).to_have_count(0)  # nothing left to cancel
+
+    # Expanded, the sweep lists its runs, labelled by the parameters it varies.
+    row.locator(".wb-SweepRow-header").click()
+    runs = row.locator(".wb-SweepRuns .wb-RunRow")
+    expect(runs).to_have_count(3, timeout=15_000)
+    for i, x in enumerate((1, 2, 3)):
+        run = runs.nth(i)
+        expect(run.locator(".wb-RunRow-name")).to_have_text(f"x={x}")
+        expect(run.locator(".wb-StatusBadge")).to_have_text("succeeded")
+        expect(run.locator('.wb-Metric[data-metric="y"]')).to_have_text(f"y={x * 2}")
+    panel.screenshot(path=str(artifacts / "sweeps-panel.png"))
+
+    # A sweep in flight is listed first, and its Cancel button stops it.
+    slow = _post_sweep(lab, {"notebook": "square.ipynb", "grid": {"x": [4, 5, 6]},
+                             "params": {"pause": 120}, "workers": 1})
+    slow_row = panel.locator(f'.wb-SweepRow[data-sweep-id="{slow["sweep_id"]}"]')
+    expect(panel.locator(".wb-SweepRow").first).to_have_attribute(
+        "data-sweep-id", slow["sweep_id"], timeout=15_000
+    )
+    expect(slow_row.locator('.wb-SweepCount[data-count="running"]')).to_have_text(
+        "1 running", timeout=60_000
+    )
+    slow_row.locator(".wb-SweepRow-cancel").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("Cancel sweep?")
+    dialog.locator(".jp-Dialog-button.jp-mod-warn").click()
+    expect(slow_row).to_have_attribute("data-status", "cancelled", timeout=60_000)
+    expect(slow_row.locator(".wb-SweepCounts")).to_contain_text("3/3 done")
+    slow_row.locator(".wb-SweepRow-header").click()
+    expect(slow_row.locator(".wb-SweepRuns .wb-StatusBadge")).to_have_text(
+        ["cancelled"] * 3, timeout=15_000
+    )
+    page.screenshot(path=str(artifacts / "sweeps-panel-page.png"))
+
+    # Every Workbench route is authenticated: the server warns about none of them.
+    log = lab.log.read_text(encoding="utf-8", errors="replace")
+    assert not re.search(r"registered for /workbench", log), log

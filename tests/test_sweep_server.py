@@ -1,0 +1,420 @@
+"""The sweeps REST API on a real jupyter_server, a real SQLite store and real kernels.
+
+Routes: GET/POST sweeps, GET/DELETE sweeps/{id}, GET notebooks/parameters. The launch and
+cancel tests start real sweep runners (papermill jobs in fresh kernels) through the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from jupyter_server.auth import Authorizer
+from tornado.httpclient import HTTPResponse
+from traitlets.config import Config
+
+from workbench.entities import RunStatus
+from workbench.server import sweep_handlers
+from workbench.store import Store, open_store
+
+API = ("workbench", "api")
+NO_CREDENTIALS = {"Authorization": ""}
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+FINISHED = {s.value for s in RunStatus if s.finished}
+
+
+# -- server, store and notebooks ------------------------------------------------------------
+
+
+@pytest.fixture
+def wb_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh store home, set before the server (and so the extension) starts."""
+    home = tmp_path / "wbhome"
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.delenv("WORKBENCH_DB_URL", raising=False)
+    monkeypatch.setenv("WORKBENCH_SERVER_ROOT", "set-by-the-extension")  # restored afterwards
+    return home
+
+
+@pytest.fixture
+def server_overrides() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+def jp_server_config(wb_home: Path, server_overrides: dict[str, Any]) -> Config:
+    return Config(
+        {
+            "ServerApp": {
+                "jpserver_extensions": {"workbench": True, "jupyter_server_terminals": False},
+                "allow_unauthenticated_access": False,
+                **server_overrides,
+            }
+        }
+    )
+
+
+def _write_notebook(path: Path, params: str | None, *body: str) -> Path:
+    cells = []
+    if params is not None:
+        cell = nbformat.v4.new_code_cell(params)
+        cell.metadata["tags"] = ["parameters"]
+        cells.append(cell)
+    cells += [nbformat.v4.new_code_cell(src) for src in body]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC}), path)
+    return path
+
+
+@pytest.fixture
+def root(wb_home: Path, jp_root_dir: Path) -> Path:
+    """The server root with three notebooks: typed parameters, a sleeper, no parameters."""
+    root = Path(jp_root_dir).resolve()
+    _write_notebook(
+        root / "square.ipynb",
+        'x: int = 1  # the input\nscale: float = 0.5  # multiplier\nlabel = "a"',
+        'import workbench as wb\nwb.log_metric("y", x * scale)',
+    )
+    (root / "sub").mkdir()
+    _write_notebook(
+        root / "sub" / "sleeper.ipynb", "seconds: float = 60", "import time\ntime.sleep(seconds)"
+    )
+    _write_notebook(root / "plain.ipynb", None, "print(1)")
+    return root
+
+
+@pytest.fixture
+def store(wb_home: Path) -> Iterator[Store]:
+    store = open_store(home=str(wb_home))
+    yield store
+    store.close()
+
+
+async def _call(
+    jp_fetch, method: str, *parts: str, body: Any = None, **kwargs: Any
+) -> HTTPResponse:
+    if body is not None and not isinstance(body, (str, bytes)):
+        body = json.dumps(body)
+    if method == "POST" and body is None:
+        body = ""
+    return await jp_fetch(*API, *parts, method=method, body=body, raise_error=False, **kwargs)
+
+
+def _json(response: HTTPResponse) -> Any:
+    assert response.headers["Content-Type"].startswith("application/json"), response.headers
+    return json.loads(response.body)
+
+
+def _assert_error(response: HTTPResponse, status: int, code: str) -> str:
+    assert response.code == status, response.body
+    body = _json(response)
+    assert set(body) == {"error", "message"}
+    assert body["error"] == code
+    assert "Traceback" not in body["message"]
+    return str(body["message"])
+
+
+async def _sweeps(jp_fetch) -> list[dict[str, Any]]:
+    response = await _call(jp_fetch, "GET", "sweeps")
+    assert response.code == 200, response.body
+    return list(_json(response)["sweeps"])
+
+
+async def _wait_sweep(jp_fetch, sweep_id: str, until: Any, timeout_s: float = 180) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        response = await _call(jp_fetch, "GET", "sweeps", sweep_id)
+        assert response.code == 200, response.body
+        sweep = _json(response)
+        if until(sweep):
+            return sweep
+        if time.monotonic() > deadline:
+            pytest.fail(f"sweep {sweep_id} did not get there in {timeout_s}s: {sweep}")
+        await asyncio.sleep(0.5)
+
+
+# -- auth -------------------------------------------------------------------------------------
+
+# (method, url parts, body): every verb of every sweep route, with a well-formed request.
+CALLS = [
+    ("GET", ("sweeps",), None),
+    ("POST", ("sweeps",), {"notebook": "square.ipynb", "grid": {"x": [1, 2]}}),
+    ("GET", ("sweeps", "SWEEP"), None),
+    ("DELETE", ("sweeps", "SWEEP"), None),
+    ("GET", ("notebooks", "parameters"), None),
+]
+
+
+def test_calls_cover_every_route() -> None:
+    verbs = {(cls, m) for _p, cls in sweep_handlers.ROUTES for m in ("get", "post", "delete")
+             if m in cls.__dict__}
+    assert len(verbs) == len(CALLS)
+
+
+def _params(parts: tuple[str, ...]) -> dict[str, str]:
+    return {"path": "square.ipynb"} if parts[0] == "notebooks" else {}
+
+
+async def test_every_sweep_route_needs_credentials(jp_fetch, root, store: Store) -> None:
+    sweep_id = store.create_sweep(notebook=str(root / "square.ipynb"), notebook_sha256="0",
+                                  experiment=None, spec={}, options={}, jobs=[])
+    for method, parts, body in CALLS:
+        parts = tuple(sweep_id if p == "SWEEP" else p for p in parts)
+        for headers in (NO_CREDENTIALS, {"Authorization": "token wrong"}):
+            response = await _call(jp_fetch, method, *parts, body=body, headers=headers,
+                                   params=_params(parts))
+            _assert_error(response, 403, "forbidden")
+    assert [s.sweep_id for s in store.list_sweeps()] == [sweep_id]  # the POSTs launched nothing
+    assert not store.get_sweep(sweep_id).cancel_requested  # the DELETEs cancelled nothing
+
+
+@pytest.mark.parametrize("server_overrides", [{"allow_unauthenticated_access": True}])
+async def test_sweep_routes_closed_even_when_server_allows_unauthenticated(
+    jp_fetch, root, store: Store, server_overrides
+) -> None:
+    for method, parts, body in CALLS:
+        parts = tuple("nope" if p == "SWEEP" else p for p in parts)
+        response = await _call(jp_fetch, method, *parts, body=body, headers=NO_CREDENTIALS,
+                               params=_params(parts))
+        _assert_error(response, 403, "forbidden")
+    assert store.list_sweeps() == []
+
+
+class DenyWorkbench(Authorizer):
+    """Lets a logged-in user do everything except touch workbench:* resources."""
+
+    seen: list[tuple[str, str]] = []
+
+    def is_authorized(self, handler, user, action: str, resource: str) -> bool:
+        DenyWorkbench.seen.append((action, resource))
+        return not resource.startswith("workbench:")
+
+
+@pytest.mark.parametrize("server_overrides", [{"authorizer_class": DenyWorkbench}])
+async def test_every_sweep_route_is_authorized(jp_fetch, root, store, server_overrides) -> None:
+    DenyWorkbench.seen.clear()
+    for method, parts, body in CALLS:
+        parts = tuple("nope" if p == "SWEEP" else p for p in parts)
+        response = await _call(jp_fetch, method, *parts, body=body, params=_params(parts))
+        _assert_error(response, 403, "forbidden")
+    assert DenyWorkbench.seen == [
+        ("read", "workbench:sweeps"),
+        ("execute", "workbench:sweeps"),  # launching runs notebooks
+        ("read", "workbench:sweeps"),
+        ("write", "workbench:sweeps"),
+        ("read", "workbench:notebooks"),
+    ]
+    assert store.list_sweeps() == []
+
+
+# -- GET notebooks/parameters -----------------------------------------------------------------
+
+
+async def test_parameters_schema(jp_fetch, root) -> None:
+    response = await _call(jp_fetch, "GET", "notebooks", "parameters",
+                           params={"path": "square.ipynb"})
+    assert response.code == 200, response.body
+    body = _json(response)
+    assert body["path"] == "square.ipynb"
+    by_name = {p["name"]: p for p in body["parameters"]}
+    assert list(by_name) == ["x", "scale", "label"]
+    assert by_name["x"] == {
+        "name": "x", "type": "int", "nullable": False, "default": 1, "default_repr": "1",
+        "default_is_literal": True, "help": "the input",
+    }
+    assert by_name["scale"]["type"] == "float" and by_name["scale"]["help"] == "multiplier"
+    assert by_name["label"]["type"] == "str" and by_name["label"]["default"] == "a"
+
+    nested = await _call(jp_fetch, "GET", "notebooks", "parameters",
+                         params={"path": "sub/sleeper.ipynb"})
+    assert [p["name"] for p in _json(nested)["parameters"]] == ["seconds"]
+
+
+async def test_parameters_errors(jp_fetch, root) -> None:
+    outside = root.parent / "outside.ipynb"
+    _write_notebook(outside, "secret = 1")
+    (root / "link.ipynb").symlink_to(outside)
+
+    async def get(**params: str) -> HTTPResponse:
+        return await _call(jp_fetch, "GET", "notebooks", "parameters", params=params)
+
+    message = _assert_error(await get(path="plain.ipynb"), 400, "invalid_input")
+    assert "parameters" in message and "tag" in message
+    assert "not found" in _assert_error(await get(path="missing.ipynb"), 404, "not_found")
+    _assert_error(await get(), 400, "invalid_input")  # no path at all
+    for escape in ("../outside.ipynb", str(outside), "link.ipynb", "sub/../../outside.ipynb"):
+        message = _assert_error(await get(path=escape), 403, "forbidden")
+        assert "secret" not in message
+
+
+# -- POST sweeps: bad requests launch nothing -------------------------------------------------
+
+
+BAD_BODIES = [
+    # (body, status, words the message must contain)
+    ({"notebook": "square.ipynb", "grid": {"nope": [1]}}, 400, ["nope", "x, scale, label"]),
+    ({"notebook": "square.ipynb", "grid": {"x": ["abc"]}}, 400, ["'x'", "int"]),
+    ({"notebook": "square.ipynb", "params": {"scale": "fast"}}, 400, ["'scale'", "float"]),
+    ({"notebook": "square.ipynb", "grid": {"x": []}}, 400, ["grid", "x", "no values"]),
+    ({"notebook": "square.ipynb", "grid": {}}, 400, ["grid", "empty"]),
+    ({"notebook": "square.ipynb", "executor": "mpi"}, 400, ["executor", "tcp://HOST:PORT"]),
+    ({"notebook": "square.ipynb", "executor": "tcp://host:99999"}, 400, ["executor"]),
+    ({"notebook": "square.ipynb", "workers": 0}, 400, ["workers"]),
+    ({"notebook": "square.ipynb", "workers": 65}, 400, ["workers"]),
+    ({"notebook": "square.ipynb", "workers": "2"}, 400, ["workers"]),
+    ({"notebook": "square.ipynb", "timeout": 0}, 400, ["timeout"]),
+    ({"notebook": "square.ipynb", "retries": 11}, 400, ["retries"]),
+    ({"notebook": "square.ipynb", "grid": {"x y": [1]}}, 400, ["grid", "identifier"]),
+    ({"notebook": "square.ipynb", "random": {"scale": "lognormal("}}, 400, ["random scale"]),
+    ({"notebook": "square.ipynb", "random": {"scale": "uniform(0,1)"}}, 400, ["needs n"]),
+    ({"notebook": "square.ipynb", "n": 3}, 400, ["n", "random"]),
+    ({"notebook": "square.ipynb", "values": []}, 400, ["values", "rows"]),
+    ({"notebook": "square.ipynb", "gird": {"x": [1]}}, 400, ["gird"]),
+    ({"grid": {"x": [1]}}, 400, ["notebook: required"]),
+    ({"notebook": "plain.ipynb", "grid": {"x": [1]}}, 400, ["parameters"]),
+    ({"notebook": "missing.ipynb"}, 400, ["notebook", "not found"]),
+    ({"notebook": "../outside.ipynb"}, 403, ["outside the server root"]),
+    ({"notebook": "/etc/passwd"}, 403, ["absolute"]),
+    ({"notebook": "link.ipynb"}, 403, ["outside the server root"]),
+    ("{not json", 400, ["JSON"]),
+]
+
+
+@pytest.mark.parametrize(("body", "status", "words"), BAD_BODIES)
+async def test_bad_sweep_requests_launch_nothing(
+    jp_fetch, root, store: Store, body: Any, status: int, words: list[str]
+) -> None:
+    outside = root.parent / "outside.ipynb"
+    _write_notebook(outside, "x = 1")
+    (root / "link.ipynb").symlink_to(outside)
+    response = await _call(jp_fetch, "POST", "sweeps", body=body)
+    message = _assert_error(response, status, "invalid_input" if status == 400 else "forbidden")
+    for word in words:
+        assert word in message, message
+    assert store.list_sweeps() == []
+    assert store.search_runs()[1] == 0
+
+
+# -- GET sweeps, GET sweeps/{id}: progress and runs, from the store ---------------------------
+
+
+async def test_list_and_describe_progress(jp_fetch, root, store: Store) -> None:
+    notebook = str(root / "square.ipynb")
+    jobs = [({"x": x}, f"key{x}") for x in (1, 2, 3)]
+    older = store.create_sweep(notebook=notebook, notebook_sha256="s", experiment="old",
+                               spec={}, options={}, jobs=jobs[:1])
+    store.set_sweep_status(older, RunStatus.SUCCEEDED)
+    sweep_id = store.create_sweep(notebook=notebook, notebook_sha256="s", experiment="exp",
+                                  spec={"grid": {"x": [1, 2, 3]}}, options={"workers": 2},
+                                  jobs=jobs)
+    first, second, third = (j["run_id"] for j in store.job_runs(sweep_id))
+    store.log_batch(first, metrics=[("y", 0.5, 0, time.time())])
+    store.set_status(first, RunStatus.SUCCEEDED)
+    store.set_status(second, RunStatus.FAILED)
+    retry = store.new_attempt(second)  # queued, attempt 2
+    store.set_status(third, RunStatus.RUNNING)
+
+    listed = await _sweeps(jp_fetch)
+    assert [s["sweep_id"] for s in listed] == [sweep_id, older]  # newest first
+    summary = listed[0]
+    assert summary["notebook_path"] == "square.ipynb"
+    assert summary["experiment"] == "exp"
+    assert summary["status"] == "running"
+    assert summary["counts"] == {
+        "queued": 1, "running": 1, "succeeded": 1, "failed": 0, "timed_out": 0,
+        "cancelled": 0, "lost": 0,
+    }  # the failed first attempt is superseded by its queued retry
+    assert (summary["total"], summary["done"]) == (3, 1)
+    assert summary["spec"] == {"grid": {"x": [1, 2, 3]}}
+    assert "runs" not in summary
+    limited = _json(await _call(jp_fetch, "GET", "sweeps", params={"limit": "1"}))
+    assert [s["sweep_id"] for s in limited["sweeps"]] == [sweep_id]
+
+    response = await _call(jp_fetch, "GET", "sweeps", sweep_id)
+    assert response.code == 200, response.body
+    detail = _json(response)
+    assert {k: v for k, v in detail.items() if k in summary} == summary
+    assert detail["runs_total"] == 4
+    runs = [(r["run_id"], r["attempt"], r["status"]) for r in detail["runs"]]
+    assert runs == [
+        (first, 1, "succeeded"), (second, 1, "failed"), (third, 1, "running"),
+        (retry, 2, "queued"),
+    ]
+    assert detail["runs"][0]["params"] == {"x": 1}
+    assert detail["runs"][0]["metrics"] == {"y": 0.5}
+    assert detail["runs"][0]["source"] == "job"
+    assert detail["runs"][0]["notebook_path"] == "square.ipynb"
+
+    page = _json(await _call(jp_fetch, "GET", "sweeps", sweep_id,
+                             params={"limit": "2", "offset": "1"}))
+    assert [r["run_id"] for r in page["runs"]] == [second, third]
+    assert (page["limit"], page["offset"], page["runs_total"]) == (2, 1, 4)
+
+
+async def test_unknown_sweep_and_bad_queries(jp_fetch, root) -> None:
+    _assert_error(await _call(jp_fetch, "GET", "sweeps", "nope"), 404, "not_found")
+    _assert_error(await _call(jp_fetch, "DELETE", "sweeps", "nope"), 404, "not_found")
+    bad = await _call(jp_fetch, "GET", "sweeps", params={"limit": "0"})
+    assert "limit" in _assert_error(bad, 400, "invalid_input")
+    bad = await _call(jp_fetch, "GET", "sweeps", "nope", params={"offset": "-1"})
+    assert "offset" in _assert_error(bad, 400, "invalid_input")
+    _assert_error(await _call(jp_fetch, "PUT", "sweeps", body="{}"), 405, "method_not_allowed")
+
+
+# -- real sweeps: launch, progress, cancel ----------------------------------------------------
+
+
+@pytest.mark.slow
+async def test_launched_sweep_completes(jp_fetch, root) -> None:
+    body = {"notebook": "square.ipynb", "grid": {"x": [1, 2, 3]}, "params": {"scale": 2},
+            "workers": 2, "timeout": 120, "experiment": "api"}
+    response = await _call(jp_fetch, "POST", "sweeps", body=body)
+    assert response.code == 201, response.body
+    created = _json(response)
+    sweep_id = created["sweep_id"]
+    assert created["total"] == 3
+    assert created["notebook_path"] == "square.ipynb"
+    assert created["experiment"] == "api"
+    assert [s["sweep_id"] for s in await _sweeps(jp_fetch)] == [sweep_id]
+
+    done = await _wait_sweep(jp_fetch, sweep_id, lambda s: s["status"] in FINISHED)
+    assert done["status"] == "succeeded", done
+    assert done["counts"]["succeeded"] == 3
+    assert (done["total"], done["done"], done["runs_total"]) == (3, 3, 3)
+    runs = done["runs"]
+    assert sorted(r["params"]["x"] for r in runs) == [1, 2, 3]
+    for run in runs:
+        assert run["status"] == "succeeded"
+        assert run["source"] == "job"
+        assert run["params"]["scale"] == 2.0
+        assert run["metrics"] == {"y": run["params"]["x"] * 2.0}
+        assert run["has_executed_notebook"] is True
+        assert run["attempt"] == 1
+
+
+@pytest.mark.slow
+async def test_cancel_running_sweep(jp_fetch, root) -> None:
+    body = {"notebook": "sub/sleeper.ipynb", "grid": {"seconds": [60, 61, 62]}, "workers": 1}
+    response = await _call(jp_fetch, "POST", "sweeps", body=body)
+    assert response.code == 201, response.body
+    sweep_id = _json(response)["sweep_id"]
+    await _wait_sweep(jp_fetch, sweep_id, lambda s: s["counts"]["running"] == 1, timeout_s=90)
+
+    started = time.monotonic()
+    response = await _call(jp_fetch, "DELETE", "sweeps", sweep_id)
+    assert response.code == 200, response.body
+    cancelled = _json(response)
+    assert cancelled["sweep_id"] == sweep_id
+    assert cancelled["cancel_requested"] is True
+
+    done = await _wait_sweep(jp_fetch, sweep_id, lambda s: s["status"] in FINISHED, timeout_s=60)
+    assert time.monotonic() - started < 45, "cancel must not wait for the 60 s sleep"
+    assert done["status"] == "cancelled", done
+    assert done["counts"]["cancelled"] == 3, done["counts"]
+    assert {r["status"] for r in done["runs"]} == {"cancelled"}
+    assert all(r["ended_at"] for r in done["runs"])

@@ -1,0 +1,158 @@
+"""What runs in a worker (a local pool process or a Dask worker): one sweep job.
+
+:func:`execute_job` is a top-level function of plain arguments, so it pickles by reference
+to any worker, near or far. It opens the store named by (home, db_url), runs the job's
+queued run through :func:`workbench.notebooks.execute.run_notebook`, and returns the final
+status. Beside it, a watchdog thread heartbeats the run and polls for a cancel request (of
+the run or of its sweep): on one, it kills the kernel's process group and the job ends
+``cancelled``. The same store poll works for local processes, Dask workers on other hosts
+and a `workbench cancel` typed in another terminal.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from workbench.entities import RunError, RunStatus
+
+CANCEL_POLL_S = 0.5
+PR_SET_PDEATHSIG = 1
+
+
+def execute_job(run_id: str, home: str, db_url: str) -> str:
+    """Run the sweep job ``run_id`` (a queued run) to its end; return its status value.
+
+    A run that is not queued any more is not run again: its current status is returned.
+    """
+    from workbench.notebooks.execute import run_notebook
+    from workbench.store import open_store
+
+    _quiet_logs()
+    store = open_store(home, db_url)
+    run = store.get_run(run_id, history=False)
+    if run.status is not RunStatus.QUEUED:
+        return run.status.value
+    info = store.job_info(run_id)
+    if info["cancel_requested"]:
+        store.finish_if_active(
+            run_id,
+            RunStatus.CANCELLED,
+            RunError(name="Cancelled", reason="the job was cancelled before it started"),
+        )
+        return store.get_run(run_id, history=False).status.value
+    options: dict[str, Any] = {}
+    if info["sweep_id"] is not None:
+        options = store.get_sweep(info["sweep_id"]).options
+    watchdog = Watchdog(store, run_id)
+    watchdog.start()
+    try:
+        done = run_notebook(
+            run.notebook or "",
+            run.params,
+            run_id=run_id,
+            timeout=options.get("timeout"),
+            kernel_name=options.get("kernel"),
+            store=store,
+            # BLAS/OpenMP caps: this many jobs share the machine
+            workers=int(options.get("workers") or 1),
+            on_kernel_started=watchdog.kernel_started,
+            cancelled=watchdog.cancelled.is_set,
+        )
+    finally:
+        watchdog.stop()
+    return done.status.value
+
+
+class Watchdog(threading.Thread):
+    """Heartbeats a running job and kills its kernel when a cancel is requested."""
+
+    def __init__(self, store: Any, run_id: str) -> None:
+        super().__init__(name=f"workbench-watchdog-{run_id[:8]}", daemon=True)
+        from workbench.store.store import HEARTBEAT_SECONDS, lost_after
+
+        self.store, self.run_id = store, run_id
+        # A few beats fit in the lost-after window whatever it is set to.
+        self.beat_every = min(HEARTBEAT_SECONDS, lost_after() / 4)
+        self.cancelled = threading.Event()
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._kernel: tuple[int, int | None] | None = None
+
+    def kernel_started(self, pid: int, pgid: int | None) -> None:
+        with self._lock:
+            self._kernel = (pid, pgid)
+            if self.cancelled.is_set():  # the request came while the kernel was starting
+                self._kill()
+
+    def run(self) -> None:
+        waited = 0.0
+        while not self._done.wait(CANCEL_POLL_S):
+            waited += CANCEL_POLL_S
+            try:
+                if waited >= self.beat_every:
+                    self.store.heartbeat(self.run_id)
+                    waited = 0.0
+                if (
+                    not self.cancelled.is_set()
+                    and self.store.job_info(self.run_id)["cancel_requested"]
+                ):
+                    with self._lock:
+                        self.cancelled.set()
+                        self._kill()
+            except Exception as exc:  # a busy or unreachable store: try again next time
+                print(f"workbench: job {self.run_id[:8]} watchdog: {exc}", file=sys.stderr)
+
+    def stop(self) -> None:
+        self._done.set()
+        if self.is_alive():
+            self.join(timeout=5)
+
+    def _kill(self) -> None:
+        if self._kernel is None:
+            return
+        pid, pgid = self._kernel
+        try:
+            # The kernel leads its own session: its group holds whatever it started too.
+            if pgid is not None:
+                os.killpg(pgid, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def init_local_worker(parent_pid: int, log_path: str | None = None) -> None:
+    """Initializer of the local pool's processes: die with the coordinator (Linux), leave
+    Ctrl-C to it (it cancels cleanly; a worker interrupted mid-job would not), and write
+    their output and their kernels' to the sweep's log, not over the progress bar."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if log_path is not None:
+        try:
+            fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.close(fd)
+        except OSError:
+            pass
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the coordinator died before prctl took effect
+        os._exit(1)
+    _quiet_logs()
+
+
+def _quiet_logs() -> None:
+    # papermill and nbclient log every dead kernel and timeout at ERROR level; the run's
+    # status and reason say it better, and a worker's stderr is not the user's terminal.
+    for name in ("papermill", "nbclient", "traitlets"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)

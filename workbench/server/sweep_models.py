@@ -1,0 +1,230 @@
+"""Pydantic models of the sweeps REST API. labextension/src/sweepsApi.ts mirrors them field
+for field.
+
+``CreateSweep`` checks the shape of a request (types, ranges, parameter names, distribution
+texts, the executor address) so a malformed body is a 400 naming the field. What needs the
+notebook (unknown parameters, values of the wrong type) is checked by the sweep engine,
+``workbench.jobs.api.launch_sweep``, with the same rules as the CLI, before any job starts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from workbench.entities import RunStatus, Sweep, check_key, check_param_name
+from workbench.errors import InvalidInput
+from workbench.jobs.distributions import parse_random
+from workbench.jobs.spec import MAX_JOBS
+from workbench.server.models import RunSummary, iso
+
+MAX_WORKERS = 64
+MAX_RETRIES = 10
+EXECUTOR_FORMS = '"local", "dask" (a local Dask cluster) or "tcp://HOST:PORT" (a Dask scheduler)'
+_TCP = re.compile(r"tcp://(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])"
+                  r":(?P<port>[0-9]{1,5})")
+
+
+def _check_names(kind: str, names: list[str]) -> None:
+    for name in names:
+        try:
+            check_param_name(name)
+        except InvalidInput as exc:
+            raise ValueError(f"{kind}: {exc.message}") from None
+
+
+class CreateSweep(BaseModel):
+    """``POST sweeps``: a notebook and its sweep spec, the same knobs as ``workbench sweep``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    notebook: str = Field(min_length=1)  # relative to the server root, "/"-separated
+    grid: dict[str, list[Any]] | None = None  # name -> values; the jobs are their product
+    random: dict[str, str] | None = None  # name -> "loguniform(1e-4,1e-1)", "choice(a,b)", ...
+    n: int | None = Field(default=None, ge=1, le=MAX_JOBS)  # number of random draws
+    seed: int | None = None
+    values: list[dict[str, Any]] | None = None  # explicit rows, one job each
+    params: dict[str, Any] | None = None  # fixed for every job
+    workers: int | None = Field(default=None, ge=1, le=MAX_WORKERS)  # default: the cores
+    executor: str = "local"
+    timeout: float | None = Field(default=None, gt=0)  # seconds per job
+    retries: int = Field(default=0, ge=0, le=MAX_RETRIES)
+    force: bool = False  # run again jobs that already succeeded
+    allow_unknown: bool = False  # inject parameters the notebook does not declare
+    experiment: str | None = None
+
+    @field_validator("grid")
+    @classmethod
+    def _grid(cls, grid: dict[str, list[Any]] | None) -> dict[str, list[Any]] | None:
+        if grid is None:
+            return None
+        if not grid:
+            raise ValueError('the grid is empty: give values per parameter, like '
+                             '{"lr": [0.01, 0.1]}, or leave grid out')
+        _check_names("grid", list(grid))
+        empty = [name for name, items in grid.items() if not items]
+        if empty:
+            raise ValueError(f"grid {empty[0]} has no values: give at least one, like "
+                             f'{{"{empty[0]}": [1, 2]}}')
+        return grid
+
+    @field_validator("random")
+    @classmethod
+    def _random(cls, random: dict[str, str] | None) -> dict[str, str] | None:
+        if random is None:
+            return None
+        if not random:
+            raise ValueError('random is empty: give distributions, like '
+                             '{"lr": "loguniform(1e-4,1e-1)"}, or leave random out')
+        for name, text in random.items():
+            try:
+                parse_random(f"{name}={text}")
+            except InvalidInput as exc:
+                raise ValueError(f"random {name}: {exc.message}") from None
+        return random
+
+    @field_validator("values")
+    @classmethod
+    def _values(cls, rows: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        if rows is None:
+            return None
+        if not rows:
+            raise ValueError("values has no rows: give one object per job, or leave values out")
+        for row in rows:
+            _check_names("values", list(row))
+        return rows
+
+    @field_validator("params")
+    @classmethod
+    def _params(cls, params: dict[str, Any] | None) -> dict[str, Any] | None:
+        if params:
+            _check_names("params", list(params))
+        return params
+
+    @field_validator("executor")
+    @classmethod
+    def _executor(cls, executor: str) -> str:
+        if executor in ("local", "dask"):
+            return executor
+        match = _TCP.fullmatch(executor)
+        if match is None or not 0 < int(match["port"]) < 65536:
+            raise ValueError(f"unknown executor: use {EXECUTOR_FORMS}")
+        return executor
+
+    @field_validator("experiment")
+    @classmethod
+    def _experiment(cls, experiment: str | None) -> str | None:
+        if experiment is not None:
+            try:
+                check_key("experiment", experiment)
+            except InvalidInput as exc:
+                raise ValueError(exc.message) from None
+        return experiment
+
+    @model_validator(mode="after")
+    def _draws(self) -> CreateSweep:
+        if self.random and self.n is None:
+            raise ValueError("random needs n, the number of random draws to make")
+        if self.n is not None and not self.random:
+            raise ValueError("n sets how many random draws to make: add random or drop n")
+        return self
+
+
+class ListSweepsQuery(BaseModel):
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class DescribeSweepQuery(BaseModel):
+    """Which runs ``GET sweeps/{id}`` lists: every attempt of every job, started ones by
+    start time, then queued ones in the order they will run."""
+
+    limit: int = Field(default=500, ge=1, le=MAX_JOBS)
+    offset: int = Field(default=0, ge=0)
+
+
+class SweepSummary(BaseModel):
+    sweep_id: str
+    notebook: str  # absolute path as recorded
+    notebook_path: str | None  # relative to the server root, when under it
+    experiment: str
+    status: RunStatus
+    created_at: str
+    ended_at: str | None
+    heartbeat_at: str | None
+    cancel_requested: bool
+    counts: dict[RunStatus, int]  # every status (0 included), the latest attempt of each job
+    total: int  # jobs
+    done: int  # jobs in a finished status
+    spec: dict[str, Any]
+    options: dict[str, Any]
+
+
+class SweepRun(RunSummary):
+    job_key: str
+    attempt: int  # 1, then 2, ... for retries of the same job
+
+
+class DescribeSweep(SweepSummary):
+    runs: list[SweepRun]
+    runs_total: int  # attempts of every job; runs holds [offset, offset + limit)
+    limit: int
+    offset: int
+
+
+class ListSweepsResponse(BaseModel):
+    sweeps: list[SweepSummary]  # newest first
+    limit: int
+
+
+class NotebookParametersQuery(BaseModel):
+    path: str = Field(min_length=1)  # relative to the server root
+
+
+class NotebookParameter(BaseModel):
+    name: str
+    type: str  # int, float, str, bool, list, dict, None or any
+    nullable: bool
+    default: Any  # the JSON value, when default_is_literal
+    default_repr: str  # the default's source text
+    default_is_literal: bool
+    help: str
+
+
+class NotebookParameters(BaseModel):
+    path: str
+    parameters: list[NotebookParameter]
+
+
+def relative_to_root(path: str, root: str | os.PathLike[str]) -> str | None:
+    """``path`` relative to the server root ("/"-separated), or None when outside it."""
+    try:
+        resolved = Path(os.path.realpath(path))
+        base = Path(os.path.realpath(root))
+    except (OSError, ValueError):
+        return None
+    if not resolved.is_relative_to(base):
+        return None
+    return resolved.relative_to(base).as_posix()
+
+
+def sweep_summary(sweep: Sweep, root: str | os.PathLike[str]) -> SweepSummary:
+    return SweepSummary(
+        sweep_id=sweep.sweep_id,
+        notebook=sweep.notebook,
+        notebook_path=relative_to_root(sweep.notebook, root),
+        experiment=sweep.experiment,
+        status=sweep.status,
+        created_at=iso(sweep.created_at) or "",
+        ended_at=iso(sweep.ended_at),
+        heartbeat_at=iso(sweep.heartbeat_at),
+        cancel_requested=sweep.cancel_requested,
+        counts={status: sweep.counts.get(status.value, 0) for status in RunStatus},
+        total=sweep.total,
+        done=sweep.done,
+        spec=sweep.spec,
+        options=sweep.options,
+    )
