@@ -205,21 +205,30 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def resolve_run_id(store, text: str) -> str:  # noqa: ANN001 - Store, imported lazily
     """The run id ``text`` names: the full id, or a unique prefix of ``PREFIX_MIN``+ chars."""
+    return resolve_prefix(
+        text, "run", lambda t: store.get_run(t, history=False).run_id, store.find_run_ids,
+        "workbench runs",
+    )
+
+
+def resolve_prefix(text: str, kind: str, exact, find, listing: str) -> str:  # noqa: ANN001
+    """An id from its full text (``exact``) or a unique prefix of it (``find``)."""
     text = text.strip()
     try:
-        return store.get_run(text, history=False).run_id
+        return exact(text)
     except NotFound:
         pass
     if len(text) < PREFIX_MIN:
         raise InvalidInput(
-            f"run id {text!r} is too short: give at least {PREFIX_MIN} characters of it"
+            f"{kind} id {text!r} is too short: give at least {PREFIX_MIN} characters of it"
         )
-    matches = store.find_run_ids(text, limit=6)
+    matches = find(text, limit=6)
     if not matches:
-        raise NotFound(f"no run id starts with {text!r}: list runs with `workbench runs`")
+        raise NotFound(f"no {kind} id starts with {text!r}: list them with `{listing}`")
     if len(matches) > 1:
         shown = ", ".join(m[:12] for m in matches[:5])
-        raise InvalidInput(f"several runs start with {text!r} ({shown}...): give more characters"
+        raise InvalidInput(
+            f"several {kind}s start with {text!r} ({shown}...): give more characters"
         )
     return matches[0]
 

@@ -407,23 +407,12 @@ def _ids_filter(ids: list[str]) -> Any:
 
 
 def resolve_sweep_id(store: Any, text: str) -> str:
-    from workbench.cli import PREFIX_MIN
+    from workbench.cli import resolve_prefix
 
-    text = text.strip()
-    try:
-        return store.get_sweep(text).sweep_id
-    except NotFound:
-        pass
-    if len(text) < PREFIX_MIN:
-        raise InvalidInput(
-            f"sweep id {text!r} is too short: give at least {PREFIX_MIN} characters of it"
-        )
-    matches = store.find_sweep_ids(text, limit=6)
-    if not matches:
-        raise NotFound(f"no sweep id starts with {text!r}: list sweeps with `workbench sweeps`")
-    if len(matches) > 1:
-        raise InvalidInput(f"several sweeps start with {text!r}: give more characters")
-    return matches[0]
+    return resolve_prefix(
+        text, "sweep", lambda t: store.get_sweep(t).sweep_id, store.find_sweep_ids,
+        "workbench sweeps",
+    )
 
 
 def resolve_target(store: Any, text: str) -> tuple[str, str]:
