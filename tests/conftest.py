@@ -5,13 +5,51 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from traitlets.config import Config
 
 # jp_fetch, jp_serverapp, jp_root_dir, ... for the server extension tests.
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 POSTGRES_ENV = "WORKBENCH_TEST_POSTGRES_URL"
+
+
+# -- a real jupyter_server with the extension, for the REST tests --------------------------
+
+
+@pytest.fixture
+def wb_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh store home, set before the server (and so the extension) starts."""
+    home = tmp_path / "wbhome"
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.delenv("WORKBENCH_DB_URL", raising=False)
+    # The extension sets this; registering it here makes monkeypatch restore it afterwards.
+    monkeypatch.setenv("WORKBENCH_SERVER_ROOT", "set-by-the-extension")
+    return home
+
+
+@pytest.fixture
+def server_overrides() -> dict[str, Any]:
+    """ServerApp settings a test adds (parametrize this fixture to change them)."""
+    return {}
+
+
+@pytest.fixture
+def jp_server_config(wb_home: Path, server_overrides: dict[str, Any]) -> Config:
+    return Config(
+        {
+            "ServerApp": {
+                # Terminals off: pytest-jupyter adds them otherwise, and their websocket
+                # handler trips jupyter_server's auth warning (an error under pytest here).
+                "jpserver_extensions": {"workbench": True, "jupyter_server_terminals": False},
+                "allow_unauthenticated_access": False,
+                **server_overrides,
+            }
+        }
+    )
 
 
 @pytest.fixture(scope="session")

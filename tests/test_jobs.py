@@ -214,7 +214,6 @@ def test_inherited_db_url_does_not_reach_the_kernel(
 
 @pytest.mark.slow
 def test_demo_notebook_trains_and_logs(store: Store) -> None:
-    pytest.importorskip("sklearn")
     source = json.loads(DEMO.read_text())
     assert all(not c.get("outputs") for c in source["cells"])  # shipped without outputs
     run = run_notebook(DEMO, {"n_estimators": 10}, store=store)

@@ -16,7 +16,6 @@ from jupyter_server.auth import Authorizer
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado.httpclient import HTTPResponse
-from traitlets.config import Config
 
 from workbench.entities import RunError, RunStatus
 from workbench.errors import Forbidden
@@ -30,38 +29,6 @@ NO_CREDENTIALS = {"Authorization": ""}
 
 
 # -- server and store ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def wb_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh store home, set before the server (and so the extension) starts."""
-    home = tmp_path / "wbhome"
-    monkeypatch.setenv("WORKBENCH_HOME", str(home))
-    monkeypatch.delenv("WORKBENCH_DB_URL", raising=False)
-    # The extension sets this; registering it here makes monkeypatch restore it afterwards.
-    monkeypatch.setenv("WORKBENCH_SERVER_ROOT", "set-by-the-extension")
-    return home
-
-
-@pytest.fixture
-def server_overrides() -> dict[str, Any]:
-    """ServerApp settings a test adds (parametrize this fixture to change them)."""
-    return {}
-
-
-@pytest.fixture
-def jp_server_config(wb_home: Path, server_overrides: dict[str, Any]) -> Config:
-    return Config(
-        {
-            "ServerApp": {
-                # Terminals off: pytest-jupyter adds them otherwise, and their websocket
-                # handler trips jupyter_server's auth warning (an error under pytest here).
-                "jpserver_extensions": {"workbench": True, "jupyter_server_terminals": False},
-                "allow_unauthenticated_access": False,
-                **server_overrides,
-            }
-        }
-    )
 
 
 def _notebook_bytes(marker: str) -> bytes:

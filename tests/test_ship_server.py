@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from tornado.httpclient import HTTPResponse
-from traitlets.config import Config
 
 from workbench.server import ship_handlers
 
@@ -35,21 +34,10 @@ def wheel(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory)
 
 
 @pytest.fixture
-def wb_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wheel: Path) -> Path:
-    home = tmp_path / "wbhome"
-    monkeypatch.setenv("WORKBENCH_HOME", str(home))
-    monkeypatch.delenv("WORKBENCH_DB_URL", raising=False)
-    monkeypatch.setenv("WORKBENCH_SERVER_ROOT", "set-by-the-extension")
+def wb_home(wb_home: Path, monkeypatch: pytest.MonkeyPatch, wheel: Path) -> Path:
+    """The shared server home (tests/conftest.py), with the Workbench wheel exports need."""
     monkeypatch.setenv("WORKBENCH_WHEEL", str(wheel))
-    return home
-
-
-@pytest.fixture
-def jp_server_config(wb_home: Path) -> Config:
-    return Config({"ServerApp": {
-        "jpserver_extensions": {"workbench": True, "jupyter_server_terminals": False},
-        "allow_unauthenticated_access": False,
-    }})
+    return wb_home
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import nbformat
 import pytest
 from jupyter_server.auth import Authorizer
 from tornado.httpclient import HTTPResponse
-from traitlets.config import Config
 
 from workbench.entities import RunStatus
 from workbench.server import sweep_handlers
@@ -30,34 +29,6 @@ FINISHED = {s.value for s in RunStatus if s.finished}
 
 
 # -- server, store and notebooks ------------------------------------------------------------
-
-
-@pytest.fixture
-def wb_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh store home, set before the server (and so the extension) starts."""
-    home = tmp_path / "wbhome"
-    monkeypatch.setenv("WORKBENCH_HOME", str(home))
-    monkeypatch.delenv("WORKBENCH_DB_URL", raising=False)
-    monkeypatch.setenv("WORKBENCH_SERVER_ROOT", "set-by-the-extension")  # restored afterwards
-    return home
-
-
-@pytest.fixture
-def server_overrides() -> dict[str, Any]:
-    return {}
-
-
-@pytest.fixture
-def jp_server_config(wb_home: Path, server_overrides: dict[str, Any]) -> Config:
-    return Config(
-        {
-            "ServerApp": {
-                "jpserver_extensions": {"workbench": True, "jupyter_server_terminals": False},
-                "allow_unauthenticated_access": False,
-                **server_overrides,
-            }
-        }
-    )
 
 
 def _write_notebook(path: Path, params: str | None, *body: str) -> Path:

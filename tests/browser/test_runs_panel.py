@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from lab_server import REPO, LabServer
+from notebook_ui import notebook_panel, run_all_cells
 from playwright.sync_api import Locator, Page, expect
 
 pytestmark = pytest.mark.browser
@@ -114,36 +115,6 @@ def _interactive_run_with_metrics(lab: LabServer, timeout_s: float = 20.0) -> di
         time.sleep(0.5)
 
 
-def _notebook_panel(page: Page) -> Locator:
-    return page.locator(".jp-NotebookPanel:visible")
-
-
-def _run_all_cells(page: Page) -> None:
-    """Run All, retried: a Run All sent right after the kernel first idles can be dropped."""
-    panel = _notebook_panel(page)
-    expect(panel.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')).to_be_visible(
-        timeout=60_000
-    )
-    prompts = panel.locator(".jp-CodeCell .jp-InputPrompt")
-    for _ in range(3):
-        time.sleep(1.0)
-        panel.locator(".jp-Notebook").click()  # focus the notebook, not the launcher
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-        try:
-            expect(prompts.first).to_have_text(re.compile(r"\[(\*|\d+)\]"), timeout=10_000)
-            break
-        except AssertionError:
-            continue
-    else:
-        pytest.fail("Run All Cells never started executing the notebook")
-    # Done when every code cell shows an execution count and none is still queued.
-    expect(prompts.filter(has_text="[*]")).to_have_count(0, timeout=120_000)
-    expect(prompts.last).to_have_text(re.compile(r"\[\d+\]"))
-    errors = panel.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')
-    assert errors.count() == 0, errors.all_inner_texts()
-
-
 def _open_sidebar(page: Page) -> Locator:
     panel = page.locator(PANEL)
     if not panel.is_visible():
@@ -166,8 +137,8 @@ def test_panel_lists_runs_and_opens_their_notebooks(
     job_id = str(job["run_id"])
 
     page.goto(lab.lab_url(f"lab/tree/{NOTEBOOK}"))
-    expect(_notebook_panel(page)).to_be_visible(timeout=60_000)
-    _run_all_cells(page)
+    expect(notebook_panel(page)).to_be_visible(timeout=60_000)
+    run_all_cells(page)
 
     run = _interactive_run_with_metrics(lab)
     runs = _runs(lab)
@@ -200,7 +171,7 @@ def test_panel_lists_runs_and_opens_their_notebooks(
     # A job run opens its executed notebook, copied to workbench-runs/<id>.ipynb.
     job_row.click()
     expect(_active_tab_title(page)).to_have_text(f"{job_id}.ipynb", timeout=30_000)
-    expect(_notebook_panel(page).locator(".jp-Cell").first).to_be_visible()
+    expect(notebook_panel(page).locator(".jp-Cell").first).to_be_visible()
     executed = lab.root / "workbench-runs" / f"{job_id}.ipynb"
     assert executed.is_file()
     assert json.loads(executed.read_text(encoding="utf-8"))["cells"]

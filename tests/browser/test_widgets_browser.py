@@ -13,14 +13,14 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 import pytest
 from lab_server import LabServer
-from playwright.sync_api import Locator, Page, expect
+from notebook_ui import notebook_panel, run_all_cells
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
@@ -77,44 +77,15 @@ def lab(
     return lab_factory(base)
 
 
-def _panel(page: Page) -> Locator:
-    return page.locator(".jp-NotebookPanel:visible")
-
-
-def _run_all(page: Page) -> None:
-    """Run All Cells, retried: a Run All sent right after the kernel first idles can be lost."""
-    panel = _panel(page)
-    expect(panel.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')).to_be_visible(
-        timeout=60_000
-    )
-    prompts = panel.locator(".jp-CodeCell .jp-InputPrompt")
-    for _ in range(3):
-        time.sleep(1.0)
-        panel.locator(".jp-Notebook").click()
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-        try:
-            expect(prompts.first).to_have_text(re.compile(r"\[(\*|\d+)\]"), timeout=10_000)
-            break
-        except AssertionError:
-            continue
-    else:
-        pytest.fail("Run All Cells never started executing the notebook")
-    expect(prompts.filter(has_text="[*]")).to_have_count(0, timeout=120_000)
-    expect(prompts.last).to_have_text(re.compile(r"\[\d+\]"))
-    errors = panel.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')
-    assert errors.count() == 0, errors.all_inner_texts()
-
-
 def test_runs_widget_and_compare_figures_render_in_lab(
     lab: LabServer, page: Page, artifacts: Path
 ) -> None:
     page.set_viewport_size({"width": 1500, "height": 2000})  # the whole comparison in view
     page.goto(lab.lab_url(f"lab/tree/{NOTEBOOK}"))
-    expect(_panel(page)).to_be_visible(timeout=60_000)
-    _run_all(page)
+    expect(notebook_panel(page)).to_be_visible(timeout=60_000)
+    run_all_cells(page)
 
-    table = _panel(page).locator(".wb-RunsTable").first
+    table = notebook_panel(page).locator(".wb-RunsTable").first
     expect(table).to_be_visible(timeout=30_000)
     checks = table.locator(".wb-RunsTable-check input[type=checkbox]")
     expect(checks).to_have_count(4)
