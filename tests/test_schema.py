@@ -10,11 +10,11 @@ import nbformat
 import pytest
 
 from workbench.errors import InvalidInput
+from workbench.notebooks.coerce import coerce
 from workbench.notebooks.schema import (
     NOT_LITERAL,
     ParamSchema,
     ParamSpec,
-    coerce,
     notebook_schema,
 )
 

@@ -44,8 +44,9 @@ def run_exported(
 ) -> dict[str, float]:
     """Execute the bundled notebook with ``defaults`` overridden by ``params`` (checked
     against the schema ``parameters``); return the metrics it logged."""
+    from workbench.notebooks.coerce import coerce
     from workbench.notebooks.execute import run_notebook
-    from workbench.notebooks.schema import ParamSchema, coerce
+    from workbench.notebooks.schema import ParamSchema
     from workbench.store import Store, locate, open_store
 
     values = {**defaults, **coerce(ParamSchema.from_json(parameters), dict(params))}

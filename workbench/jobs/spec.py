@@ -34,7 +34,8 @@ from typing import Any
 from workbench.entities import check_param_name
 from workbench.errors import InvalidInput
 from workbench.jobs.distributions import Choice, Distribution, parse_random, split_values
-from workbench.notebooks.schema import ParamSchema, coerce
+from workbench.notebooks.coerce import coerce
+from workbench.notebooks.schema import ParamSchema
 
 __all__ = [
     "MAX_JOBS", "SweepSpec", "expand", "job_key", "load_values", "parse_grid", "parse_random",

@@ -6,24 +6,22 @@ papermill's own line-based parser (``PythonTranslator.inspect``) drops lines suc
 ``x: int | None = 3`` or ``s = "a=b"``, so it is only the fallback for cells ast cannot read
 (IPython magics left in the cell) and for notebooks in other languages.
 
-:func:`coerce` checks and converts values from the CLI, CSV, YAML, JSON or the REST API
-against the schema, so a bad value is reported before any kernel starts.
+:func:`workbench.notebooks.coerce.coerce` checks and converts values from the CLI, CSV,
+YAML, JSON or the REST API against the schema, so a bad value is reported before any
+kernel starts.
 """
 
 from __future__ import annotations
 
 import ast
-import difflib
 import io
-import json
-import math
 import os
 import tokenize
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.entities import check_json_value, check_param_name
+from workbench.entities import check_json_value
 from workbench.errors import InvalidInput
 from workbench.notebooks.reader import read_notebook
 
@@ -287,128 +285,3 @@ def _literal_type(value: Any) -> str:
             return name
     return "any"
 
-
-# --- coercion -----------------------------------------------------------------------------------
-
-_TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
-_NULLS = {"null", "None"}
-_HOW = {
-    "int": "give a whole number such as 3",
-    "float": "give a number such as 0.1",
-    "bool": "give true/false, yes/no or 1/0",
-    "str": "give a text value",
-    "list": "give a JSON list such as [1, 2]",
-    "dict": 'give a JSON object such as {"a": 1}',
-}
-
-
-def coerce(schema: ParamSchema, values: dict[str, Any], *,
-           allow_unknown: bool = False) -> dict[str, Any]:
-    """Check ``values`` against ``schema`` and convert them; the result holds JSON types only.
-
-    Strings (from the CLI or a CSV cell) are parsed to the parameter's type; JSON values
-    (YAML, JSON, the REST API) are checked and converted where it is lossless (2.0 -> 2).
-    """
-    out: dict[str, Any] = {}
-    for name, value in values.items():
-        check_param_name(name)
-        spec = schema.get(name)
-        if spec is None and not allow_unknown:
-            raise InvalidInput(_unknown_message(schema, name))
-        type_ = spec.type if spec else "any"
-        nullable = spec.nullable or type_ == "any" if spec else True
-        if value is None or (nullable and isinstance(value, str) and value.strip() in _NULLS):
-            if not nullable:
-                raise InvalidInput(f"parameter {name!r} expects {type_}, got None: {_HOW[type_]}")
-            out[name] = None
-            continue
-        converted = _convert(type_, value)
-        if converted is _FAIL:
-            raise InvalidInput(
-                f"parameter {name!r} expects {type_}, got {value!r}: {_HOW[type_]}"
-            )
-        out[name] = check_json_value(name, converted)
-    return out
-
-
-def _unknown_message(schema: ParamSchema, name: str) -> str:
-    known = ", ".join(schema.names) or "(none)"
-    close = difflib.get_close_matches(name, schema.names, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return (
-        f"the notebook has no parameter {name!r}{hint}; its parameters are: {known}. "
-        "Pass --allow-unknown to inject it anyway"
-    )
-
-
-_FAIL: Any = object()
-
-
-def _convert(type_: str, value: Any) -> Any:
-    text = value.strip() if isinstance(value, str) else None
-    if type_ == "int":
-        if isinstance(value, bool):
-            return _FAIL
-        if isinstance(value, int):
-            return value
-        if text is not None:
-            try:
-                return int(text)
-            except ValueError:
-                value = _float(text)
-        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-            return int(value)
-        return _FAIL
-    if type_ == "float":
-        if isinstance(value, bool):
-            return _FAIL
-        number = _float(text) if text is not None else value
-        if isinstance(number, (int, float)) and math.isfinite(number):
-            return float(number)
-        return _FAIL
-    if type_ == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, int) and value in (0, 1):
-            return bool(value)
-        if text is not None and text.lower() in _TRUE | _FALSE:
-            return text.lower() in _TRUE
-        return _FAIL
-    if type_ == "str":
-        if isinstance(value, str):
-            return value
-        return str(value) if isinstance(value, (int, float)) else _FAIL
-    if type_ in ("list", "dict"):
-        want = list if type_ == "list" else dict
-        if text is not None:
-            value = _parse_text(text)
-        if isinstance(value, tuple):
-            value = list(value)
-        return value if isinstance(value, want) else _FAIL
-    # "any", "None": JSON text becomes its value, other text stays text
-    if text is not None:
-        try:
-            return json.loads(text)
-        except ValueError:
-            return value
-    return value
-
-
-def _float(text: str) -> float | Any:
-    try:
-        return float(text)
-    except ValueError:
-        return _FAIL
-
-
-def _parse_text(text: str) -> Any:
-    """JSON first; Python literals (``['a', 'b']``, ``(1, 2)``) are read too, never evaluated."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        if not text.startswith(("[", "(", "{")):  # "1,2" would read as a tuple
-            return _FAIL
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return _FAIL

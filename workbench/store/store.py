@@ -27,6 +27,7 @@ from workbench.errors import InvalidInput, NotFound
 from workbench.store.blobs import BlobStore
 from workbench.store.engine import make_engine, migrate, write_connection
 from workbench.store.exports import ExportStore
+from workbench.store.jobs import JobStore
 from workbench.store.location import StoreLocation, locate
 from workbench.store.reads import RunReads
 from workbench.store.schema import (
@@ -49,7 +50,7 @@ def lost_after() -> float:
     return float(os.environ.get("WORKBENCH_LOST_AFTER", 12 * HEARTBEAT_SECONDS))
 
 
-class Store(RunReads, SweepStore, ExportStore):
+class Store(RunReads, SweepStore, ExportStore, JobStore):
     def __init__(self, location: StoreLocation) -> None:
         self.location = location
         self.engine = make_engine(location)

@@ -43,10 +43,10 @@ def validate(
     ``metadata.workbench.require`` adds its own. ``max_seconds`` is the time budget
     (default 600 s), enforced as the run's timeout.
     """
+    from workbench.notebooks.coerce import coerce
     from workbench.notebooks.execute import run_notebook
     from workbench.notebooks.params import check_params
     from workbench.notebooks.reader import read_notebook
-    from workbench.notebooks.schema import coerce
 
     path = Path(notebook).resolve()
     nb = read_notebook(path)

@@ -1,0 +1,154 @@
+"""The life of a sweep's jobs in the store: workers start queued runs, the coordinator
+finishes, cancels and claims them. Mixed into Store beside SweepStore."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from sqlalchemy import Engine, and_, select, update
+
+from workbench.entities import RunError, RunStatus
+from workbench.errors import NotFound
+from workbench.store.engine import write_connection
+from workbench.store.schema import RunRow, SweepRow
+from workbench.store.sweeps import ACTIVE
+
+
+class JobStore:
+    engine: Engine
+
+    def start_queued_run(self, run_id: str, provenance: dict[str, Any]) -> bool:
+        """queued -> running, with the provenance captured by the worker now. False if the
+        run is not queued any more (cancelled, or started elsewhere): then do not run it."""
+        now = time.time()
+        queued = and_(RunRow.run_id == run_id, RunRow.status == RunStatus.QUEUED.value)
+        with write_connection(self.engine) as conn, conn.begin():
+            current = conn.execute(select(RunRow.provenance).where(queued)).first()
+            if current is None:
+                return False
+            merged = {**json.loads(current.provenance or "{}"), **provenance}
+            return bool(
+                conn.execute(
+                    update(RunRow)
+                    .where(queued)  # PostgreSQL re-checks it under the row lock
+                    .values(
+                        status=RunStatus.RUNNING.value,
+                        started_at=now,
+                        heartbeat_at=now,
+                        provenance=json.dumps(merged, default=str),
+                    )
+                ).rowcount
+            )
+
+    def finish_if_active(
+        self, run_id: str, status: RunStatus, error: RunError | None = None
+    ) -> bool:
+        """Set a final status only if the run is still queued or running (never overwrite
+        what a worker recorded); True if it was."""
+        values = _final_values(status, error)
+        with write_connection(self.engine) as conn, conn.begin():
+            return bool(
+                conn.execute(
+                    update(RunRow)
+                    .where(RunRow.run_id == run_id, RunRow.status.in_(ACTIVE))
+                    .values(**values)
+                ).rowcount
+            )
+
+    def cancel_active(self, sweep_id: str, reason: str) -> int:
+        """Every queued or running job of the sweep becomes cancelled (no runner to ask)."""
+        values = _final_values(RunStatus.CANCELLED, RunError(name="Cancelled", reason=reason))
+        with write_connection(self.engine) as conn, conn.begin():
+            return conn.execute(
+                update(RunRow)
+                .where(RunRow.sweep_id == sweep_id, RunRow.status.in_(ACTIVE))
+                .values(**values)
+            ).rowcount
+
+    def fail_queued(self, sweep_id: str, reason: str) -> int:
+        values = _final_values(RunStatus.FAILED, RunError(name="SweepFailed", reason=reason))
+        with write_connection(self.engine) as conn, conn.begin():
+            return conn.execute(
+                update(RunRow)
+                .where(RunRow.sweep_id == sweep_id, RunRow.status == RunStatus.QUEUED.value)
+                .values(**values)
+            ).rowcount
+
+    def claim_sweep(
+        self,
+        sweep_id: str,
+        runner: str,
+        *,
+        seen_runner: str | None,
+        seen_heartbeat: float | None,
+        restart: bool,
+    ) -> bool:
+        """Become the sweep's runner if nobody changed it since it was read (compare and
+        set, so two `resume` at once cannot both win). ``restart`` (the sweep had ended)
+        also clears an old cancel request."""
+        values: dict[str, Any] = {
+            "runner": runner,
+            "heartbeat_at": time.time(),
+            "status": RunStatus.RUNNING.value,
+            "ended_at": None,
+        }
+        if restart:
+            values["cancel_requested_at"] = None
+        same_runner = (
+            SweepRow.runner.is_(None) if seen_runner is None else SweepRow.runner == seen_runner
+        )
+        same_beat = (
+            SweepRow.heartbeat_at.is_(None)
+            if seen_heartbeat is None
+            else SweepRow.heartbeat_at == seen_heartbeat
+        )
+        with write_connection(self.engine) as conn, conn.begin():
+            return bool(
+                conn.execute(
+                    update(SweepRow)
+                    .where(SweepRow.sweep_id == sweep_id, same_runner, same_beat)
+                    .values(**values)
+                ).rowcount
+            )
+
+    def sweep_cancel_requested(self, sweep_id: str) -> bool:
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(SweepRow.cancel_requested_at).where(SweepRow.sweep_id == sweep_id)
+            ).first()
+        if found is None:
+            raise NotFound(f"no sweep with id {sweep_id!r}")
+        return found.cancel_requested_at is not None
+
+    def find_sweep_ids(self, prefix: str, limit: int = 10) -> list[str]:
+        """Sweep ids starting with ``prefix`` (hex digits only, so LIKE needs no escaping)."""
+        if not prefix or any(c not in "0123456789abcdef" for c in prefix.lower()):
+            return []
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(SweepRow.sweep_id)
+                    .where(SweepRow.sweep_id.like(prefix.lower() + "%"))
+                    .order_by(SweepRow.sweep_id)
+                    .limit(limit)
+                ).scalars()
+            )
+
+
+def _final_values(status: RunStatus, error: RunError | None) -> dict[str, Any]:
+    now = time.time()
+    values: dict[str, Any] = {
+        "status": RunStatus(status).value,
+        "ended_at": now,
+        "heartbeat_at": now,
+    }
+    if error is not None:
+        values.update(
+            error_name=error.name,
+            error_value=error.value,
+            error_cell_index=error.cell_index,
+            error_reason=error.reason,
+        )
+    return values
