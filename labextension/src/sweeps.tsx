@@ -13,12 +13,8 @@ import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { RunStatus, WorkbenchAPIError } from './api';
-import {
-  ACTIVE_STATUSES,
-  formatStart,
-  formatValue,
-  statusLabel
-} from './format';
+import { ACTIVE_STATUSES, formatStart, statusLabel } from './format';
+import { sweepAxes, sweepName, sweepRunLabel } from './sweepFormat';
 import {
   cancelSweep,
   DescribeSweep,
@@ -254,7 +250,7 @@ export class SweepsView {
     return (
       <>
         <ul className="wb-RunList wb-SweepRuns">
-          {detail.runs.map(run => this._renderRun(run, runLabel(run, axes)))}
+          {detail.runs.map(run => this._renderRun(run, sweepRunLabel(run, axes)))}
         </ul>
         {detail.runs.length < detail.runs_total && (
           <div className="wb-SweepRuns-empty">
@@ -383,54 +379,6 @@ function SweepProgress({ sweep }: { sweep: SweepSummary }): JSX.Element {
 
 function isActive(sweep: SweepSummary): boolean {
   return ACTIVE_STATUSES.has(sweep.status);
-}
-
-/** The notebook's name (path relative to the root when known). */
-function sweepName(sweep: SweepSummary): string {
-  const path = sweep.notebook_path ?? sweep.notebook;
-  return path.split('/').pop() || path;
-}
-
-/** The parameters a sweep varies: grid, random and values-row names. */
-export function sweepAxes(sweep: SweepSummary): string[] {
-  const names = new Set<string>();
-  const spec = sweep.spec;
-  for (const key of ['grid', 'random']) {
-    const part = spec[key];
-    if (part && typeof part === 'object') {
-      Object.keys(part).forEach(name => names.add(name));
-    }
-  }
-  const rows = spec.values;
-  if (Array.isArray(rows)) {
-    for (const row of rows) {
-      if (row && typeof row === 'object') {
-        Object.keys(row).forEach(name => names.add(name));
-      }
-    }
-  }
-  return [...names];
-}
-
-/** "lr=0.1, depth=4": the varied parameters (all when none), and the attempt. */
-function runLabel(run: SweepRun, axes: string[]): string {
-  const names = axes.length > 0 ? axes : Object.keys(run.params);
-  const text = names
-    .filter(name => name in run.params)
-    .map(name => `${name}=${formatParam(run.params[name])}`)
-    .join(', ');
-  const label = text || run.run_id.slice(0, 8);
-  return run.attempt > 1 ? `${label} (attempt ${run.attempt})` : label;
-}
-
-function formatParam(value: unknown): string {
-  if (typeof value === 'number') {
-    return formatValue(value);
-  }
-  if (typeof value === 'string') {
-    return value;
-  }
-  return JSON.stringify(value);
 }
 
 function describeError(reason: unknown): IViewError {
