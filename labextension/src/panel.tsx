@@ -10,7 +10,8 @@ import { refreshIcon, ReactWidget } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
-import { listRuns, RunError, RunSummary, WorkbenchAPIError } from './api';
+import { describeError, ErrorBlock, IViewError } from './errors';
+import { listRuns, RunError, RunSummary } from './api';
 import {
   ACTIVE_STATUSES,
   formatStart,
@@ -27,13 +28,6 @@ export const FAST_POLL_MS = 2000;
 export const SLOW_POLL_MS = 10000;
 const PAGE_SIZE = 50;
 
-/** The panel's message when the runs route is missing (HTTP 404). */
-export const NOT_FOUND_MESSAGE = 'Workbench server extension not found';
-
-interface IPanelError {
-  message: string;
-  hint?: string;
-}
 
 export interface IRunsPanelOptions {
   /** Called when the user picks a run. */
@@ -194,14 +188,7 @@ export class RunsPanel extends ReactWidget {
 
   private _body(): JSX.Element | null {
     if (this._error) {
-      return (
-        <div className="wb-RunsPanel-error" role="alert">
-          <div className="wb-RunsPanel-errorMessage">{this._error.message}</div>
-          {this._error.hint && (
-            <div className="wb-RunsPanel-hint">{this._error.hint}</div>
-          )}
-        </div>
-      );
+      return <ErrorBlock error={this._error} />;
     }
     if (this._view === 'notebook' && this._notebookPath === null) {
       return null;
@@ -263,7 +250,7 @@ export class RunsPanel extends ReactWidget {
   private _runs: RunSummary[] = [];
   private _total = 0;
   private _loading = false;
-  private _error: IPanelError | null = null;
+  private _error: IViewError | null = null;
   private _request = 0;
   private _timer: number | null = null;
 }
@@ -322,19 +309,6 @@ export function RunRow({ run, open: onOpen, label }: IRunRowProps): JSX.Element 
       )}
     </li>
   );
-}
-
-function describeError(reason: unknown): IPanelError {
-  if (reason instanceof WorkbenchAPIError) {
-    if (reason.status === 404) {
-      return {
-        message: NOT_FOUND_MESSAGE,
-        hint: 'Check that `jupyter server extension list` shows workbench enabled, then restart JupyterLab.'
-      };
-    }
-    return { message: reason.message };
-  }
-  return { message: reason instanceof Error ? reason.message : String(reason) };
 }
 
 /** "ValueError: bad input (cell 3)", from whichever parts the server recorded. */

@@ -12,7 +12,8 @@ import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { RunStatus, WorkbenchAPIError } from './api';
+import { describeError, ErrorBlock, IViewError } from './errors';
+import { RunStatus } from './api';
 import { ACTIVE_STATUSES, formatStart, statusLabel } from './format';
 import { sweepAxes, sweepName, sweepRunLabel } from './sweepFormat';
 import {
@@ -27,7 +28,6 @@ import {
 export const SWEEPS_FAST_POLL_MS = 2000;
 export const SWEEPS_SLOW_POLL_MS = 10000;
 const PAGE_SIZE = 50;
-const NOT_FOUND_MESSAGE = 'Workbench server extension not found';
 const NO_SWEEPS =
   'No sweeps yet. Start one with `workbench sweep NOTEBOOK --grid name=v1,v2`.';
 
@@ -47,11 +47,6 @@ export interface ISweepsViewOptions {
   onChange: () => void;
   /** Whether the Sweeps view is on screen now; polling stops when it is not. */
   isShown: () => boolean;
-}
-
-interface IViewError {
-  message: string;
-  hint?: string;
 }
 
 export class SweepsView {
@@ -140,14 +135,7 @@ export class SweepsView {
 
   render(): JSX.Element {
     if (this._error) {
-      return (
-        <div className="wb-RunsPanel-error" role="alert">
-          <div className="wb-RunsPanel-errorMessage">{this._error.message}</div>
-          {this._error.hint && (
-            <div className="wb-RunsPanel-hint">{this._error.hint}</div>
-          )}
-        </div>
-      );
+      return <ErrorBlock error={this._error} />;
     }
     if (this._sweeps.length === 0) {
       return (
@@ -381,18 +369,3 @@ function isActive(sweep: SweepSummary): boolean {
   return ACTIVE_STATUSES.has(sweep.status);
 }
 
-function describeError(reason: unknown): IViewError {
-  if (reason instanceof WorkbenchAPIError) {
-    if (reason.status === 404 && reason.code !== 'not_found') {
-      return {
-        message: NOT_FOUND_MESSAGE,
-        hint:
-          'Check that `jupyter server extension list` shows workbench ' +
-          'enabled, then restart JupyterLab.'
-      };
-    }
-    return { message: reason.message };
-  }
-  const message = reason instanceof Error ? reason.message : String(reason);
-  return { message };
-}
