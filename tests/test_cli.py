@@ -21,11 +21,16 @@ ROOT = Path(__file__).parents[1]
 def cli(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "WORKBENCH_HOME": str(home)}
     env.pop("WORKBENCH_DB_URL", None)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH")
-                                     else "")
+    env["PYTHONPATH"] = str(ROOT) + (
+        os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
+    )
     return subprocess.run(
-        [sys.executable, "-m", "workbench", *args], cwd=home.parent, env=env,
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "workbench", *args],
+        cwd=home.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -34,12 +39,26 @@ def run_count(home: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def ran(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str],
-                                                           subprocess.CompletedProcess[str]]:
+def ran(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
     """A store holding one succeeded and one failed run, made through the CLI."""
     home = tmp_path_factory.mktemp("cli") / ".workbench"
-    ok = cli(home, "run", str(NOTEBOOKS / "tracked.ipynb"), "-p", "lr", "0.05",
-             "-p", "epochs", "3", "--experiment", "cli-exp", "--name", "first")
+    ok = cli(
+        home,
+        "run",
+        str(NOTEBOOKS / "tracked.ipynb"),
+        "-p",
+        "lr",
+        "0.05",
+        "-p",
+        "epochs",
+        "3",
+        "--experiment",
+        "cli-exp",
+        "--name",
+        "first",
+    )
     bad = cli(home, "run", str(NOTEBOOKS / "raises.ipynb"), "--experiment", "cli-exp")
     return home, ok, bad
 
@@ -72,8 +91,18 @@ def test_runs_table(ran) -> None:
     out = cli(home, "runs")
     assert out.returncode == 0, out.stderr
     header, _, *rows = out.stdout.splitlines()
-    for column in ("id", "name", "experiment", "notebook", "status", "started", "duration",
-                   "lr", "epochs", "accuracy"):
+    for column in (
+        "id",
+        "name",
+        "experiment",
+        "notebook",
+        "status",
+        "started",
+        "duration",
+        "lr",
+        "epochs",
+        "accuracy",
+    ):
         assert column in header.split()
     assert len(rows) == 2
     assert rows[0].split()[0] == rows[0].split()[0][:8]  # short ids

@@ -30,6 +30,8 @@ else:  # Python 3.10: tomli comes with `build` (the test extra)
     import tomli as tomllib
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
+
+
 def cache_dir(config: pytest.Config, factory: pytest.TempPathFactory, name: str) -> Path:
     """A folder kept between sessions (pytest's cache), or this session's without it."""
     cache = getattr(config, "cache", None)
@@ -37,9 +39,17 @@ def cache_dir(config: pytest.Config, factory: pytest.TempPathFactory, name: str)
 
 
 HOSTILE = [
-    "a'b\"c\\", "');import os#", "line1\nline2\r\n# heading", "\"\"\"; import os; \"\"\"",
-    "${{ secrets.TOKEN }}", "{{ 7*7 }} {% raw %}", "tab\there\x00nul\x7fdel\u2028sep",
-    "emoji 🚀 and ü", "- item: [x]\n  key: value", "\\\n\\", "",
+    "a'b\"c\\",
+    "');import os#",
+    "line1\nline2\r\n# heading",
+    '"""; import os; """',
+    "${{ secrets.TOKEN }}",
+    "{{ 7*7 }} {% raw %}",
+    "tab\there\x00nul\x7fdel\u2028sep",
+    "emoji 🚀 and ü",
+    "- item: [x]\n  key: value",
+    "\\\n\\",
+    "",
 ]
 
 
@@ -52,10 +62,23 @@ def test_good_names(name: str) -> None:
     assert module_name(name).isidentifier()
 
 
-@pytest.mark.parametrize("name", [
-    "a'b\"c\\", "');import os#", "-lead", "trail-", "two words", "class", "1abc", "os",
-    "workbench", "jupyter_mlops_workbench", "x" * 65, "",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "a'b\"c\\",
+        "');import os#",
+        "-lead",
+        "trail-",
+        "two words",
+        "class",
+        "1abc",
+        "os",
+        "workbench",
+        "jupyter_mlops_workbench",
+        "x" * 65,
+        "",
+    ],
+)
 def test_bad_names_refused(name: str) -> None:
     with pytest.raises(InvalidInput):
         check_name(name)
@@ -77,10 +100,24 @@ def test_versions() -> None:
 # -- literals --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [
-    *HOSTILE, 0, -7, 2**70, 0.1, 1e-05, -2.5e300, 1e16, True, False, None,
-    [1, "a'", [None]], {"k'\n": {"n": [1.5, "x"]}, "": 0},
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        *HOSTILE,
+        0,
+        -7,
+        2**70,
+        0.1,
+        1e-05,
+        -2.5e300,
+        1e16,
+        True,
+        False,
+        None,
+        [1, "a'", [None]],
+        {"k'\n": {"n": [1.5, "x"]}, "": 0},
+    ],
+)
 def test_literals_round_trip(value: Any) -> None:
     if isinstance(value, str) and "\x00" in value:
         pass  # NUL is fine in all three
@@ -103,18 +140,47 @@ def test_literals_refuse_non_json() -> None:
 
 def _manifest(text: str, default: Any) -> dict[str, Any]:
     params = [
-        {"name": "lr", "type": "float", "nullable": False, "default": 0.1, "default_repr": "0.1",
-         "default_is_literal": True, "help": text},
-        {"name": "label", "type": "str", "nullable": False, "default": text,
-         "default_repr": repr(text), "default_is_literal": True, "help": "a label"},
-        {"name": "cfg", "type": "any", "nullable": True, "default": None,
-         "default_repr": "make()", "default_is_literal": False, "help": ""},
+        {
+            "name": "lr",
+            "type": "float",
+            "nullable": False,
+            "default": 0.1,
+            "default_repr": "0.1",
+            "default_is_literal": True,
+            "help": text,
+        },
+        {
+            "name": "label",
+            "type": "str",
+            "nullable": False,
+            "default": text,
+            "default_repr": repr(text),
+            "default_is_literal": True,
+            "help": "a label",
+        },
+        {
+            "name": "cfg",
+            "type": "any",
+            "nullable": True,
+            "default": None,
+            "default_repr": "make()",
+            "default_is_literal": False,
+            "help": "",
+        },
     ]
     return build_manifest(
-        name="safe-name", version="1.2.3", description=text, notebook_name=f"{text}.ipynb",
-        source_run="ab12", notebook_sha256="cd34", parameters=params,
-        defaults={"label": default, "lr": 0.5}, requirements=["numpy==2.0.0"],
-        python_version="3.11.7", workbench_version="0.1.0", git_commit=text,
+        name="safe-name",
+        version="1.2.3",
+        description=text,
+        notebook_name=f"{text}.ipynb",
+        source_run="ab12",
+        notebook_sha256="cd34",
+        parameters=params,
+        defaults={"label": default, "lr": 0.5},
+        requirements=["numpy==2.0.0"],
+        python_version="3.11.7",
+        workbench_version="0.1.0",
+        git_commit=text,
         metrics={text: 0.5, "acc": 1.0},
         validation={"checks": [{"name": text, "status": "pass", "detail": text}]},
     )
@@ -169,7 +235,8 @@ def test_injection_cannot_add_statements(text: str, baseline: dict[str, str]) ->
     assert inputs["lr"]["description"] == (text or "float parameter lr")
     assert "cfg" not in inputs  # its default is code: the notebook computes it
     assert len(component["implementation"]["container"]["args"]) == len(
-        base_component["implementation"]["container"]["args"])
+        base_component["implementation"]["container"]["args"]
+    )
 
     workflow = yaml.safe_load(files[".github/workflows/safe-name.yml"])
     base_workflow = yaml.safe_load(baseline[".github/workflows/safe-name.yml"])
@@ -189,9 +256,14 @@ def test_injection_cannot_add_statements(text: str, baseline: dict[str, str]) ->
 
 def test_export_json_is_the_manifest() -> None:
     files = render_files(_manifest("x", "y"), ["package"])
-    assert set(files) == {"README.md", "package/README.md", "package/pyproject.toml",
-                          "package/src/safe_name/__init__.py", "package/src/safe_name/__main__.py",
-                          "package/src/safe_name/export.json"}
+    assert set(files) == {
+        "README.md",
+        "package/README.md",
+        "package/pyproject.toml",
+        "package/src/safe_name/__init__.py",
+        "package/src/safe_name/__main__.py",
+        "package/src/safe_name/export.json",
+    }
     assert json.loads(files["package/src/safe_name/export.json"])["description"] == "x"
 
 
@@ -207,9 +279,19 @@ def test_manifest_refuses_bad_values() -> None:
 
 
 def _kwargs() -> dict[str, Any]:
-    return dict(name="ok", version="1.0", description="", notebook_name="n.ipynb",
-                source_run="ab", notebook_sha256="cd", parameters=[], defaults={},
-                requirements=[], python_version="3.11.7", workbench_version="0.1.0")
+    return dict(
+        name="ok",
+        version="1.0",
+        description="",
+        notebook_name="n.ipynb",
+        source_run="ab",
+        notebook_sha256="cd",
+        parameters=[],
+        defaults={},
+        requirements=[],
+        python_version="3.11.7",
+        workbench_version="0.1.0",
+    )
 
 
 # -- pipeline files -----------------------------------------------------------------------
@@ -222,8 +304,13 @@ def check_airflow_dag(source: str, dag_id: str, command: str) -> None:
     compile(source, "dag.py", "exec")
     consts = _constants(tree)
     assert consts["DAG_ID"] == dag_id and consts["COMMAND"] == command
-    imports = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
-               for a in n.names if n.module and n.module.startswith("airflow")}
+    imports = {
+        a.name
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom)
+        for a in n.names
+        if n.module and n.module.startswith("airflow")
+    }
     assert {"DAG", "PythonOperator"} <= imports
     withs = [n for n in tree.body if isinstance(n, ast.With)]
     assert len(withs) == 1
@@ -266,8 +353,9 @@ def check_pipeline_files(out: Path, name: str, module: str, params: set[str]) ->
 
 
 @pytest.fixture(scope="session")
-def workbench_wheel_path(pytestconfig: pytest.Config,
-                         tmp_path_factory: pytest.TempPathFactory) -> Path:
+def workbench_wheel_path(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """Workbench's wheel, built once per source state (cached across sessions)."""
     from workbench.export.wheels import workbench_wheel
 
@@ -284,8 +372,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workbench_wheel_path: 
 
 
 @pytest.mark.slow
-def test_export_registry_bump_and_rollback(home: Path, tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_registry_bump_and_rollback(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from workbench.export import export
     from workbench.store import open_store
     from workbench.validate import validate
@@ -293,8 +382,21 @@ def test_export_registry_bump_and_rollback(home: Path, tmp_path: Path,
     report = validate(NOTEBOOKS / "ship_ok.ipynb", {"x": 5, "label": "it's"})
     assert report.passed
     out1 = tmp_path / "v1"
-    assert main(["export", report.run_id[:8], "--out", str(out1), "--name", "ship-ok",
-                 "--description", "first"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                report.run_id[:8],
+                "--out",
+                str(out1),
+                "--name",
+                "ship-ok",
+                "--description",
+                "first",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "exported ship-ok 0.1.0" in printed and "kfp/component.yaml" in printed
     check_pipeline_files(out1, "ship-ok", "ship_ok", {"x", "label"})
@@ -324,27 +426,45 @@ def test_export_registry_bump_and_rollback(home: Path, tmp_path: Path,
     # rollback: 0.1.0 written again from the stored record, byte for byte
     out_rb = tmp_path / "rollback"
     assert main(["export", "--name", "ship-ok", "--version", "0.1.0", "--out", str(out_rb)]) == 0
-    for rel in ("package/src/ship_ok/__init__.py", "package/src/ship_ok/notebook.ipynb",
-                "package/pyproject.toml", "kfp/component.yaml", "README.md"):
+    for rel in (
+        "package/src/ship_ok/__init__.py",
+        "package/src/ship_ok/notebook.ipynb",
+        "package/pyproject.toml",
+        "kfp/component.yaml",
+        "README.md",
+    ):
         assert (out_rb / rel).read_bytes() == (out1 / rel).read_bytes(), rel
     assert open_store().get_export("ship-ok", "0.1.0").path == str(out_rb)
 
 
 @pytest.mark.slow
-def test_export_from_notebook_validates_first(home: Path, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_from_notebook_validates_first(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from workbench.store import open_store
 
-    bad = main(["export", str(NOTEBOOKS / "ship_ok.ipynb"), "-p", "x", "1",
-                "--out", str(tmp_path / "bad")])
+    bad = main(
+        ["export", str(NOTEBOOKS / "ship_ok.ipynb"), "-p", "x", "1", "--out", str(tmp_path / "bad")]
+    )
     captured = capsys.readouterr()
     assert bad == 1
     assert "FAIL  require: score >= 0.5" in captured.out
     assert "nothing was exported" in captured.err
     assert not (tmp_path / "bad").exists() and open_store().list_exports() == []
 
-    assert main(["export", str(NOTEBOOKS / "ship_ok.ipynb"), "--to", "package",
-                 "--out", str(tmp_path / "good")]) == 0
+    assert (
+        main(
+            [
+                "export",
+                str(NOTEBOOKS / "ship_ok.ipynb"),
+                "--to",
+                "package",
+                "--out",
+                str(tmp_path / "good"),
+            ]
+        )
+        == 0
+    )
     assert "PASSED" in capsys.readouterr().out
     [record] = open_store().list_exports()
     assert record.name == "ship-ok" and record.validation_passed
@@ -388,12 +508,18 @@ print(json.dumps({"name": spec.name, "inputs": sorted(spec.inputs),
 def kfp_python(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv = cache_dir(pytestconfig, tmp_path_factory, "kfp-venv")
     python = venv / "bin" / "python"
-    ok = python.exists() and subprocess.run(
-        [str(python), "-c", "import kfp"], capture_output=True).returncode == 0
+    ok = (
+        python.exists()
+        and subprocess.run([str(python), "-c", "import kfp"], capture_output=True).returncode == 0
+    )
     if not ok:
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        proc = subprocess.run([str(python), "-m", "pip", "install", "-q", KFP_REQUIREMENT],
-                              capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", KFP_REQUIREMENT],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
     return python
 
@@ -406,9 +532,13 @@ def test_kfp_component_loads_with_the_sdk(kfp_python: Path, tmp_path: Path) -> N
     script = tmp_path / "load.py"
     script.write_text(LOAD_COMPONENT.replace("x=7", "lr=0.25"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    proc = subprocess.run([str(kfp_python), str(script), str(component),
-                           str(tmp_path / "pipeline.yaml")],
-                          capture_output=True, text=True, timeout=300, env=env)
+    proc = subprocess.run(
+        [str(kfp_python), str(script), str(component), str(tmp_path / "pipeline.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     loaded = json.loads(proc.stdout.strip().splitlines()[-1])
     assert loaded["name"] == "safe-name"

@@ -33,7 +33,9 @@ def _readme_install_line(readme: str) -> str:
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_exported_demo_installs_and_records_deployed_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pytestconfig: pytest.Config,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    pytestconfig: pytest.Config,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     from workbench.export import export
@@ -52,21 +54,33 @@ def test_exported_demo_installs_and_records_deployed_runs(
     # A fresh venv, and the README's install line run in the export folder, as written.
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTHON", "WORKBENCH_", "VIRTUAL_ENV", "JUPYTER"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTHON", "WORKBENCH_", "VIRTUAL_ENV", "JUPYTER"))
+    }
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["VIRTUAL_ENV"] = str(venv)
     line = _readme_install_line((out / "README.md").read_text())
     assert line == "pip install ./wheels/*.whl"
-    install = subprocess.run(["bash", "-c", line], cwd=out, env=env, capture_output=True,
-                             text=True, timeout=600)
+    install = subprocess.run(
+        ["bash", "-c", line], cwd=out, env=env, capture_output=True, text=True, timeout=600
+    )
     assert install.returncode == 0, install.stderr[-3000:]
 
     python = str(venv / "bin" / "python")
     probe = subprocess.run(
-        [python, "-c", "import importlib.util as u; print(bool(u.find_spec('jupyterlab')), "
-         "bool(u.find_spec('jupyter_server')), bool(u.find_spec('workbench')))"],
-        env=env, capture_output=True, text=True, check=True)
+        [
+            python,
+            "-c",
+            "import importlib.util as u; print(bool(u.find_spec('jupyterlab')), "
+            "bool(u.find_spec('jupyter_server')), bool(u.find_spec('workbench')))",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert probe.stdout.split() == ["False", "False", "True"]  # no JupyterLab, no server
 
     # The console script with a parameter, recording into a given store.
@@ -75,8 +89,12 @@ def test_exported_demo_installs_and_records_deployed_runs(
     work.mkdir()
     proc = subprocess.run(
         ["demo-model", "--param", "n_estimators=5", "--output", "executed.ipynb"],
-        cwd=work, env={**env, "WORKBENCH_HOME": str(deployed)}, capture_output=True,
-        text=True, timeout=300)
+        cwd=work,
+        env={**env, "WORKBENCH_HOME": str(deployed)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads(proc.stdout)
     assert set(metrics) >= {"accuracy", "f1"} and 0.8 < metrics["accuracy"] <= 1.0
@@ -97,13 +115,20 @@ def test_exported_demo_installs_and_records_deployed_runs(
 
     # run(**params) from Python, no store configured: still runs and returns the metrics.
     code = "from demo_model import run; print(run(n_estimators=3)['accuracy'])"
-    proc = subprocess.run([python, "-c", code], cwd=work, env=env, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [python, "-c", code], cwd=work, env=env, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 0.5 < float(proc.stdout.strip().splitlines()[-1]) <= 1.0
     assert not (work / ".workbench").exists()
 
     # Bad input is refused before a kernel starts.
-    proc = subprocess.run(["demo-model", "--param", "n_estimators=many"], cwd=work, env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        ["demo-model", "--param", "n_estimators=many"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "expects int" in proc.stderr

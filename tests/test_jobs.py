@@ -70,8 +70,14 @@ def test_cli_values_are_json_when_they_parse_else_strings() -> None:
 
 @pytest.mark.parametrize(
     "params",
-    [{"x=1\nimport os": 1}, {"class": 1}, {"1x": 1}, {"x": object()}, {"x": float("nan")},
-     {"x": {1: 2}}],
+    [
+        {"x=1\nimport os": 1},
+        {"class": 1},
+        {"1x": 1},
+        {"x": object()},
+        {"x": float("nan")},
+        {"x": {1: 2}},
+    ],
 )
 def test_bad_parameters_are_refused(params: dict) -> None:
     with pytest.raises(InvalidInput):
@@ -120,8 +126,14 @@ def test_thread_caps_divide_cores_by_workers(monkeypatch: pytest.MonkeyPatch) ->
 
 @pytest.mark.slow
 def test_success_records_params_metrics_and_executed_notebook(store: Store) -> None:
-    run = run_notebook(NOTEBOOKS / "tracked.ipynb", {"lr": 0.05, "epochs": 3}, store=store,
-                       experiment="exp", name="ok", tags={"team": "a"})
+    run = run_notebook(
+        NOTEBOOKS / "tracked.ipynb",
+        {"lr": 0.05, "epochs": 3},
+        store=store,
+        experiment="exp",
+        name="ok",
+        tags={"team": "a"},
+    )
     assert run.status is RunStatus.SUCCEEDED, run.error
     assert run.error is None and run.ended_at is not None
     assert run.params == {"lr": 0.05, "epochs": 3}

@@ -29,8 +29,19 @@ def schema() -> ParamSchema:
 
 def test_names_in_cell_order_and_a_reassigned_name_kept_once(schema: ParamSchema) -> None:
     assert schema.names == [
-        "lr", "epochs", "name", "use_gpu", "layers", "extra", "seed", "limit", "note",
-        "ratio", "data_dir", "anything", "batch",
+        "lr",
+        "epochs",
+        "name",
+        "use_gpu",
+        "layers",
+        "extra",
+        "seed",
+        "limit",
+        "note",
+        "ratio",
+        "data_dir",
+        "anything",
+        "batch",
     ]
     epochs = schema.get("epochs")
     assert epochs is not None and epochs.default == 5  # the last assignment wins
@@ -54,8 +65,9 @@ def test_names_in_cell_order_and_a_reassigned_name_kept_once(schema: ParamSchema
         ("batch", "int", 16, "batch size", False),  # type comment, then help
     ],
 )
-def test_types_defaults_and_help(schema: ParamSchema, name: str, type_: str, default: object,
-                                 help_: str, nullable: bool) -> None:
+def test_types_defaults_and_help(
+    schema: ParamSchema, name: str, type_: str, default: object, help_: str, nullable: bool
+) -> None:
     spec = schema.get(name)
     assert spec is not None
     assert (spec.type, spec.default, spec.help, spec.nullable) == (type_, default, help_, nullable)
@@ -72,8 +84,13 @@ def test_to_json_is_json_and_round_trips(schema: ParamSchema) -> None:
     data = json.loads(json.dumps(schema.to_json()))
     by_name = {d["name"]: d for d in data}
     assert by_name["lr"] == {
-        "name": "lr", "type": "float", "nullable": False, "default": 0.1, "default_repr": "0.1",
-        "default_is_literal": True, "help": "learning rate",
+        "name": "lr",
+        "type": "float",
+        "nullable": False,
+        "default": 0.1,
+        "default_repr": "0.1",
+        "default_is_literal": True,
+        "help": "learning rate",
     }
     assert by_name["data_dir"]["default"] is None
     assert by_name["data_dir"]["default_is_literal"] is False
@@ -86,27 +103,38 @@ def test_to_json_of_a_non_json_literal() -> None:
 
 
 def test_hints_of_every_shape() -> None:
-    source = "\n".join([
-        "a: 'int' = 1",
-        "b: typing.Optional[float] = None",
-        "c: Union[str, None] = None",
-        "d: list[int] = []",
-        "e: Dict[str, int] = {}",
-        "f: Path = 'data'",  # a hint Workbench cannot check: inferred from the default
-        "g: int | str = 1",  # a real union: anything
-        "h: Any = 3",
-        "i, j = 1, 2",  # not a single name: not a parameter
-        "k = l = 0.5",
-        "print(a)",
-    ])
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell(source, metadata={"tags": ["parameters"]}),
-    ])
+    source = "\n".join(
+        [
+            "a: 'int' = 1",
+            "b: typing.Optional[float] = None",
+            "c: Union[str, None] = None",
+            "d: list[int] = []",
+            "e: Dict[str, int] = {}",
+            "f: Path = 'data'",  # a hint Workbench cannot check: inferred from the default
+            "g: int | str = 1",  # a real union: anything
+            "h: Any = 3",
+            "i, j = 1, 2",  # not a single name: not a parameter
+            "k = l = 0.5",
+            "print(a)",
+        ]
+    )
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(source, metadata={"tags": ["parameters"]}),
+        ]
+    )
     got = {p.name: (p.type, p.nullable) for p in notebook_schema(nb)}
     assert got == {
-        "a": ("int", False), "b": ("float", True), "c": ("str", True), "d": ("list", False),
-        "e": ("dict", False), "f": ("str", False), "g": ("any", False), "h": ("any", False),
-        "k": ("float", False), "l": ("float", False),
+        "a": ("int", False),
+        "b": ("float", True),
+        "c": ("str", True),
+        "d": ("list", False),
+        "e": ("dict", False),
+        "f": ("str", False),
+        "g": ("any", False),
+        "h": ("any", False),
+        "k": ("float", False),
+        "l": ("float", False),
     }
 
 
@@ -114,7 +142,9 @@ def test_a_cell_python_cannot_parse_falls_back_to_papermill() -> None:
     # `files = !ls` is IPython, not Python: papermill's line parser still reads the rest
     got = notebook_schema(NOTEBOOKS / "schema_magic.ipynb")
     assert [(p.name, p.type, p.help) for p in got] == [
-        ("lr", "float", "step size"), ("n", "int", ""), ("files", "any", ""),
+        ("lr", "float", "step size"),
+        ("n", "int", ""),
+        ("files", "any", ""),
     ]
 
 
@@ -133,6 +163,7 @@ def test_a_missing_notebook_is_invalid_input(tmp_path: Path) -> None:
 
 
 # --- coercion ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("values", "expected"),
@@ -206,7 +237,8 @@ def test_unknown_names(schema: ParamSchema) -> None:
     assert "'lrr'" in message and "did you mean 'lr'" in message
     assert "lr, epochs, name" in message and "--allow-unknown" in message
     assert coerce(schema, {"lrr": "0.1", "tag": "x"}, allow_unknown=True) == {
-        "lrr": 0.1, "tag": "x",
+        "lrr": 0.1,
+        "tag": "x",
     }
 
 
@@ -224,8 +256,13 @@ def test_a_notebook_in_another_language_has_no_inspectable_parameters() -> None:
     # papermill has no parameter parser for R: the schema is empty, --allow-unknown lets values in
     nb = {
         "metadata": {"kernelspec": {"name": "ir", "language": "R"}},
-        "cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]},
-                   "source": ["alpha <- 0.1\n"]}],
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {"tags": ["parameters"]},
+                "source": ["alpha <- 0.1\n"],
+            }
+        ],
     }
     got = notebook_schema(nb, name="model.ipynb")
     assert len(got) == 0

@@ -67,8 +67,11 @@ def test_routes_are_listed() -> None:
 
 
 async def test_every_route_needs_credentials(jp_fetch, root) -> None:
-    calls = [("POST", "validate", {"path": "nbs/ok.ipynb"}), ("GET", "exports", None),
-             ("POST", "exports", {"path": "nbs/ok.ipynb", "out": "dist"})]
+    calls = [
+        ("POST", "validate", {"path": "nbs/ok.ipynb"}),
+        ("GET", "exports", None),
+        ("POST", "exports", {"path": "nbs/ok.ipynb", "out": "dist"}),
+    ]
     for method, path, body in calls:
         for headers in (NO_CREDENTIALS, {"Authorization": "token wrong"}):
             response = await _call(jp_fetch, method, path, body, headers=headers)
@@ -87,11 +90,13 @@ async def test_bad_bodies_are_400(jp_fetch, root) -> None:
         ("validate", {"path": "nbs/ok.ipynb", "params": {"nope": 1}}, "invalid_input"),
         ("exports", {"out": "dist"}, "invalid_input"),
         ("exports", {"run_id": "a", "path": "nbs/ok.ipynb", "out": "dist"}, "invalid_input"),
-        ("exports", {"path": "nbs/ok.ipynb", "out": "dist", "targets": ["helm"]},
-         "invalid_input"),
+        ("exports", {"path": "nbs/ok.ipynb", "out": "dist", "targets": ["helm"]}, "invalid_input"),
         ("exports", {"run_id": "0123456789", "out": "dist"}, "invalid_input"),
-        ("exports", {"path": "nbs/ok.ipynb", "out": "dist", "name": "');import os#"},
-         "invalid_input"),
+        (
+            "exports",
+            {"path": "nbs/ok.ipynb", "out": "dist", "name": "');import os#"},
+            "invalid_input",
+        ),
     ]
     for path, body, code in cases:
         message = _error(await _call(jp_fetch, "POST", path, body), 400, code)
@@ -103,8 +108,7 @@ async def test_paths_outside_the_root_are_refused(jp_fetch, root, tmp_path) -> N
     outside = tmp_path / "outside.ipynb"
     shutil.copy(NOTEBOOKS / "ship_ok.ipynb", outside)
     os.symlink(outside, root / "nbs" / "link.ipynb")
-    for body in ({"path": "../outside.ipynb"}, {"path": str(outside)},
-                 {"path": "nbs/link.ipynb"}):
+    for body in ({"path": "../outside.ipynb"}, {"path": str(outside)}, {"path": "nbs/link.ipynb"}):
         _error(await _call(jp_fetch, "POST", "validate", body), 403, "forbidden")
     for out in ("../escape", "/tmp/escape", "."):
         body = {"path": "nbs/ok.ipynb", "out": out}
@@ -115,8 +119,9 @@ async def test_paths_outside_the_root_are_refused(jp_fetch, root, tmp_path) -> N
 @pytest.mark.slow
 async def test_validate_export_and_list(jp_fetch, root) -> None:
     # The server answers other requests while a validation runs in its thread.
-    task = asyncio.ensure_future(_call(jp_fetch, "POST", "validate",
-                                       {"path": "nbs/ok.ipynb", "params": {"x": "1"}}))
+    task = asyncio.ensure_future(
+        _call(jp_fetch, "POST", "validate", {"path": "nbs/ok.ipynb", "params": {"x": "1"}})
+    )
     started = time.monotonic()
     listing = await _call(jp_fetch, "GET", "exports")
     assert listing.code == 200 and json.loads(listing.body) == {"exports": []}
@@ -128,13 +133,26 @@ async def test_validate_export_and_list(jp_fetch, root) -> None:
     failed = [c for c in report["checks"] if c["status"] == "fail"]
     assert [c["name"] for c in failed] == ["require: score >= 0.5"]
 
-    response = await _call(jp_fetch, "POST", "exports", {
-        "path": "nbs/ok.ipynb", "out": "dist/ok", "targets": ["kfp"], "name": "ok-model",
-        "params": {"x": 1}})
+    response = await _call(
+        jp_fetch,
+        "POST",
+        "exports",
+        {
+            "path": "nbs/ok.ipynb",
+            "out": "dist/ok",
+            "targets": ["kfp"],
+            "name": "ok-model",
+            "params": {"x": 1},
+        },
+    )
     _error(response, 409, "validation_failed")
 
-    response = await _call(jp_fetch, "POST", "exports", {
-        "path": "nbs/ok.ipynb", "out": "dist/ok", "targets": ["kfp"], "name": "ok-model"})
+    response = await _call(
+        jp_fetch,
+        "POST",
+        "exports",
+        {"path": "nbs/ok.ipynb", "out": "dist/ok", "targets": ["kfp"], "name": "ok-model"},
+    )
     assert response.code == 201, response.body
     created = json.loads(response.body)
     assert created["export"]["path"] == "dist/ok" and created["export"]["version"] == "0.1.0"
@@ -143,22 +161,33 @@ async def test_validate_export_and_list(jp_fetch, root) -> None:
     assert created["report"]["passed"] is True
     assert (root / "dist" / "ok" / "kfp" / "component.yaml").is_file()
 
-    response = await _call(jp_fetch, "POST", "exports", {
-        "run_id": created["export"]["run_id"], "out": "dist/ok2", "targets": ["package"],
-        "name": "ok-model"})
+    response = await _call(
+        jp_fetch,
+        "POST",
+        "exports",
+        {
+            "run_id": created["export"]["run_id"],
+            "out": "dist/ok2",
+            "targets": ["package"],
+            "name": "ok-model",
+        },
+    )
     assert response.code == 201, response.body
     assert json.loads(response.body)["export"]["version"] == "0.1.1"
     assert json.loads(response.body)["report"] is None
 
     listing = json.loads((await _call(jp_fetch, "GET", "exports")).body)["exports"]
-    assert [(e["name"], e["version"]) for e in listing] == [("ok-model", "0.1.1"),
-                                                              ("ok-model", "0.1.0")]
+    assert [(e["name"], e["version"]) for e in listing] == [
+        ("ok-model", "0.1.1"),
+        ("ok-model", "0.1.0"),
+    ]
     only = await jp_fetch(*API, "exports", params={"name": "OK_model", "limit": "1"})
     assert [e["version"] for e in json.loads(only.body)["exports"]] == ["0.1.1"]
 
     # rollback through the API
-    response = await _call(jp_fetch, "POST", "exports",
-                           {"name": "ok-model", "version": "0.1.0", "out": "dist/back"})
+    response = await _call(
+        jp_fetch, "POST", "exports", {"name": "ok-model", "version": "0.1.0", "out": "dist/back"}
+    )
     assert response.code == 201, response.body
     assert json.loads(response.body)["export"]["targets"] == ["package", "kfp"]
     assert (root / "dist" / "back" / "kfp" / "component.yaml").is_file()

@@ -122,8 +122,12 @@ CALLS = [
 
 
 def test_calls_cover_every_route() -> None:
-    verbs = {(cls, m) for _p, cls in sweep_handlers.ROUTES for m in ("get", "post", "delete")
-             if m in cls.__dict__}
+    verbs = {
+        (cls, m)
+        for _p, cls in sweep_handlers.ROUTES
+        for m in ("get", "post", "delete")
+        if m in cls.__dict__
+    }
     assert len(verbs) == len(CALLS)
 
 
@@ -132,13 +136,20 @@ def _params(parts: tuple[str, ...]) -> dict[str, str]:
 
 
 async def test_every_sweep_route_needs_credentials(jp_fetch, root, store: Store) -> None:
-    sweep_id = store.create_sweep(notebook=str(root / "square.ipynb"), notebook_sha256="0",
-                                  experiment=None, spec={}, options={}, jobs=[])
+    sweep_id = store.create_sweep(
+        notebook=str(root / "square.ipynb"),
+        notebook_sha256="0",
+        experiment=None,
+        spec={},
+        options={},
+        jobs=[],
+    )
     for method, parts, body in CALLS:
         parts = tuple(sweep_id if p == "SWEEP" else p for p in parts)
         for headers in (NO_CREDENTIALS, {"Authorization": "token wrong"}):
-            response = await _call(jp_fetch, method, *parts, body=body, headers=headers,
-                                   params=_params(parts))
+            response = await _call(
+                jp_fetch, method, *parts, body=body, headers=headers, params=_params(parts)
+            )
             _assert_error(response, 403, "forbidden")
     assert [s.sweep_id for s in store.list_sweeps()] == [sweep_id]  # the POSTs launched nothing
     assert not store.get_sweep(sweep_id).cancel_requested  # the DELETEs cancelled nothing
@@ -150,8 +161,9 @@ async def test_sweep_routes_closed_even_when_server_allows_unauthenticated(
 ) -> None:
     for method, parts, body in CALLS:
         parts = tuple("nope" if p == "SWEEP" else p for p in parts)
-        response = await _call(jp_fetch, method, *parts, body=body, headers=NO_CREDENTIALS,
-                               params=_params(parts))
+        response = await _call(
+            jp_fetch, method, *parts, body=body, headers=NO_CREDENTIALS, params=_params(parts)
+        )
         _assert_error(response, 403, "forbidden")
     assert store.list_sweeps() == []
 
@@ -187,22 +199,29 @@ async def test_every_sweep_route_is_authorized(jp_fetch, root, store, server_ove
 
 
 async def test_parameters_schema(jp_fetch, root) -> None:
-    response = await _call(jp_fetch, "GET", "notebooks", "parameters",
-                           params={"path": "square.ipynb"})
+    response = await _call(
+        jp_fetch, "GET", "notebooks", "parameters", params={"path": "square.ipynb"}
+    )
     assert response.code == 200, response.body
     body = _json(response)
     assert body["path"] == "square.ipynb"
     by_name = {p["name"]: p for p in body["parameters"]}
     assert list(by_name) == ["x", "scale", "label"]
     assert by_name["x"] == {
-        "name": "x", "type": "int", "nullable": False, "default": 1, "default_repr": "1",
-        "default_is_literal": True, "help": "the input",
+        "name": "x",
+        "type": "int",
+        "nullable": False,
+        "default": 1,
+        "default_repr": "1",
+        "default_is_literal": True,
+        "help": "the input",
     }
     assert by_name["scale"]["type"] == "float" and by_name["scale"]["help"] == "multiplier"
     assert by_name["label"]["type"] == "str" and by_name["label"]["default"] == "a"
 
-    nested = await _call(jp_fetch, "GET", "notebooks", "parameters",
-                         params={"path": "sub/sleeper.ipynb"})
+    nested = await _call(
+        jp_fetch, "GET", "notebooks", "parameters", params={"path": "sub/sleeper.ipynb"}
+    )
     assert [p["name"] for p in _json(nested)["parameters"]] == ["seconds"]
 
 
@@ -277,12 +296,18 @@ async def test_bad_sweep_requests_launch_nothing(
 async def test_list_and_describe_progress(jp_fetch, root, store: Store) -> None:
     notebook = str(root / "square.ipynb")
     jobs = [({"x": x}, f"key{x}") for x in (1, 2, 3)]
-    older = store.create_sweep(notebook=notebook, notebook_sha256="s", experiment="old",
-                               spec={}, options={}, jobs=jobs[:1])
+    older = store.create_sweep(
+        notebook=notebook, notebook_sha256="s", experiment="old", spec={}, options={}, jobs=jobs[:1]
+    )
     store.set_sweep_status(older, RunStatus.SUCCEEDED)
-    sweep_id = store.create_sweep(notebook=notebook, notebook_sha256="s", experiment="exp",
-                                  spec={"grid": {"x": [1, 2, 3]}}, options={"workers": 2},
-                                  jobs=jobs)
+    sweep_id = store.create_sweep(
+        notebook=notebook,
+        notebook_sha256="s",
+        experiment="exp",
+        spec={"grid": {"x": [1, 2, 3]}},
+        options={"workers": 2},
+        jobs=jobs,
+    )
     first, second, third = (j["run_id"] for j in store.job_runs(sweep_id))
     store.log_batch(first, metrics=[("y", 0.5, 0, time.time())])
     store.set_status(first, RunStatus.SUCCEEDED)
@@ -297,8 +322,13 @@ async def test_list_and_describe_progress(jp_fetch, root, store: Store) -> None:
     assert summary["experiment"] == "exp"
     assert summary["status"] == "running"
     assert summary["counts"] == {
-        "queued": 1, "running": 1, "succeeded": 1, "failed": 0, "timed_out": 0,
-        "cancelled": 0, "lost": 0,
+        "queued": 1,
+        "running": 1,
+        "succeeded": 1,
+        "failed": 0,
+        "timed_out": 0,
+        "cancelled": 0,
+        "lost": 0,
     }  # the failed first attempt is superseded by its queued retry
     assert (summary["total"], summary["done"]) == (3, 1)
     assert summary["spec"] == {"grid": {"x": [1, 2, 3]}}
@@ -313,7 +343,9 @@ async def test_list_and_describe_progress(jp_fetch, root, store: Store) -> None:
     assert detail["runs_total"] == 4
     runs = [(r["run_id"], r["attempt"], r["status"]) for r in detail["runs"]]
     assert runs == [
-        (first, 1, "succeeded"), (second, 1, "failed"), (third, 1, "running"),
+        (first, 1, "succeeded"),
+        (second, 1, "failed"),
+        (third, 1, "running"),
         (retry, 2, "queued"),
     ]
     assert detail["runs"][0]["params"] == {"x": 1}
@@ -321,8 +353,9 @@ async def test_list_and_describe_progress(jp_fetch, root, store: Store) -> None:
     assert detail["runs"][0]["source"] == "job"
     assert detail["runs"][0]["notebook_path"] == "square.ipynb"
 
-    page = _json(await _call(jp_fetch, "GET", "sweeps", sweep_id,
-                             params={"limit": "2", "offset": "1"}))
+    page = _json(
+        await _call(jp_fetch, "GET", "sweeps", sweep_id, params={"limit": "2", "offset": "1"})
+    )
     assert [r["run_id"] for r in page["runs"]] == [second, third]
     assert (page["limit"], page["offset"], page["runs_total"]) == (2, 1, 4)
 
@@ -342,8 +375,14 @@ async def test_unknown_sweep_and_bad_queries(jp_fetch, root) -> None:
 
 @pytest.mark.slow
 async def test_launched_sweep_completes(jp_fetch, root) -> None:
-    body = {"notebook": "square.ipynb", "grid": {"x": [1, 2, 3]}, "params": {"scale": 2},
-            "workers": 2, "timeout": 120, "experiment": "api"}
+    body = {
+        "notebook": "square.ipynb",
+        "grid": {"x": [1, 2, 3]},
+        "params": {"scale": 2},
+        "workers": 2,
+        "timeout": 120,
+        "experiment": "api",
+    }
     response = await _call(jp_fetch, "POST", "sweeps", body=body)
     assert response.code == 201, response.body
     created = _json(response)

@@ -38,6 +38,7 @@ def schema() -> ParamSchema:
 
 # --- parsing --------------------------------------------------------------------------------
 
+
 def test_parse_grid() -> None:
     assert parse_grid("lr=0.01,0.1,1") == ("lr", ["0.01", "0.1", "1"])
     assert parse_grid(" name = a , 'b,c' ,\"\"") == ("name", ["a", "b,c", ""])
@@ -111,8 +112,13 @@ def test_parse_random_refuses(text: str, problem: str) -> None:
         parse_random(text)
     message = err.value.message
     assert problem in message
-    for form in ("uniform(a,b)", "loguniform(a,b)", "int(a,b)", "normal(mu,sigma)",
-                 "choice(x,y,...)"):
+    for form in (
+        "uniform(a,b)",
+        "loguniform(a,b)",
+        "int(a,b)",
+        "normal(mu,sigma)",
+        "choice(x,y,...)",
+    ):
         assert form in message
 
 
@@ -123,20 +129,25 @@ def test_split_values_keeps_nested_commas() -> None:
 
 # --- expansion ------------------------------------------------------------------------------
 
+
 def test_grid_is_the_cartesian_product_in_order(schema: ParamSchema) -> None:
     spec = SweepSpec.from_cli(grid=["lr=0.01,0.1,1", "use_gpu=yes,no"])
     jobs = expand(spec, schema)
     assert jobs == [
-        {"lr": 0.01, "use_gpu": True}, {"lr": 0.01, "use_gpu": False},
-        {"lr": 0.1, "use_gpu": True}, {"lr": 0.1, "use_gpu": False},
-        {"lr": 1.0, "use_gpu": True}, {"lr": 1.0, "use_gpu": False},
+        {"lr": 0.01, "use_gpu": True},
+        {"lr": 0.01, "use_gpu": False},
+        {"lr": 0.1, "use_gpu": True},
+        {"lr": 0.1, "use_gpu": False},
+        {"lr": 1.0, "use_gpu": True},
+        {"lr": 1.0, "use_gpu": False},
     ]
 
 
 def test_fixed_params_go_into_every_job(schema: ParamSchema) -> None:
     spec = SweepSpec.from_cli(grid=["epochs=1,2"], fixed={"name": "run", "lr": 0.5})
     assert expand(spec, schema) == [
-        {"name": "run", "lr": 0.5, "epochs": 1}, {"name": "run", "lr": 0.5, "epochs": 2},
+        {"name": "run", "lr": 0.5, "epochs": 1},
+        {"name": "run", "lr": 0.5, "epochs": 2},
     ]
 
 
@@ -147,9 +158,15 @@ def test_only_fixed_params_is_one_job(schema: ParamSchema) -> None:
 
 def test_random_is_reproducible_and_in_range(schema: ParamSchema) -> None:
     spec = SweepSpec.from_cli(
-        random=["lr=loguniform(1e-4,1e-1)", "epochs=int(1,3)", "ratio=uniform(-1,1)",
-                "seed=choice(1,2,3)", "batch=int(4,4)"],
-        n=300, seed=7,
+        random=[
+            "lr=loguniform(1e-4,1e-1)",
+            "epochs=int(1,3)",
+            "ratio=uniform(-1,1)",
+            "seed=choice(1,2,3)",
+            "batch=int(4,4)",
+        ],
+        n=300,
+        seed=7,
     )
     jobs = expand(spec, schema)
     assert jobs == expand(spec, schema)  # same seed, same jobs
@@ -215,14 +232,19 @@ def test_grid_values_are_checked_with_where_they_came_from(schema: ParamSchema) 
     ("spec", "problem"),
     [
         (SweepSpec(fixed={"lr": 1}, grid={"lr": ["1"]}), "given by both -p and --grid"),
-        (SweepSpec(grid={"lr": ["1"]}, random={"lr": Uniform(0, 1)}, n=1),
-         "given by both --grid and --random"),
-        (SweepSpec(fixed={"lr": 1}, values=[{"epochs": 1}, {"lr": 2}], values_source="v.csv"),
-         "given by both -p and the values file v.csv"),
+        (
+            SweepSpec(grid={"lr": ["1"]}, random={"lr": Uniform(0, 1)}, n=1),
+            "given by both --grid and --random",
+        ),
+        (
+            SweepSpec(fixed={"lr": 1}, values=[{"epochs": 1}, {"lr": 2}], values_source="v.csv"),
+            "given by both -p and the values file v.csv",
+        ),
     ],
 )
-def test_a_name_from_two_sources_is_ambiguous(schema: ParamSchema, spec: SweepSpec,
-                                              problem: str) -> None:
+def test_a_name_from_two_sources_is_ambiguous(
+    schema: ParamSchema, spec: SweepSpec, problem: str
+) -> None:
     with pytest.raises(InvalidInput) as err:
         expand(spec, schema)
     assert "'lr'" in err.value.message and problem in err.value.message
@@ -243,8 +265,10 @@ def test_repeated_flags_are_refused() -> None:
         (SweepSpec(random={"lr": Uniform(0, 1)}), "--random needs -n N"),
         (SweepSpec(grid={"lr": ["1"]}, n=3), "-n sets how many --random draws"),
         (SweepSpec(random={"lr": Uniform(0, 1)}, n=-1), "-n must be a whole number"),
-        (SweepSpec(random={"lr": Uniform(0, 1)}, n=2, seed="x"),  # type: ignore[arg-type]
-         "--seed must be a whole number"),
+        (
+            SweepSpec(random={"lr": Uniform(0, 1)}, n=2, seed="x"),  # type: ignore[arg-type]
+            "--seed must be a whole number",
+        ),
     ],
 )
 def test_malformed_specs(schema: ParamSchema, spec: SweepSpec, problem: str) -> None:
@@ -267,9 +291,13 @@ def test_the_job_cap(schema: ParamSchema) -> None:
 
 
 def test_spec_json_round_trip(schema: ParamSchema) -> None:
-    spec = SweepSpec.from_cli(grid=["epochs=1,2"], random=["opt=choice(a,'b,c')",
-                                                           "lr=loguniform(1e-4,0.1)"],
-                              n=3, seed=5, fixed={"name": "x"})
+    spec = SweepSpec.from_cli(
+        grid=["epochs=1,2"],
+        random=["opt=choice(a,'b,c')", "lr=loguniform(1e-4,0.1)"],
+        n=3,
+        seed=5,
+        fixed={"name": "x"},
+    )
     again = SweepSpec.from_json(json.loads(json.dumps(spec.to_json())))
     assert again == spec
     assert expand(again, schema, allow_unknown=True) == expand(spec, schema, allow_unknown=True)
@@ -304,8 +332,12 @@ def test_values_files(tmp_path: Path, schema: ParamSchema, name: str, text: str)
 def test_values_rows_cross_the_grid(tmp_path: Path, schema: ParamSchema) -> None:
     path = _write(tmp_path, "v.csv", "lr\n0.1\n0.2\n")
     jobs = expand(SweepSpec.from_cli(values=path, grid=["epochs=1,2"]), schema)
-    assert jobs == [{"lr": 0.1, "epochs": 1}, {"lr": 0.1, "epochs": 2},
-                    {"lr": 0.2, "epochs": 1}, {"lr": 0.2, "epochs": 2}]
+    assert jobs == [
+        {"lr": 0.1, "epochs": 1},
+        {"lr": 0.1, "epochs": 2},
+        {"lr": 0.2, "epochs": 1},
+        {"lr": 0.2, "epochs": 2},
+    ]
 
 
 def test_a_bad_value_names_the_file_and_row(tmp_path: Path, schema: ParamSchema) -> None:

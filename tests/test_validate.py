@@ -46,22 +46,34 @@ def _checks(report: ValidationReport) -> dict[str, CheckStatus]:
 # -- conditions: a tiny grammar, never eval ---------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "metric", "op", "threshold"), [
-    ("accuracy>=0.9", "accuracy", ">=", 0.9),
-    ("  loss <  1e-3 ", "loss", "<", 0.001),
-    ("val/acc==1", "val/acc", "==", 1.0),
-    ("delta != -2.5", "delta", "!=", -2.5),
-    ("f1>.5", "f1", ">", 0.5),
-])
+@pytest.mark.parametrize(
+    ("text", "metric", "op", "threshold"),
+    [
+        ("accuracy>=0.9", "accuracy", ">=", 0.9),
+        ("  loss <  1e-3 ", "loss", "<", 0.001),
+        ("val/acc==1", "val/acc", "==", 1.0),
+        ("delta != -2.5", "delta", "!=", -2.5),
+        ("f1>.5", "f1", ">", 0.5),
+    ],
+)
 def test_condition_parses(text: str, metric: str, op: str, threshold: float) -> None:
     cond = parse_condition(text)
     assert (cond.metric, cond.op, cond.threshold) == (metric, op, threshold)
 
 
-@pytest.mark.parametrize("text", [
-    "accuracy=>0.9", "accuracy >= ", ">= 0.9", "accuracy >= 0.9 or True",
-    "accuracy >= 1e999", "a >= nan", "a >= 0x10", "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "accuracy=>0.9",
+        "accuracy >= ",
+        ">= 0.9",
+        "accuracy >= 0.9 or True",
+        "accuracy >= 1e999",
+        "a >= nan",
+        "a >= 0x10",
+        "",
+    ],
+)
 def test_condition_refuses_anything_else(text: str) -> None:
     with pytest.raises(InvalidInput, match="METRIC OP NUMBER|out of range"):
         parse_condition(text)
@@ -91,8 +103,13 @@ def test_conditions_from_metadata_and_command_line() -> None:
 
 
 def test_report_round_trips_and_renders() -> None:
-    report = ValidationReport(notebook="/x/a|b.ipynb", run_id="r1", params={"x": 1},
-                              metrics={"score": 0.75}, requirements=["numpy==2.0.0"])
+    report = ValidationReport(
+        notebook="/x/a|b.ipynb",
+        run_id="r1",
+        params={"x": 1},
+        metrics={"score": 0.75},
+        requirements=["numpy==2.0.0"],
+    )
     report.add("execution", CheckStatus.PASS, "fine")
     report.add("require: score >= 0.9", CheckStatus.FAIL, "score = 0.75, which is not >= 0.9")
     report.add("paths", CheckStatus.WARN, "an `/abs` path\nsomewhere")
@@ -112,14 +129,22 @@ def test_report_round_trips_and_renders() -> None:
 
 @pytest.mark.slow
 def test_demo_notebook_passes(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["validate", str(DEMO), "-p", "n_estimators", "10",
-                 "--require", "accuracy>=0.8", "--json"])
+    code = main(
+        ["validate", str(DEMO), "-p", "n_estimators", "10", "--require", "accuracy>=0.8", "--json"]
+    )
     data = json.loads(capsys.readouterr().out)
     assert code == 0, data
     assert data["passed"] is True
     names = [c["name"] for c in data["checks"]]
-    assert names == ["notebook", "parameters", "imports", "paths", "execution",
-                     "require: accuracy >= 0.8", "time"]
+    assert names == [
+        "notebook",
+        "parameters",
+        "imports",
+        "paths",
+        "execution",
+        "require: accuracy >= 0.8",
+        "time",
+    ]
     assert all(c["status"] == "pass" for c in data["checks"]), data["checks"]
     assert any(r.startswith("scikit-learn==") for r in data["requirements"])
     assert data["params"]["n_estimators"] == 10
@@ -158,8 +183,9 @@ def test_raising_cell_is_named(home: Path) -> None:
 
 @pytest.mark.slow
 def test_metric_under_threshold_is_named(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["validate", str(NOTEBOOKS / "ship_ok.ipynb"), "-p", "x", "1",
-                 "--require", "label_len<=1"])
+    code = main(
+        ["validate", str(NOTEBOOKS / "ship_ok.ipynb"), "-p", "x", "1", "--require", "label_len<=1"]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "FAIL  require: score >= 0.5" in out

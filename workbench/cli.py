@@ -31,60 +31,86 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="workbench", description="Track, batch and ship Jupyter notebooks."
-    )
+    parser = _Parser(prog="workbench", description="Track, batch and ship Jupyter notebooks.")
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser(
-        "run", help="run a notebook in a fresh kernel as a tracked run",
+        "run",
+        help="run a notebook in a fresh kernel as a tracked run",
         description="Run a notebook with papermill in a fresh kernel, recorded as one run. "
         "Exit code 0 if it succeeded, 1 if it failed or timed out, 2 for bad input.",
     )
     run.add_argument("notebook", metavar="NOTEBOOK", help="path of the .ipynb file")
     run.add_argument(
-        "-p", "--parameter", dest="parameters", nargs=2, action="append",
-        metavar=("NAME", "VALUE"), default=[],
+        "-p",
+        "--parameter",
+        dest="parameters",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        default=[],
         help="set a parameter (repeatable); VALUE is read as JSON if it parses "
-        "(0.05, 3, true, [1,2], \"text\"), else kept as a string",
+        '(0.05, 3, true, [1,2], "text"), else kept as a string',
     )
-    run.add_argument("--timeout", type=float, metavar="S",
-                     help="wall-clock budget in seconds for the whole job")
+    run.add_argument(
+        "--timeout", type=float, metavar="S", help="wall-clock budget in seconds for the whole job"
+    )
     run.add_argument("--experiment", metavar="E", help="experiment name (default: Default)")
     run.add_argument("--name", metavar="N", help="run name")
-    run.add_argument("--kernel", metavar="K",
-                     help="kernel name (default: the notebook's kernelspec, else python3)")
-    run.add_argument("--log-output", action="store_true",
-                     help="print the notebook's output while it runs")
+    run.add_argument(
+        "--kernel",
+        metavar="K",
+        help="kernel name (default: the notebook's kernelspec, else python3)",
+    )
+    run.add_argument(
+        "--log-output", action="store_true", help="print the notebook's output while it runs"
+    )
     run.set_defaults(func=cmd_run)
 
-    runs = sub.add_parser("runs", help="list runs, newest first",
-                          description="List runs, newest first.")
+    runs = sub.add_parser(
+        "runs", help="list runs, newest first", description="List runs, newest first."
+    )
     runs.add_argument("--notebook", metavar="P", help="only runs of this notebook file")
     runs.add_argument("--experiment", metavar="E", help="only runs of this experiment")
-    runs.add_argument("--status", metavar="S", help="only runs with this status "
-                      "(queued, running, succeeded, failed, timed_out, cancelled, lost)")
-    runs.add_argument("--limit", type=int, metavar="N",
-                      help=f"at most N runs (default: {TABLE_LIMIT} in the table, all for "
-                      "--json and --csv)")
+    runs.add_argument(
+        "--status",
+        metavar="S",
+        help="only runs with this status "
+        "(queued, running, succeeded, failed, timed_out, cancelled, lost)",
+    )
+    runs.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help=f"at most N runs (default: {TABLE_LIMIT} in the table, all for --json and --csv)",
+    )
     fmt = runs.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="a JSON list of run objects")
-    fmt.add_argument("--csv", action="store_true",
-                     help="CSV with params./metrics./tags. columns (as wb.runs())")
+    fmt.add_argument(
+        "--csv", action="store_true", help="CSV with params./metrics./tags. columns (as wb.runs())"
+    )
     runs.set_defaults(func=cmd_runs)
 
-    show = sub.add_parser("show", help="show one run",
-                          description="Show one run: params, metrics, tags, provenance, "
-                          "status, error and artifacts.")
-    show.add_argument("run_id", metavar="RUN_ID",
-                      help=f"a run id, or a unique prefix of at least {PREFIX_MIN} characters")
+    show = sub.add_parser(
+        "show",
+        help="show one run",
+        description="Show one run: params, metrics, tags, provenance, status, error and artifacts.",
+    )
+    show.add_argument(
+        "run_id",
+        metavar="RUN_ID",
+        help=f"a run id, or a unique prefix of at least {PREFIX_MIN} characters",
+    )
     show.add_argument("--json", action="store_true", help="the run as a JSON object")
     show.set_defaults(func=cmd_show)
 
-    init = sub.add_parser("init", help="create (or find) the store and say where it is",
-                          description="Create the store in ./.workbench (or find the one "
-                          "above, or WORKBENCH_HOME) and print its location.")
+    init = sub.add_parser(
+        "init",
+        help="create (or find) the store and say where it is",
+        description="Create the store in ./.workbench (or find the one "
+        "above, or WORKBENCH_HOME) and print its location.",
+    )
     init.set_defaults(func=cmd_init)
 
     # Commands of the other areas live beside their layers' faces, one module each.
@@ -135,8 +161,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"workbench: running {notebook.name} as run {run_id}", file=sys.stderr, flush=True)
 
     run = run_notebook(
-        notebook, params, timeout=args.timeout, experiment=args.experiment, name=args.name,
-        kernel_name=args.kernel, log_output=args.log_output, on_run_created=announce,
+        notebook,
+        params,
+        timeout=args.timeout,
+        experiment=args.experiment,
+        name=args.name,
+        kernel_name=args.kernel,
+        log_output=args.log_output,
+        on_run_created=announce,
     )
     from workbench.cli_format import error_line, status_line
 
@@ -206,7 +238,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 def resolve_run_id(store, text: str) -> str:  # noqa: ANN001 - Store, imported lazily
     """The run id ``text`` names: the full id, or a unique prefix of ``PREFIX_MIN``+ chars."""
     return resolve_prefix(
-        text, "run", lambda t: store.get_run(t, history=False).run_id, store.find_run_ids,
+        text,
+        "run",
+        lambda t: store.get_run(t, history=False).run_id,
+        store.find_run_ids,
         "workbench runs",
     )
 

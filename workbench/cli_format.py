@@ -134,11 +134,16 @@ def show_run(run: Run) -> str:
     ]
     parts.append(section("metrics", metric_rows, ["name", "last", "points"]))
     parts.append(section("tags", [[k, v] for k, v in sorted(run.tags.items())]))
-    parts.append(section("provenance", [[k, value_text(v)] for k, v in sorted(
-        run.provenance.items())]))
-    parts.append(section("artifacts", [
-        [a.name, _size(a.size), a.digest[:12]] for a in run.artifacts
-    ], ["name", "size", "sha256"]))
+    parts.append(
+        section("provenance", [[k, value_text(v)] for k, v in sorted(run.provenance.items())])
+    )
+    parts.append(
+        section(
+            "artifacts",
+            [[a.name, _size(a.size), a.digest[:12]] for a in run.artifacts],
+            ["name", "size", "sha256"],
+        )
+    )
     return "\n".join(parts)
 
 

@@ -410,7 +410,10 @@ def resolve_sweep_id(store: Any, text: str) -> str:
     from workbench.cli import resolve_prefix
 
     return resolve_prefix(
-        text, "sweep", lambda t: store.get_sweep(t).sweep_id, store.find_sweep_ids,
+        text,
+        "sweep",
+        lambda t: store.get_sweep(t).sweep_id,
+        store.find_sweep_ids,
         "workbench sweeps",
     )
 

@@ -84,8 +84,15 @@ def test_sweeps_tab_shows_progress_runs_and_cancels(
 
     # One worker and a pause per job, so the progress has steps to show (the tab polls
     # every 10 s while no sweep runs, then every 2 s).
-    sweep = _post_sweep(lab, {"notebook": "square.ipynb", "grid": {"x": [1, 2, 3]},
-                              "params": {"pause": 5}, "workers": 1})
+    sweep = _post_sweep(
+        lab,
+        {
+            "notebook": "square.ipynb",
+            "grid": {"x": [1, 2, 3]},
+            "params": {"pause": 5},
+            "workers": 1,
+        },
+    )
     row = panel.locator(f'.wb-SweepRow[data-sweep-id="{sweep["sweep_id"]}"]')
     expect(row).to_be_visible(timeout=15_000)  # by polling alone: no refresh click
     expect(row.locator(".wb-SweepRow-name")).to_have_text("square.ipynb")
@@ -122,8 +129,15 @@ def test_sweeps_tab_shows_progress_runs_and_cancels(
     panel.screenshot(path=str(artifacts / "sweeps-panel.png"))
 
     # A sweep in flight is listed first, and its Cancel button stops it.
-    slow = _post_sweep(lab, {"notebook": "square.ipynb", "grid": {"x": [4, 5, 6]},
-                             "params": {"pause": 120}, "workers": 1})
+    slow = _post_sweep(
+        lab,
+        {
+            "notebook": "square.ipynb",
+            "grid": {"x": [4, 5, 6]},
+            "params": {"pause": 120},
+            "workers": 1,
+        },
+    )
     slow_row = panel.locator(f'.wb-SweepRow[data-sweep-id="{slow["sweep_id"]}"]')
     expect(panel.locator(".wb-SweepRow").first).to_have_attribute(
         "data-sweep-id", slow["sweep_id"], timeout=15_000

@@ -62,8 +62,8 @@ NOTEBOOKS = {
     "sweep_job.ipynb": [
         params_cell(
             "x: int = 1  # the input\n"
-            "opt: str = \"adam\"  # optimizer name\n"
-            "mode: str = \"ok\"  # ok, raise, die, kill_worker\n"
+            'opt: str = "adam"  # optimizer name\n'
+            'mode: str = "ok"  # ok, raise, die, kill_worker\n'
             "seconds: float = 0.0  # how long the job sleeps"
         ),
         new_code_cell(

@@ -76,8 +76,10 @@ def export(
     out_dir = Path(out).expanduser().resolve()
     if source is None:
         if not name or not version:
-            raise InvalidInput("give a notebook or run id to export, or --name and --version "
-                               "of an earlier export to write it again")
+            raise InvalidInput(
+                "give a notebook or run id to export, or --name and --version "
+                "of an earlier export to write it again"
+            )
         record = store.get_export(normalize(name), check_version(version))
         chosen = chosen if targets else record.targets
         files = _materialize(store, record.manifest, chosen, out_dir, workbench_wheel)
@@ -104,16 +106,21 @@ def export(
     prov = run.provenance
     packages = run_packages(store, run)
     manifest = mf.build_manifest(
-        name=export_name, version=version,
-        description=description if description is not None
+        name=export_name,
+        version=version,
+        description=description
+        if description is not None
         else f"The notebook {notebook_name} exported by Workbench",
-        notebook_name=notebook_name, source_run=run.run_id,
-        notebook_sha256=_sha(nb), parameters=schema.to_json(),
+        notebook_name=notebook_name,
+        source_run=run.run_id,
+        notebook_sha256=_sha(nb),
+        parameters=schema.to_json(),
         defaults={k: v for k, v in run.params.items() if k in schema},
         requirements=stored.requirements if stored else [],
         python_version=str(prov.get("python_version") or platform.python_version()),
         workbench_version=packages.get(_dist_key(packages), __version__),
-        git_commit=prov.get("git_commit"), metrics=run.metrics,
+        git_commit=prov.get("git_commit"),
+        metrics=run.metrics,
         validation=stored.to_json() if stored else {},
     )
     digest = store.put_artifact_bytes(
@@ -122,15 +129,25 @@ def export(
     manifest["notebook_digest"] = digest
     files = _materialize(store, manifest, chosen, out_dir, workbench_wheel)
     record = store.create_export(
-        name=export_name, version=version, run_id=run.run_id,
-        validation_passed=bool(stored and stored.passed), targets=chosen, path=str(out_dir),
-        notebook_sha256=manifest["notebook_sha256"], manifest=manifest,
+        name=export_name,
+        version=version,
+        run_id=run.run_id,
+        validation_passed=bool(stored and stored.passed),
+        targets=chosen,
+        path=str(out_dir),
+        notebook_sha256=manifest["notebook_sha256"],
+        manifest=manifest,
     )
     return ExportResult(export=record, out=out_dir, files=files, report=report)
 
 
-def _validated_run(store: Store, source: str | os.PathLike[str], params: Mapping[str, Any] | None,
-                   require: Iterable[str] | None, max_seconds: float | None) -> tuple[Run, Any]:
+def _validated_run(
+    store: Store,
+    source: str | os.PathLike[str],
+    params: Mapping[str, Any] | None,
+    require: Iterable[str] | None,
+    max_seconds: float | None,
+) -> tuple[Run, Any]:
     """The passing validation run to export from, and the report if it was made now."""
     from workbench.validate.gate import load_report, validate
 
@@ -145,8 +162,11 @@ def _validated_run(store: Store, source: str | os.PathLike[str], params: Mapping
         if report is None:
             raise InvalidInput(f"run {run.run_id} has no validation report: validate again")
         if not report.passed:
-            raise ValidationFailed(f"run {run.run_id} did not pass validation: fix what its "
-                                   "report says and validate again", report)
+            raise ValidationFailed(
+                f"run {run.run_id} did not pass validation: fix what its "
+                "report says and validate again",
+                report,
+            )
         return store.get_run(run.run_id), None
     # Another kind of run: validate the notebook it executed, with its parameters.
     from workbench.validate.snapshot import input_notebook, notebook_bytes
@@ -162,8 +182,13 @@ def _validated_run(store: Store, source: str | os.PathLike[str], params: Mapping
     except InvalidInput:
         names = set()
     try:
-        report = validate(copy, {k: v for k, v in run.params.items() if k in names},
-                          require=require, max_seconds=max_seconds, store=store)
+        report = validate(
+            copy,
+            {k: v for k, v in run.params.items() if k in names},
+            require=require,
+            max_seconds=max_seconds,
+            store=store,
+        )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if report.run_id and run.notebook:
@@ -177,26 +202,32 @@ def _passed(store: Store, report: Any) -> Run:
     return store.get_run(report.run_id)
 
 
-def _materialize(store: Store, manifest: dict[str, Any], targets: list[str], out: Path,
-                 explicit_wheel: str | os.PathLike[str] | None) -> list[str]:
+def _materialize(
+    store: Store,
+    manifest: dict[str, Any],
+    targets: list[str],
+    out: Path,
+    explicit_wheel: str | os.PathLike[str] | None,
+) -> list[str]:
     """Write the export's files and wheels into ``out``; the written paths, relative."""
     from workbench.export.wheels import build_wheel, place_wheels, workbench_wheel
 
     module = mf.context(manifest)["module"]
-    files = mf.render_files({k: v for k, v in manifest.items() if k != "notebook_digest"},
-                            targets)
+    files = mf.render_files({k: v for k, v in manifest.items() if k != "notebook_digest"}, targets)
     files_bytes = {rel: text.encode("utf-8") for rel, text in files.items()}
     try:
         files_bytes[f"package/src/{module}/notebook.ipynb"] = store.blobs.read_bytes(
-            manifest["notebook_digest"])
+            manifest["notebook_digest"]
+        )
     except (KeyError, NotFound):
-        raise NotFound(f"the notebook of {manifest['name']} {manifest['version']} is missing "
-                       "from the store's artifacts") from None
+        raise NotFound(
+            f"the notebook of {manifest['name']} {manifest['version']} is missing "
+            "from the store's artifacts"
+        ) from None
     out.mkdir(parents=True, exist_ok=True)
     for rel, data in files_bytes.items():
         write_atomic(out / rel, data)
-    wheels = [workbench_wheel(store.location.home, explicit_wheel),
-              build_wheel(out / "package")]
+    wheels = [workbench_wheel(store.location.home, explicit_wheel), build_wheel(out / "package")]
     try:
         placed = place_wheels(out, wheels)
     finally:
@@ -211,9 +242,11 @@ def _next_version(store: Store, name: str, version: str | None) -> str:
             store.get_export(name, version)
         except NotFound:
             return version
-        raise Conflict(f"{name} {version} was already exported: leave --version out to take "
-                       f"the next one, or export it again with only --name {name} --version "
-                       f"{version} (rollback)")
+        raise Conflict(
+            f"{name} {version} was already exported: leave --version out to take "
+            f"the next one, or export it again with only --name {name} --version "
+            f"{version} (rollback)"
+        )
     versions = [e.version for e in store.list_exports(name)]
     if not versions:
         return FIRST_VERSION
@@ -228,8 +261,10 @@ def _run_id(store: Store, text: str) -> str:
     matches = store.find_run_ids(text, limit=2) if len(text) >= 4 else []
     if len(matches) == 1:
         return matches[0]
-    raise NotFound(f"{text!r} is neither a notebook file nor a run id: give a .ipynb path or "
-                   "a run id from `workbench runs`")
+    raise NotFound(
+        f"{text!r} is neither a notebook file nor a run id: give a .ipynb path or "
+        "a run id from `workbench runs`"
+    )
 
 
 def _sha(nb: Any) -> str:

@@ -17,8 +17,7 @@ from workbench.errors import InvalidInput
 
 # Plain ASCII that needs no escape inside a double-quoted YAML/TOML/JSON string.
 _SAFE = re.compile(r'[^\x20-\x7e]|["\\]')
-_SHORT = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b",
-          "\f": "\\f"}
+_SHORT = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b", "\f": "\\f"}
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -68,10 +67,15 @@ def py_literal(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(py_literal(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{py_literal(_key(k))}: {py_literal(v)}"
-                               for k, v in value.items()) + "}"
-    raise InvalidInput(f"a value of type {type(value).__name__} cannot be exported: "
-                       "use a JSON type (number, string, boolean, null, list or object)")
+        return (
+            "{"
+            + ", ".join(f"{py_literal(_key(k))}: {py_literal(v)}" for k, v in value.items())
+            + "}"
+        )
+    raise InvalidInput(
+        f"a value of type {type(value).__name__} cannot be exported: "
+        "use a JSON type (number, string, boolean, null, list or object)"
+    )
 
 
 def yaml_literal(value: Any) -> str:
@@ -87,8 +91,9 @@ def yaml_literal(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(yaml_literal(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{quoted(_key(k))}: {yaml_literal(v)}"
-                               for k, v in value.items()) + "}"
+        return (
+            "{" + ", ".join(f"{quoted(_key(k))}: {yaml_literal(v)}" for k, v in value.items()) + "}"
+        )
     raise InvalidInput(f"a value of type {type(value).__name__} cannot be exported to YAML")
 
 
@@ -103,8 +108,11 @@ def toml_literal(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_literal(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{quoted(_key(k))} = {toml_literal(v)}"
-                               for k, v in value.items()) + "}"
+        return (
+            "{"
+            + ", ".join(f"{quoted(_key(k))} = {toml_literal(v)}" for k, v in value.items())
+            + "}"
+        )
     raise InvalidInput(f"a value of type {type(value).__name__} cannot be exported to TOML")
 
 
@@ -127,7 +135,17 @@ def _key(key: Any) -> str:
 def md_text(value: Any) -> str:
     """Text for Markdown prose, a table cell or a code span: one line, no markup."""
     text = " ".join(str(value).split())
-    for ch, rep in (("\\", "\\\\"), ("|", "\\|"), ("`", "'"), ("<", "&lt;"), (">", "&gt;"),
-                    ("*", "\\*"), ("_", "\\_"), ("[", "\\["), ("]", "\\]"), ("#", "\\#")):
+    for ch, rep in (
+        ("\\", "\\\\"),
+        ("|", "\\|"),
+        ("`", "'"),
+        ("<", "&lt;"),
+        (">", "&gt;"),
+        ("*", "\\*"),
+        ("_", "\\_"),
+        ("[", "\\["),
+        ("]", "\\]"),
+        ("#", "\\#"),
+    ):
         text = text.replace(ch, rep)
     return text

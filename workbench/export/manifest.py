@@ -19,8 +19,14 @@ from workbench.export.render import render
 
 TARGETS = ("package", "kfp", "airflow", "github", "docker")
 DEFAULT_SCHEDULE = "0 6 * * 1"  # Mondays 06:00 UTC
-_KFP_TYPES = {"int": "Integer", "float": "Float", "bool": "Boolean", "str": "String",
-              "list": "JsonArray", "dict": "JsonObject"}
+_KFP_TYPES = {
+    "int": "Integer",
+    "float": "Float",
+    "bool": "Boolean",
+    "str": "String",
+    "list": "JsonArray",
+    "dict": "JsonObject",
+}
 _PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!_-]+$")
 _PY = re.compile(r"^(\d+)\.(\d+)")
 _HEX = re.compile(r"^[0-9a-f]{1,64}$")
@@ -35,8 +41,9 @@ def parse_targets(targets: str | Iterable[str] | None) -> list[str]:
     chosen = {t.strip().lower() for t in items if t.strip()}
     unknown = chosen - set(TARGETS)
     if unknown:
-        raise InvalidInput(f"unknown export target(s) {', '.join(sorted(unknown))}: "
-                           f"use {', '.join(TARGETS)}")
+        raise InvalidInput(
+            f"unknown export target(s) {', '.join(sorted(unknown))}: use {', '.join(TARGETS)}"
+        )
     chosen.add("package")
     return [t for t in TARGETS if t in chosen]
 
@@ -118,12 +125,14 @@ def _inputs(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
             value = p.get("default")
         else:
             continue  # a default that is code: the notebook computes it
-        out.append({
-            "name": name,
-            "kfp_type": _KFP_TYPES.get(p.get("type", ""), "String"),
-            "default_text": default_text(value),
-            "help": p.get("help") or f"{p.get('type', 'any')} parameter {name}",
-        })
+        out.append(
+            {
+                "name": name,
+                "kfp_type": _KFP_TYPES.get(p.get("type", ""), "String"),
+                "default_text": default_text(value),
+                "help": p.get("help") or f"{p.get('type', 'any')} parameter {name}",
+            }
+        )
     return out
 
 
@@ -136,8 +145,10 @@ def context(manifest: Mapping[str, Any]) -> dict[str, Any]:
         "inputs": _inputs(manifest),
         "python_minor": f"{major}.{minor}",
         "requires_python": f">={major}.{minor}",
-        "dependencies": [f"jupyter-mlops-workbench=={manifest['workbench_version']}",
-                         *manifest["requirements"]],
+        "dependencies": [
+            f"jupyter-mlops-workbench=={manifest['workbench_version']}",
+            *manifest["requirements"],
+        ],
         "dag_id": module,
         "image": f"{manifest['name']}:{manifest['version']}",
         "workflow_file": f".github/workflows/{manifest['name']}.yml",

@@ -49,9 +49,14 @@ def environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(py=py_literal, yaml=yaml_literal, toml=toml_literal, json=json_literal,
-                       md=md_text,
-                       gha=lambda v: yaml_literal(gha_text(v)))
+    env.filters.update(
+        py=py_literal,
+        yaml=yaml_literal,
+        toml=toml_literal,
+        json=json_literal,
+        md=md_text,
+        gha=lambda v: yaml_literal(gha_text(v)),
+    )
     return env
 
 

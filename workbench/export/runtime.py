@@ -59,8 +59,16 @@ def run_exported(
             # A private store: the kernel gets its path explicitly, so nothing is left behind.
             store = Store(locate(home=str(Path(scratch) / "store"), db_url=None))
         try:
-            run = run_notebook(notebook, values, source=RunSource.DEPLOYED, experiment=name,
-                               tags=tags, store=store, cwd=Path.cwd(), log_output=log_output)
+            run = run_notebook(
+                notebook,
+                values,
+                source=RunSource.DEPLOYED,
+                experiment=name,
+                tags=tags,
+                store=store,
+                cwd=Path.cwd(),
+                log_output=log_output,
+            )
             if output is not None:
                 from workbench.store.blobs import write_atomic
 
@@ -71,8 +79,9 @@ def run_exported(
     if run.status is not RunStatus.SUCCEEDED:
         reason = run.error.reason if run.error and run.error.reason else run.status.value
         where = f" (run {run.run_id})" if recorded else ""
-        raise DeployedRunFailed(f"{name} {version}: the notebook {run.status.value}: "
-                                f"{reason}{where}")
+        raise DeployedRunFailed(
+            f"{name} {version}: the notebook {run.status.value}: {reason}{where}"
+        )
     return dict(run.metrics)
 
 
@@ -89,16 +98,23 @@ def console_main(
     metrics as JSON; exit 0 on success, 1 if the notebook failed, 2 for bad input."""
     listed = ", ".join(f"{p['name']} ({p['type']})" for p in parameters) or "none"
     parser = argparse.ArgumentParser(
-        prog=name, description=f"Run the notebook exported as {name} {version}. "
-        f"Parameters: {listed}.",
+        prog=name,
+        description=f"Run the notebook exported as {name} {version}. Parameters: {listed}.",
     )
     parser.add_argument("--version", action="version", version=f"{name} {version}")
-    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="set a parameter (repeatable); VALUE is read for its type")
+    parser.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a parameter (repeatable); VALUE is read for its type",
+    )
     parser.add_argument("--output", metavar="PATH", help="write the executed notebook here")
     parser.add_argument("--metrics-json", metavar="PATH", help="also write the metrics here")
-    parser.add_argument("--log-output", action="store_true",
-                        help="print the notebook's output while it runs")
+    parser.add_argument(
+        "--log-output", action="store_true", help="print the notebook's output while it runs"
+    )
     args = parser.parse_args(argv)
     try:
         params = parse_assignments(args.param)

@@ -47,8 +47,11 @@ def tree_digest(root: Path) -> str:
     h = hashlib.sha256()
     paths = [root / "pyproject.toml"]
     for folder in (root / "workbench", root / "templates"):
-        paths += sorted(p for p in folder.rglob("*")
-                        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+        paths += sorted(
+            p
+            for p in folder.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        )
     for path in paths:
         h.update(str(path.relative_to(root)).encode() + b"\x00")
         h.update(path.read_bytes())
@@ -92,13 +95,24 @@ def build_wheel(project: Path, backend_modules: tuple[str, ...] = ("hatchling",)
     """
     out = Path(tempfile.mkdtemp(prefix="workbench-wheel-"))
     isolated = not all(importlib.util.find_spec(m) for m in backend_modules)
-    cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
-           *([] if isolated else ["--no-build-isolation"]), "-w", str(out), str(project)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--quiet",
+        *([] if isolated else ["--no-build-isolation"]),
+        "-w",
+        str(out),
+        str(project),
+    ]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        raise WheelBuildFailed(f"building a wheel of {project} took over "
-                               f"{BUILD_TIMEOUT_S} s") from None
+        raise WheelBuildFailed(
+            f"building a wheel of {project} took over {BUILD_TIMEOUT_S} s"
+        ) from None
     wheels = sorted(out.glob("*.whl"))
     if proc.returncode != 0 or len(wheels) != 1:
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])

@@ -155,7 +155,7 @@ def split_values(text: str) -> list[str]:
     out = []
     for item in (s.strip() for s in items):
         if not item:
-            raise ValueError("empty value between commas (quote it as \"\" to mean empty text)")
+            raise ValueError('empty value between commas (quote it as "" to mean empty text)')
         if len(item) >= 2 and item[0] == item[-1] and item[0] in "\"'":
             item = item[1:-1]
         out.append(item)
@@ -189,4 +189,3 @@ def _bad(text: str, problem: str) -> InvalidInput:
     return InvalidInput(
         f"cannot read --random {text!r}: {problem}. Write name=DIST with DIST one of: {FORMS}"
     )
-

@@ -38,7 +38,13 @@ from workbench.notebooks.coerce import coerce
 from workbench.notebooks.schema import ParamSchema
 
 __all__ = [
-    "MAX_JOBS", "SweepSpec", "expand", "job_key", "load_values", "parse_grid", "parse_random",
+    "MAX_JOBS",
+    "SweepSpec",
+    "expand",
+    "job_key",
+    "load_values",
+    "parse_grid",
+    "parse_random",
 ]
 
 MAX_JOBS = 10_000
@@ -56,18 +62,26 @@ class SweepSpec:
     values_source: str | None = None  # the file the rows came from, for messages
 
     @classmethod
-    def from_cli(cls, *, grid: Iterable[str] = (), random: Iterable[str] = (),
-                 n: int | None = None, seed: int | None = None,
-                 values: str | Path | None = None,
-                 fixed: dict[str, Any] | None = None) -> SweepSpec:
+    def from_cli(
+        cls,
+        *,
+        grid: Iterable[str] = (),
+        random: Iterable[str] = (),
+        n: int | None = None,
+        seed: int | None = None,
+        values: str | Path | None = None,
+        fixed: dict[str, Any] | None = None,
+    ) -> SweepSpec:
         """A spec from the CLI's (or the REST API's) texts: repeated --grid and --random,
         -n, --seed, --values FILE and the -p parameters."""
         spec = cls(n=n, seed=seed, fixed=dict(fixed or {}))
         for text in grid:
             name, items = parse_grid(text)
             if name in spec.grid:
-                raise InvalidInput(f"--grid {name} is given twice: put all its values in one "
-                                   f"--grid {name}=v1,v2,...")
+                raise InvalidInput(
+                    f"--grid {name} is given twice: put all its values in one "
+                    f"--grid {name}=v1,v2,..."
+                )
             spec.grid[name] = items
         for text in random:
             name, dist = parse_random(text)
@@ -87,8 +101,12 @@ class SweepSpec:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "grid": self.grid, "random": {k: d.to_text() for k, d in self.random.items()},
-            "n": self.n, "seed": self.seed, "values": self.values, "fixed": self.fixed,
+            "grid": self.grid,
+            "random": {k: d.to_text() for k, d in self.random.items()},
+            "n": self.n,
+            "seed": self.seed,
+            "values": self.values,
+            "fixed": self.fixed,
             "values_source": self.values_source,
         }
 
@@ -97,8 +115,11 @@ class SweepSpec:
         return cls(
             grid={k: list(v) for k, v in data.get("grid", {}).items()},
             random=dict(parse_random(f"{k}={t}") for k, t in data.get("random", {}).items()),
-            n=data.get("n"), seed=data.get("seed"), values=list(data.get("values", [])),
-            fixed=dict(data.get("fixed", {})), values_source=data.get("values_source"),
+            n=data.get("n"),
+            seed=data.get("seed"),
+            values=list(data.get("values", [])),
+            fixed=dict(data.get("fixed", {})),
+            values_source=data.get("values_source"),
         )
 
 
@@ -128,8 +149,9 @@ def load_values(path: str | Path) -> list[dict[str, Any]]:
     p = Path(path)
     kind = {".csv": "csv", ".yaml": "yaml", ".yml": "yaml", ".json": "json"}.get(p.suffix.lower())
     if kind is None:
-        raise InvalidInput(f"values file {p}: use a .csv, .yaml/.yml or .json file, "
-                           "one job per row")
+        raise InvalidInput(
+            f"values file {p}: use a .csv, .yaml/.yml or .json file, one job per row"
+        )
     if not p.is_file():
         raise InvalidInput(f"values file {p} not found: check the path")
     try:
@@ -160,8 +182,10 @@ def _csv_rows(p: Path, text: str) -> list[dict[str, Any]]:
             if not any(c.strip() for c in cells):
                 continue  # blank line
             if len(cells) > len(header):
-                raise InvalidInput(f"values file {p} line {reader.line_num} has {len(cells)} "
-                                   f"cells for {len(header)} columns")
+                raise InvalidInput(
+                    f"values file {p} line {reader.line_num} has {len(cells)} "
+                    f"cells for {len(header)} columns"
+                )
             rows.append({h: c for h, c in zip(header, cells, strict=False) if c.strip()})
     except csv.Error as exc:
         raise InvalidInput(f"values file {p} line {reader.line_num} is not CSV: {exc}") from None
@@ -177,8 +201,9 @@ def _document_rows(p: Path, text: str, kind: str) -> list[dict[str, Any]]:
         except yaml.YAMLError as exc:
             where = getattr(exc, "problem_mark", None)
             at = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
-            raise InvalidInput(f"values file {p} is not valid YAML{at}: "
-                               f"{getattr(exc, 'problem', None) or exc}") from None
+            raise InvalidInput(
+                f"values file {p} is not valid YAML{at}: {getattr(exc, 'problem', None) or exc}"
+            ) from None
         example = "- {lr: 0.1, epochs: 3}"
     else:
         try:
@@ -189,8 +214,10 @@ def _document_rows(p: Path, text: str, kind: str) -> list[dict[str, Any]]:
     what = "mappings" if kind == "yaml" else "objects"
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         found = type(data).__name__ if not isinstance(data, list) else "a list with a non-mapping"
-        raise InvalidInput(f"values file {p} holds {found}: it must be a list of {what}, "
-                           f"one per job, like {example}")
+        raise InvalidInput(
+            f"values file {p} holds {found}: it must be a list of {what}, "
+            f"one per job, like {example}"
+        )
     for row in data:
         for name in row:
             _check_column(p, name)
@@ -204,8 +231,9 @@ def _check_column(p: Path, name: Any) -> None:
         raise InvalidInput(f"values file {p}: {exc.message}") from None
 
 
-def expand(spec: SweepSpec, schema: ParamSchema, *,
-           allow_unknown: bool = False) -> list[dict[str, Any]]:
+def expand(
+    spec: SweepSpec, schema: ParamSchema, *, allow_unknown: bool = False
+) -> list[dict[str, Any]]:
     """The concrete, coerced parameters of every job of ``spec``, in a deterministic order."""
     _check_sources(spec)
     factors = {"value rows": len(spec.values) if spec.values else 1}
@@ -231,19 +259,23 @@ def expand(spec: SweepSpec, schema: ParamSchema, *,
     fixed = checked(spec.fixed, "in the -p parameters")
     source = spec.values_source or "the values"
     rows = [checked(r, f"in row {i} of {source}") for i, r in enumerate(spec.values, 1)] or [{}]
-    axes = [[checked({name: v}, f"in --grid {name}") for v in items]
-            for name, items in spec.grid.items()]
+    axes = [
+        [checked({name: v}, f"in --grid {name}") for v in items]
+        for name, items in spec.grid.items()
+    ]
     points = [_merge(combo) for combo in itertools.product(*axes)]
     draws = _draws(spec, checked) if spec.random else [{}]
     return [{**fixed, **row, **point, **draw} for row in rows for point in points for draw in draws]
 
 
-def _draws(spec: SweepSpec,
-           checked: Callable[[dict[str, Any], str], dict[str, Any]]) -> list[dict[str, Any]]:
+def _draws(
+    spec: SweepSpec, checked: Callable[[dict[str, Any], str], dict[str, Any]]
+) -> list[dict[str, Any]]:
     # choice options are all checked up front, not only the ones that happen to be drawn
     options = {
         name: [checked({name: o}, f"in --random {name}={d.to_text()}")[name] for o in d.options]
-        for name, d in spec.random.items() if isinstance(d, Choice)
+        for name, d in spec.random.items()
+        if isinstance(d, Choice)
     }
     rng = _random.Random(spec.seed)
     draws = []
@@ -267,18 +299,22 @@ def _merge(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _check_sources(spec: SweepSpec) -> None:
-    if spec.n is not None and (isinstance(spec.n, bool) or not isinstance(spec.n, int)
-                               or spec.n < 0):
+    if spec.n is not None and (
+        isinstance(spec.n, bool) or not isinstance(spec.n, int) or spec.n < 0
+    ):
         raise InvalidInput(f"-n must be a whole number of draws (0 or more), got {spec.n!r}")
     if spec.seed is not None and (isinstance(spec.seed, bool) or not isinstance(spec.seed, int)):
         raise InvalidInput(f"--seed must be a whole number, got {spec.seed!r}")
     if spec.random and spec.n is None:
         raise InvalidInput("--random needs -n N, the number of random draws to make")
     if spec.n is not None and not spec.random:
-        raise InvalidInput("-n sets how many --random draws to make: add --random name=DIST "
-                           "or drop -n")
+        raise InvalidInput(
+            "-n sets how many --random draws to make: add --random name=DIST or drop -n"
+        )
     sources = {
-        "-p": set(spec.fixed), "--grid": set(spec.grid), "--random": set(spec.random),
+        "-p": set(spec.fixed),
+        "--grid": set(spec.grid),
+        "--random": set(spec.random),
         _source_label(spec): {k for row in spec.values for k in row},
     }
     seen: dict[str, str] = {}
@@ -302,7 +338,10 @@ def job_key(notebook_sha256: str, params: dict[str, Any], options: dict[str, Any
     try:
         text = json.dumps(
             {"notebook_sha256": notebook_sha256, "params": params, "options": options},
-            sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            allow_nan=False,
         )
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"job parameters and options must be JSON values: {exc}") from None

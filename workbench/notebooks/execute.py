@@ -86,8 +86,14 @@ def run_notebook(
     store = store or open_store()
     if run_id is None:
         run_id = create_tracked_run(
-            store, source=source, notebook=nb_path, kernel_name=kernel, experiment=experiment,
-            name=name, params=params, tags=tag_dict or None,
+            store,
+            source=source,
+            notebook=nb_path,
+            kernel_name=kernel,
+            experiment=experiment,
+            name=name,
+            params=params,
+            tags=tag_dict or None,
         )
     elif not _start_queued(store, run_id, nb_path, nb, kernel):
         return store.get_run(run_id)
@@ -99,8 +105,7 @@ def run_notebook(
     return store.get_run(run_id)
 
 
-def _start_queued(store: Store, run_id: str, nb_path: Path, nb: NotebookNode,
-                  kernel: str) -> bool:
+def _start_queued(store: Store, run_id: str, nb_path: Path, nb: NotebookNode, kernel: str) -> bool:
     """Start a sweep's queued run: provenance now, on the host that runs it. False if it
     must not run (not queued any more, or the notebook changed since the sweep was made:
     its job key would lie)."""
@@ -109,11 +114,15 @@ def _start_queued(store: Store, run_id: str, nb_path: Path, nb: NotebookNode,
 
     planned = store.get_run(run_id, history=False).notebook_sha256
     if planned and provenance.notebook_sha256(nb) != planned:
-        store.finish_if_active(run_id, RunStatus.FAILED, RunError(
-            name="NotebookChanged",
-            reason=f"{nb_path.name} changed since the sweep was planned: start a new sweep "
-            "to run the new version",
-        ))
+        store.finish_if_active(
+            run_id,
+            RunStatus.FAILED,
+            RunError(
+                name="NotebookChanged",
+                reason=f"{nb_path.name} changed since the sweep was planned: start a new sweep "
+                "to run the new version",
+            ),
+        )
         return False
     prov, packages = provenance.collect(nb_path, kernel)
     if not store.start_queued_run(run_id, prov):
@@ -126,8 +135,14 @@ class _Job:
     """State of one execution: where papermill writes, which cell is running."""
 
     def __init__(
-        self, store: Store, run_id: str, nb_path: Path, nb: NotebookNode,
-        params: dict[str, Any], kernel: str, language: str,
+        self,
+        store: Store,
+        run_id: str,
+        nb_path: Path,
+        nb: NotebookNode,
+        params: dict[str, Any],
+        kernel: str,
+        language: str,
     ) -> None:
         self.store, self.run_id, self.nb, self.params = store, run_id, nb, params
         self.nb_path = nb_path
@@ -147,14 +162,20 @@ class _Job:
             status, error = self._papermill(budget, workdir, log_output, workers)
             if status is not RunStatus.SUCCEEDED and self.cancelled and self.cancelled():
                 # the watchdog killed the kernel on request: not a failure of the job
-                status, error = RunStatus.CANCELLED, RunError(
-                    name="Cancelled", cell_index=self.current_cell,
-                    reason="the job was cancelled on request" + _while_running(self.current_cell),
+                status, error = (
+                    RunStatus.CANCELLED,
+                    RunError(
+                        name="Cancelled",
+                        cell_index=self.current_cell,
+                        reason="the job was cancelled on request"
+                        + _while_running(self.current_cell),
+                    ),
                 )
         except BaseException as exc:  # Ctrl-C, cancellation: record, then re-raise
             status = RunStatus.CANCELLED
             error = RunError(
-                name=type(exc).__name__, cell_index=self.current_cell,
+                name=type(exc).__name__,
+                cell_index=self.current_cell,
                 reason="the job was cancelled" + _while_running(self.current_cell),
             )
             raise
@@ -178,15 +199,23 @@ class _Job:
         # A kernel that died before it was ready is most often a port another process took
         # between jupyter_client choosing it and the kernel binding it (parallel jobs make
         # that race likely): one fresh start, with what is left of the budget.
-        if (status is RunStatus.FAILED and not self.kernel_started and error is not None
-                and error.name in ("RuntimeError", "DeadKernelError")
-                and not (self.cancelled and self.cancelled())
-                and (deadline is None or deadline - time.monotonic() > 1)):
+        if (
+            status is RunStatus.FAILED
+            and not self.kernel_started
+            and error is not None
+            and error.name in ("RuntimeError", "DeadKernelError")
+            and not (self.cancelled and self.cancelled())
+            and (deadline is None or deadline - time.monotonic() > 1)
+        ):
             status, error = self._papermill_once(budget, deadline, workdir, log_output, workers)
         return status, error
 
     def _papermill_once(
-        self, budget: float | None, deadline: float | None, workdir: Path, log_output: bool,
+        self,
+        budget: float | None,
+        deadline: float | None,
+        workdir: Path,
+        log_output: bool,
         workers: int,
     ) -> tuple[RunStatus, RunError | None]:
         import papermill
@@ -222,24 +251,30 @@ class _Job:
         except PapermillExecutionError as exc:
             self.error_cell_unknown = True  # found in the executed notebook, see execute()
             return RunStatus.FAILED, RunError(
-                name=exc.ename, value=exc.evalue, cell_index=exc.cell_index,
+                name=exc.ename,
+                value=exc.evalue,
+                cell_index=exc.cell_index,
                 reason=f"{exc.ename} raised in a cell",
             )
         except CellTimeoutError:
             return RunStatus.TIMED_OUT, RunError(
-                name="CellTimeoutError", cell_index=self.current_cell,
+                name="CellTimeoutError",
+                cell_index=self.current_cell,
                 reason=f"the job exceeded its timeout of {budget:g} s"
                 + _while_running(self.current_cell),
             )
         except DeadKernelError:
             where = _while_running(self.current_cell) or " before running any cell"
             return RunStatus.FAILED, RunError(
-                name="DeadKernelError", cell_index=self.current_cell,
+                name="DeadKernelError",
+                cell_index=self.current_cell,
                 reason=f"the kernel died{where}",
             )
         except Exception as exc:
             return RunStatus.FAILED, RunError(
-                name=type(exc).__name__, value=str(exc) or None, cell_index=self.current_cell,
+                name=type(exc).__name__,
+                value=str(exc) or None,
+                cell_index=self.current_cell,
                 reason=f"the job could not run: {type(exc).__name__}",
             )
         return RunStatus.SUCCEEDED, None
@@ -304,8 +339,12 @@ def _announcing(base: type, callback: Callable[[int, int | None], None]) -> type
 def check_timeout(timeout: float | None) -> float | None:
     if timeout is None:
         return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
-            or not math.isfinite(timeout) or timeout <= 0:
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
         raise InvalidInput(f"timeout {timeout!r} is not usable: give a positive number of seconds")
     return float(timeout)
 
@@ -343,7 +382,9 @@ def _with_error_cell(error: RunError, data: bytes) -> RunError:
             count = cell.get("execution_count")
             label = f" (In [{count}])" if count is not None else ""
             return RunError(
-                name=error.name, value=error.value, cell_index=index,
+                name=error.name,
+                value=error.value,
+                cell_index=index,
                 reason=f"cell {index}{label} raised {error.name}",
             )
     return error

@@ -26,8 +26,12 @@ from traitlets import default
 
 from workbench.errors import InvalidInput
 
-THREAD_CAP_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                   "NUMEXPR_NUM_THREADS")
+THREAD_CAP_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 FLUSH_TIMEOUT_S = 2.0
 
 # Run in the kernel just before it is killed: a kill skips atexit, so metric points still
@@ -64,8 +68,11 @@ def source_tree_path() -> str | None:
     probe = "import importlib.util as u; s = u.find_spec('workbench'); print(s.origin if s else '')"
     try:
         out = subprocess.run(
-            [sys.executable, "-c", probe], cwd=tempfile.gettempdir(), capture_output=True,
-            text=True, timeout=60,
+            [sys.executable, "-c", probe],
+            cwd=tempfile.gettempdir(),
+            capture_output=True,
+            text=True,
+            timeout=60,
         ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         out = ""
@@ -74,9 +81,7 @@ def source_tree_path() -> str | None:
     return str(here.parent)
 
 
-def job_env(
-    run_context: Mapping[str, str | None], *, workers: int = 1
-) -> dict[str, str | None]:
+def job_env(run_context: Mapping[str, str | None], *, workers: int = 1) -> dict[str, str | None]:
     """Environment changes for a job's kernel: run context, thread caps, PYTHONPATH.
 
     A value of None removes that variable from the kernel's environment.

@@ -42,6 +42,5 @@ def check_params(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
             f"parameters must be a dict of name to value, not {type(parameters).__name__}"
         )
     return {
-        check_param_name(name): check_json_value(name, value)
-        for name, value in parameters.items()
+        check_param_name(name): check_json_value(name, value) for name, value in parameters.items()
     }

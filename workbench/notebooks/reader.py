@@ -16,7 +16,11 @@ if TYPE_CHECKING:
 _REPAIR = "open and save it in Jupyter to repair it"
 
 _JSON_KINDS = {
-    list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean",
+    list: "a list",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
     type(None): "null",
 }
 

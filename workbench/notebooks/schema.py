@@ -93,20 +93,27 @@ class ParamSchema:
 
     @classmethod
     def from_json(cls, data: list[dict[str, Any]]) -> ParamSchema:
-        return cls(tuple(
-            ParamSpec(
-                name=d["name"], type=d["type"], nullable=bool(d.get("nullable")),
-                default=d.get("default") if d.get("default_is_literal", True) else NOT_LITERAL,
-                default_repr=d.get("default_repr", ""), help=d.get("help", ""),
+        return cls(
+            tuple(
+                ParamSpec(
+                    name=d["name"],
+                    type=d["type"],
+                    nullable=bool(d.get("nullable")),
+                    default=d.get("default") if d.get("default_is_literal", True) else NOT_LITERAL,
+                    default_repr=d.get("default_repr", ""),
+                    help=d.get("help", ""),
+                )
+                for d in data
             )
-            for d in data
-        ))
+        )
 
 
 # --- reading the parameters cell --------------------------------------------------------------
 
-def notebook_schema(nb_or_path: Mapping[str, Any] | str | os.PathLike[str], *,
-                    name: str | None = None) -> ParamSchema:
+
+def notebook_schema(
+    nb_or_path: Mapping[str, Any] | str | os.PathLike[str], *, name: str | None = None
+) -> ParamSchema:
     """The schema of a notebook (a NotebookNode/dict, or a path to an .ipynb file).
 
     ``name`` is how error messages refer to a notebook given as an object.
@@ -128,8 +135,11 @@ def notebook_schema(nb_or_path: Mapping[str, Any] | str | os.PathLike[str], *,
         )
     source = cell.get("source", "")
     source = "".join(source) if isinstance(source, list) else source
-    language = (nb.get("metadata", {}).get("kernelspec", {}).get("language")
-                or nb.get("metadata", {}).get("language_info", {}).get("name") or "python")
+    language = (
+        nb.get("metadata", {}).get("kernelspec", {}).get("language")
+        or nb.get("metadata", {}).get("language_info", {}).get("name")
+        or "python"
+    )
     language = language.lower()
     specs = _parse_python(source) if language == "python" else None
     if specs is None:
@@ -184,8 +194,11 @@ def _parse_with_papermill(nb: Any, cell: Any, language: str) -> list[ParamSpec]:
 
     kernel = nb.get("metadata", {}).get("kernelspec", {}).get("name")
     try:
-        translator = (PythonTranslator if language == "python"
-                      else papermill_translators.find_translator(kernel, language))
+        translator = (
+            PythonTranslator
+            if language == "python"
+            else papermill_translators.find_translator(kernel, language)
+        )
         found = translator.inspect(cell)
     except (PapermillException, NotImplementedError):  # no parser for this language
         return []
@@ -216,14 +229,26 @@ def _spec(name: str, hint: ast.expr | None, default_repr: str, comment: str) -> 
     hinted, nullable = _hint_type(hint) if hint is not None else (None, False)
     # no hint, or one Workbench cannot check (Path, np.ndarray): the default's type
     type_ = hinted or _literal_type(default)
-    return ParamSpec(name, type_, default, default_repr, comment,
-                     nullable or default is None or type_ == "None")
+    return ParamSpec(
+        name, type_, default, default_repr, comment, nullable or default is None or type_ == "None"
+    )
 
 
 _NAMES = {
-    "int": "int", "float": "float", "str": "str", "bool": "bool", "None": "None", "Any": "any",
-    "list": "list", "List": "list", "tuple": "list", "Tuple": "list", "Sequence": "list",
-    "dict": "dict", "Dict": "dict", "Mapping": "dict",
+    "int": "int",
+    "float": "float",
+    "str": "str",
+    "bool": "bool",
+    "None": "None",
+    "Any": "any",
+    "list": "list",
+    "List": "list",
+    "tuple": "list",
+    "Tuple": "list",
+    "Sequence": "list",
+    "dict": "dict",
+    "Dict": "dict",
+    "Mapping": "dict",
 }
 
 
@@ -279,9 +304,14 @@ def _literal_type(value: Any) -> str:
         return "any"
     if value is None:
         return "None"
-    for cls, name in ((bool, "bool"), (int, "int"), (float, "float"), (str, "str"),
-                      ((list, tuple), "list"), (dict, "dict")):
+    for cls, name in (
+        (bool, "bool"),
+        (int, "int"),
+        (float, "float"),
+        (str, "str"),
+        ((list, tuple), "list"),
+        (dict, "dict"),
+    ):
         if isinstance(value, cls):
             return name
     return "any"
-

@@ -67,8 +67,10 @@ async def off_loop(context: WorkbenchContext, fn: Callable[[Store], T]) -> T:
 def _notebook(root: Path, relpath: str, field: str) -> Path:
     path = resolve_under_root(root, relpath)
     if not path.is_file():  # a field of the body: the caller's 400, not a 404 of the URL
-        raise InvalidInput(f"{field}: notebook {relpath!r} not found under the server root: "
-                           "give its path as shown in JupyterLab's file browser")
+        raise InvalidInput(
+            f"{field}: notebook {relpath!r} not found under the server root: "
+            "give its path as shown in JupyterLab's file browser"
+        )
     return path
 
 
@@ -87,8 +89,9 @@ class ValidateHandler(WorkbenchHandler):
             from workbench.validate.gate import validate
 
             path = _notebook(root, body.path, "path")
-            report = validate(path, body.params, require=body.require,
-                              max_seconds=body.max_seconds, store=store)
+            report = validate(
+                path, body.params, require=body.require, max_seconds=body.max_seconds, store=store
+            )
             return build_json(lambda: report_model(report, str(root)))
 
         self.finish(await off_loop(self.workbench, work))
@@ -108,10 +111,12 @@ class ExportsHandler(WorkbenchHandler):
         def work(store: Store) -> str:
             from workbench.export.names import normalize
 
-            found = store.list_exports(normalize(query.name) if query.name else None,
-                                       limit=query.limit)
-            return build_json(lambda: ListExportsResponse(
-                exports=[export_model(e, root) for e in found]))
+            found = store.list_exports(
+                normalize(query.name) if query.name else None, limit=query.limit
+            )
+            return build_json(
+                lambda: ListExportsResponse(exports=[export_model(e, root) for e in found])
+            )
 
         self.finish(await self.workbench.call(work))
 
@@ -138,14 +143,24 @@ class ExportsHandler(WorkbenchHandler):
                 except NotFound as exc:
                     raise InvalidInput(f"run_id: {exc.message}") from None
             result = export(
-                source, out=out, targets=body.targets, name=body.name, version=body.version,
-                description=body.description, params=body.params, require=body.require,
-                max_seconds=body.max_seconds, store=store,
+                source,
+                out=out,
+                targets=body.targets,
+                name=body.name,
+                version=body.version,
+                description=body.description,
+                params=body.params,
+                require=body.require,
+                max_seconds=body.max_seconds,
+                store=store,
             )
-            return build_json(lambda: CreateExportResponse(
-                export=export_model(result.export, str(root)), files=result.files,
-                report=report_model(result.report, str(root)) if result.report else None,
-            ))
+            return build_json(
+                lambda: CreateExportResponse(
+                    export=export_model(result.export, str(root)),
+                    files=result.files,
+                    report=report_model(result.report, str(root)) if result.report else None,
+                )
+            )
 
         answer = await off_loop(self.workbench, work)
         self.set_status(201)

@@ -109,8 +109,12 @@ def report_model(report: ValidationReport, root: str) -> ValidationReportModel:
 
 def export_model(export: Export, root: str) -> ExportModel:
     return ExportModel(
-        export_id=export.export_id, name=export.name, version=export.version,
-        run_id=export.run_id, validation_passed=export.validation_passed,
-        targets=export.targets, path=_relative(export.path, root) or export.path,
+        export_id=export.export_id,
+        name=export.name,
+        version=export.version,
+        run_id=export.run_id,
+        validation_passed=export.validation_passed,
+        targets=export.targets,
+        path=_relative(export.path, root) or export.path,
         created_at=iso(export.created_at) or "",
     )

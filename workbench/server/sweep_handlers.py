@@ -51,17 +51,21 @@ def run_order(job: dict[str, Any]) -> tuple[bool, float, int]:
     return job["status"] == RunStatus.QUEUED.value, job["started_at"], job["attempt"]
 
 
-def describe_sweep(store: Store, sweep: Sweep, root: Path, *, limit: int = 500,
-                   offset: int = 0) -> DescribeSweep:
+def describe_sweep(
+    store: Store, sweep: Sweep, root: Path, *, limit: int = 500, offset: int = 0
+) -> DescribeSweep:
     """The sweep with one page of its runs (every attempt), in ``run_order``."""
     jobs = sorted(store.job_runs(sweep.sweep_id), key=run_order)
-    page = jobs[offset:offset + limit]
+    page = jobs[offset : offset + limit]
     ids = [j["run_id"] for j in page]
     found = store.search_runs(RunFilter(run_ids=ids))[0] if ids else []
     by_id = {run.run_id: run for run in found}
     runs = [
-        SweepRun(**run_summary(by_id[j["run_id"]], str(root)).model_dump(),
-                 job_key=j["job_key"], attempt=j["attempt"])
+        SweepRun(
+            **run_summary(by_id[j["run_id"]], str(root)).model_dump(),
+            job_key=j["job_key"],
+            attempt=j["attempt"],
+        )
         for j in page
         if j["run_id"] in by_id
     ]
@@ -78,8 +82,10 @@ def notebook_under_root(root: Path, relpath: str) -> Path:
     """The notebook file at ``relpath``, confined to the root (Forbidden) and existing."""
     path = resolve_under_root(root, relpath)
     if not path.is_file():
-        raise NotFound(f"notebook {relpath!r} not found under the server root: give its path "
-                       "as shown in JupyterLab's file browser")
+        raise NotFound(
+            f"notebook {relpath!r} not found under the server root: give its path "
+            "as shown in JupyterLab's file browser"
+        )
     return path
 
 
@@ -96,9 +102,11 @@ class SweepsHandler(WorkbenchHandler):
 
         def work(store: Store) -> str:
             sweeps = store.list_sweeps(limit=query.limit)
-            return build_json(lambda: ListSweepsResponse(
-                sweeps=[sweep_summary(s, root) for s in sweeps], limit=query.limit
-            ))
+            return build_json(
+                lambda: ListSweepsResponse(
+                    sweeps=[sweep_summary(s, root) for s in sweeps], limit=query.limit
+                )
+            )
 
         self.finish(await self.workbench.call(work))
 
@@ -186,10 +194,12 @@ class NotebookParametersHandler(WorkbenchHandler):
         def work() -> str:
             path = notebook_under_root(root, query.path)
             schema = notebook_schema(path, name=query.path)
-            return build_json(lambda: NotebookParameters(
-                path=query.path,
-                parameters=[NotebookParameter(**p) for p in schema.to_json()],
-            ))
+            return build_json(
+                lambda: NotebookParameters(
+                    path=query.path,
+                    parameters=[NotebookParameter(**p) for p in schema.to_json()],
+                )
+            )
 
         self.finish(await asyncio.to_thread(work))
 

@@ -25,8 +25,10 @@ from workbench.server.models import RunSummary, iso
 MAX_WORKERS = 64
 MAX_RETRIES = 10
 EXECUTOR_FORMS = '"local", "dask" (a local Dask cluster) or "tcp://HOST:PORT" (a Dask scheduler)'
-_TCP = re.compile(r"tcp://(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])"
-                  r":(?P<port>[0-9]{1,5})")
+_TCP = re.compile(
+    r"tcp://(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])"
+    r":(?P<port>[0-9]{1,5})"
+)
 
 
 def _check_names(kind: str, names: list[str]) -> None:
@@ -63,13 +65,16 @@ class CreateSweep(BaseModel):
         if grid is None:
             return None
         if not grid:
-            raise ValueError('the grid is empty: give values per parameter, like '
-                             '{"lr": [0.01, 0.1]}, or leave grid out')
+            raise ValueError(
+                "the grid is empty: give values per parameter, like "
+                '{"lr": [0.01, 0.1]}, or leave grid out'
+            )
         _check_names("grid", list(grid))
         empty = [name for name, items in grid.items() if not items]
         if empty:
-            raise ValueError(f"grid {empty[0]} has no values: give at least one, like "
-                             f'{{"{empty[0]}": [1, 2]}}')
+            raise ValueError(
+                f'grid {empty[0]} has no values: give at least one, like {{"{empty[0]}": [1, 2]}}'
+            )
         return grid
 
     @field_validator("random")
@@ -78,8 +83,10 @@ class CreateSweep(BaseModel):
         if random is None:
             return None
         if not random:
-            raise ValueError('random is empty: give distributions, like '
-                             '{"lr": "loguniform(1e-4,1e-1)"}, or leave random out')
+            raise ValueError(
+                "random is empty: give distributions, like "
+                '{"lr": "loguniform(1e-4,1e-1)"}, or leave random out'
+            )
         for name, text in random.items():
             try:
                 parse_random(f"{name}={text}")

@@ -49,18 +49,33 @@ class ExportStore:
     ) -> Export:
         """Record a new exported version; Conflict if (name, version) is taken."""
         export = Export(
-            export_id=uuid.uuid4().hex, name=name, version=version, run_id=run_id,
-            validation_passed=validation_passed, targets=list(targets), path=path,
-            notebook_sha256=notebook_sha256, created_at=time.time(), manifest=manifest,
+            export_id=uuid.uuid4().hex,
+            name=name,
+            version=version,
+            run_id=run_id,
+            validation_passed=validation_passed,
+            targets=list(targets),
+            path=path,
+            notebook_sha256=notebook_sha256,
+            created_at=time.time(),
+            manifest=manifest,
         )
         try:
             with write_connection(self.engine) as conn, conn.begin():
-                conn.execute(ExportRow.__table__.insert().values(
-                    export_id=export.export_id, name=name, version=version, run_id=run_id,
-                    validation_passed=validation_passed, targets=json.dumps(export.targets),
-                    path=path, notebook_sha256=notebook_sha256,
-                    manifest=json.dumps(manifest), created_at=export.created_at,
-                ))
+                conn.execute(
+                    ExportRow.__table__.insert().values(
+                        export_id=export.export_id,
+                        name=name,
+                        version=version,
+                        run_id=run_id,
+                        validation_passed=validation_passed,
+                        targets=json.dumps(export.targets),
+                        path=path,
+                        notebook_sha256=notebook_sha256,
+                        manifest=json.dumps(manifest),
+                        created_at=export.created_at,
+                    )
+                )
         except IntegrityError:
             raise Conflict(
                 f"{name} {version} was already exported: give another --version, or leave it "
@@ -71,8 +86,11 @@ class ExportStore:
     def set_export_path(self, export_id: str, path: str, targets: list[str]) -> None:
         """A rollback wrote the version again, maybe elsewhere: remember where."""
         with write_connection(self.engine) as conn, conn.begin():
-            conn.execute(update(ExportRow).where(ExportRow.export_id == export_id)
-                         .values(path=path, targets=json.dumps(targets)))
+            conn.execute(
+                update(ExportRow)
+                .where(ExportRow.export_id == export_id)
+                .values(path=path, targets=json.dumps(targets))
+            )
 
     def list_exports(self, name: str | None = None, *, limit: int | None = None) -> list[Export]:
         """Newest first; only versions of ``name`` (normalized) when given."""
@@ -86,11 +104,13 @@ class ExportStore:
 
     def get_export(self, name: str, version: str) -> Export:
         with self.engine.connect() as conn:
-            row = conn.execute(select(ExportRow).where(
-                ExportRow.name == name, ExportRow.version == version)).first()
+            row = conn.execute(
+                select(ExportRow).where(ExportRow.name == name, ExportRow.version == version)
+            ).first()
         if row is None:
-            raise NotFound(f"{name} {version} was never exported: list versions with "
-                           "`workbench exports`")
+            raise NotFound(
+                f"{name} {version} was never exported: list versions with `workbench exports`"
+            )
         return _entity(row)
 
     def relabel_run_notebook(self, run_id: str, notebook: str) -> None:
@@ -101,8 +121,14 @@ class ExportStore:
 
 def _entity(row: Any) -> Export:
     return Export(
-        export_id=row.export_id, name=row.name, version=row.version, run_id=row.run_id,
-        validation_passed=bool(row.validation_passed), targets=json.loads(row.targets),
-        path=row.path, notebook_sha256=row.notebook_sha256, created_at=row.created_at,
+        export_id=row.export_id,
+        name=row.name,
+        version=row.version,
+        run_id=row.run_id,
+        validation_passed=bool(row.validation_passed),
+        targets=json.loads(row.targets),
+        path=row.path,
+        notebook_sha256=row.notebook_sha256,
+        created_at=row.created_at,
         manifest=json.loads(row.manifest),
     )

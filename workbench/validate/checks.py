@@ -43,13 +43,18 @@ def code_cells(nb: Mapping[str, Any]) -> list[tuple[int, str]]:
 def check_structure(report: ValidationReport, nb: Mapping[str, Any]) -> None:
     spec = nb.get("metadata", {}).get("kernelspec") or {}
     if not spec.get("name"):
-        report.add("notebook", CheckStatus.FAIL,
-                   "valid nbformat, but it has no kernelspec: open it in JupyterLab, pick a "
-                   "kernel and save it, so a deployed step knows which kernel to start")
+        report.add(
+            "notebook",
+            CheckStatus.FAIL,
+            "valid nbformat, but it has no kernelspec: open it in JupyterLab, pick a "
+            "kernel and save it, so a deployed step knows which kernel to start",
+        )
         return
-    report.add("notebook", CheckStatus.PASS,
-               f"valid nbformat {nb.get('nbformat')}.{nb.get('nbformat_minor')}, "
-               f"kernel {spec['name']!r}")
+    report.add(
+        "notebook",
+        CheckStatus.PASS,
+        f"valid nbformat {nb.get('nbformat')}.{nb.get('nbformat_minor')}, kernel {spec['name']!r}",
+    )
 
 
 def check_parameters(report: ValidationReport, nb: Mapping[str, Any]) -> ParamSchema | None:
@@ -59,16 +64,22 @@ def check_parameters(report: ValidationReport, nb: Mapping[str, Any]) -> ParamSc
         report.add("parameters", CheckStatus.FAIL, exc.message)
         return None
     if not schema.params:
-        report.add("parameters", CheckStatus.FAIL,
-                   "the cell tagged `parameters` assigns no parameter: write one "
-                   "`name = default` per line")
+        report.add(
+            "parameters",
+            CheckStatus.FAIL,
+            "the cell tagged `parameters` assigns no parameter: write one "
+            "`name = default` per line",
+        )
         return None
     code = [p.name for p in schema if p.default is NOT_LITERAL]
     listed = ", ".join(f"{p.name}: {p.type}" for p in schema)
     if code:
-        report.add("parameters", CheckStatus.WARN,
-                   f"{listed}; the default of {', '.join(code)} is code, not a literal: the "
-                   "export cannot show or check it")
+        report.add(
+            "parameters",
+            CheckStatus.WARN,
+            f"{listed}; the default of {', '.join(code)} is code, not a literal: the "
+            "export cannot show or check it",
+        )
     else:
         report.add("parameters", CheckStatus.PASS, f"{len(schema)} typed: {listed}")
     return schema
@@ -140,17 +151,26 @@ def pins(scan: ImportScan, versions: Mapping[str, str]) -> list[str]:
 def check_imports(report: ValidationReport, scan: ImportScan) -> None:
     if scan.missing:
         names = ", ".join(f"{m} (cell {c})" for m, c in sorted(scan.missing.items()))
-        report.add("imports", CheckStatus.FAIL,
-                   f"not installed here, so the export cannot pin it: {names}; "
-                   "`pip install` it (or remove the import) and validate again")
+        report.add(
+            "imports",
+            CheckStatus.FAIL,
+            f"not installed here, so the export cannot pin it: {names}; "
+            "`pip install` it (or remove the import) and validate again",
+        )
     elif scan.local:
-        report.add("imports", CheckStatus.WARN,
-                   f"{', '.join(sorted(scan.local))} come from local files, which the "
-                   "export does not bundle; make them a package or inline them")
+        report.add(
+            "imports",
+            CheckStatus.WARN,
+            f"{', '.join(sorted(scan.local))} come from local files, which the "
+            "export does not bundle; make them a package or inline them",
+        )
     else:
         listed = ", ".join(sorted(scan.third_party)) or "none"
-        report.add("imports", CheckStatus.PASS,
-                   f"every third-party import is installed and will be pinned: {listed}")
+        report.add(
+            "imports",
+            CheckStatus.PASS,
+            f"every third-party import is installed and will be pinned: {listed}",
+        )
 
 
 def absolute_paths(nb: Mapping[str, Any], project: Path) -> list[tuple[int, str]]:
@@ -178,9 +198,12 @@ def check_paths(report: ValidationReport, nb: Mapping[str, Any], project: Path) 
     found = absolute_paths(nb, project)
     if found:
         shown = "; ".join(f"cell {c}: {p!r}" for c, p in found[:5])
-        report.add("paths", CheckStatus.WARN,
-                   f"absolute paths outside the project ({project}), which a deployed step "
-                   f"will not have: {shown}; make them parameters or relative paths")
+        report.add(
+            "paths",
+            CheckStatus.WARN,
+            f"absolute paths outside the project ({project}), which a deployed step "
+            f"will not have: {shown}; make them parameters or relative paths",
+        )
     else:
         report.add("paths", CheckStatus.PASS, "no absolute path outside the project")
 
@@ -205,45 +228,60 @@ def error_outputs(executed: bytes) -> list[tuple[int, str]]:
 def check_execution(report: ValidationReport, run: Run, executed: bytes | None) -> None:
     errors = error_outputs(executed) if executed else []
     if run.status is RunStatus.SUCCEEDED and not errors:
-        report.add("execution", CheckStatus.PASS,
-                   "ran top to bottom in a fresh kernel with no error output")
+        report.add(
+            "execution",
+            CheckStatus.PASS,
+            "ran top to bottom in a fresh kernel with no error output",
+        )
         return
     if run.status is RunStatus.TIMED_OUT:
         return  # the time check says it
     reason = run.error.reason if run.error and run.error.reason else f"the run {run.status.value}"
     if errors:
         cell, text = errors[0]
-        reason = f"cell {cell} raised {text}" + ("" if run.status is RunStatus.FAILED
-                                                  else f" (run {run.status.value})")
+        reason = f"cell {cell} raised {text}" + (
+            "" if run.status is RunStatus.FAILED else f" (run {run.status.value})"
+        )
     report.add("execution", CheckStatus.FAIL, reason)
 
 
-def check_conditions(report: ValidationReport, conditions: Iterable[Condition],
-                     metrics: Mapping[str, float]) -> None:
+def check_conditions(
+    report: ValidationReport, conditions: Iterable[Condition], metrics: Mapping[str, float]
+) -> None:
     for cond in conditions:
         name = f"require: {cond}"
         value = metrics.get(cond.metric)
         if value is None:
             logged = ", ".join(sorted(metrics)) or "none"
-            report.add(name, CheckStatus.FAIL,
-                       f"metric {cond.metric!r} was never logged (logged: {logged}); "
-                       f"log it with wb.log_metric({cond.metric!r}, value)")
+            report.add(
+                name,
+                CheckStatus.FAIL,
+                f"metric {cond.metric!r} was never logged (logged: {logged}); "
+                f"log it with wb.log_metric({cond.metric!r}, value)",
+            )
         elif cond.holds(value):
             report.add(name, CheckStatus.PASS, f"{cond.metric} = {value:g} ({cond.origin})")
         else:
-            report.add(name, CheckStatus.FAIL,
-                       f"{cond.metric} = {value:g}, which is not {cond.op} {cond.threshold:g} "
-                       f"({cond.origin})")
+            report.add(
+                name,
+                CheckStatus.FAIL,
+                f"{cond.metric} = {value:g}, which is not {cond.op} {cond.threshold:g} "
+                f"({cond.origin})",
+            )
 
 
 def check_time(report: ValidationReport, run: Run, max_seconds: float) -> None:
     took = run.duration_s or 0.0
     if run.status is RunStatus.TIMED_OUT:
-        report.add("time", CheckStatus.FAIL,
-                   f"did not finish within the budget of {max_seconds:g} s "
-                   f"({run.error.reason if run.error else 'timed out'})")
+        report.add(
+            "time",
+            CheckStatus.FAIL,
+            f"did not finish within the budget of {max_seconds:g} s "
+            f"({run.error.reason if run.error else 'timed out'})",
+        )
     elif took > max_seconds:
-        report.add("time", CheckStatus.FAIL,
-                   f"took {took:.1f} s, over the {max_seconds:g} s budget")
+        report.add(
+            "time", CheckStatus.FAIL, f"took {took:.1f} s, over the {max_seconds:g} s budget"
+        )
     else:
         report.add("time", CheckStatus.PASS, f"took {took:.1f} s of the {max_seconds:g} s budget")

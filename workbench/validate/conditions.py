@@ -27,8 +27,12 @@ _CONDITION = re.compile(
     r"(?P<number>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
 )
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
-    "==": operator.eq, "!=": operator.ne,
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
 }
 EXAMPLE = 'give METRIC OP NUMBER, for example "accuracy>=0.9" (OP: >=, <=, >, <, ==, !=)'
 
@@ -47,8 +51,12 @@ class Condition:
         return OPERATORS[self.op](value, self.threshold)
 
     def to_json(self) -> dict[str, Any]:
-        return {"metric": self.metric, "op": self.op, "threshold": self.threshold,
-                "origin": self.origin}
+        return {
+            "metric": self.metric,
+            "op": self.op,
+            "threshold": self.threshold,
+            "origin": self.origin,
+        }
 
 
 def parse_condition(text: object, origin: str = "command line") -> Condition:

@@ -58,16 +58,25 @@ def validate(
     checks.check_structure(report, nb)
     schema = checks.check_parameters(report, nb)
     given = dict(params or {})
-    values = (coerce(schema, given, allow_unknown=allow_unknown) if schema is not None
-              else check_params(given))
+    values = (
+        coerce(schema, given, allow_unknown=allow_unknown)
+        if schema is not None
+        else check_params(given)
+    )
     scan = checks.scan_imports(nb, path.parent)
     checks.check_imports(report, scan)
     checks.check_paths(report, nb, project_root(path.parent))
 
     store = store or open_store()
     run = run_notebook(
-        path, values, timeout=budget, experiment=experiment, store=store,
-        source=RunSource.VALIDATION, log_output=log_output, on_run_created=on_run_created,
+        path,
+        values,
+        timeout=budget,
+        experiment=experiment,
+        store=store,
+        source=RunSource.VALIDATION,
+        log_output=log_output,
+        on_run_created=on_run_created,
     )
     report.run_id, report.params, report.metrics = run.run_id, run.params, dict(run.metrics)
     report.duration_s = run.duration_s
@@ -120,8 +129,13 @@ def run_packages(store: Store, run: Run) -> dict[str, str]:
 def project_root(folder: Path) -> Path:
     """The git work tree holding ``folder``, else ``folder`` itself."""
     try:
-        out = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=folder,
-                             capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return folder.resolve()
     top = out.stdout.strip()
@@ -131,8 +145,12 @@ def project_root(folder: Path) -> Path:
 def _budget(max_seconds: float | None) -> float:
     if max_seconds is None:
         return DEFAULT_MAX_SECONDS
-    if isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)) \
-            or not math.isfinite(max_seconds) or max_seconds <= 0:
+    if (
+        isinstance(max_seconds, bool)
+        or not isinstance(max_seconds, (int, float))
+        or not math.isfinite(max_seconds)
+        or max_seconds <= 0
+    ):
         raise InvalidInput(
             f"max seconds {max_seconds!r} is not usable: give a positive number of seconds"
         )

@@ -72,8 +72,10 @@ class ValidationReport:
         return cls(
             notebook=data["notebook"],
             run_id=data.get("run_id"),
-            checks=[Check(c["name"], CheckStatus(c["status"]), c["detail"])
-                    for c in data.get("checks", [])],
+            checks=[
+                Check(c["name"], CheckStatus(c["status"]), c["detail"])
+                for c in data.get("checks", [])
+            ],
             params=data.get("params", {}),
             metrics=data.get("metrics", {}),
             requirements=list(data.get("requirements", [])),
@@ -128,5 +130,10 @@ def _one_line(text: str) -> str:
 
 def _md(text: str) -> str:
     """Text safe inside a Markdown table cell or code span (no pipes, backticks or HTML)."""
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'")
-            .replace("<", "&lt;").replace(">", "&gt;"))
+    return (
+        text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("`", "'")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+    )

@@ -40,8 +40,10 @@ class RerunResult:
 
     def text(self) -> str:
         what = "the notebook file as it is now" if self.from_file else "the stored snapshot"
-        lines = [f"rerun of {self.original.run_id} from {what}: run {self.rerun.run_id} "
-                 f"{self.rerun.status.value}"]
+        lines = [
+            f"rerun of {self.original.run_id} from {what}: run {self.rerun.run_id} "
+            f"{self.rerun.status.value}"
+        ]
         if self.reproduced:
             n = len(self.rerun.metrics)
             lines.append(f"metrics reproduced exactly ({n} metric{'s' * (n != 1)})")
@@ -53,13 +55,21 @@ class RerunResult:
             lines.append("changed since the original run:")
             lines += [f"  {c}" for c in self.changes]
         elif not self.reproduced:
-            lines.append("neither notebook, parameters nor environment changed: the notebook "
-                         "is not deterministic (unseeded randomness, time, external data?)")
+            lines.append(
+                "neither notebook, parameters nor environment changed: the notebook "
+                "is not deterministic (unseeded randomness, time, external data?)"
+            )
         return "\n".join(lines)
 
 
-def rerun(run_id: str, *, store: Store | None = None, from_file: bool = False,
-          timeout: float | None = None, log_output: bool = False) -> RerunResult:
+def rerun(
+    run_id: str,
+    *,
+    store: Store | None = None,
+    from_file: bool = False,
+    timeout: float | None = None,
+    log_output: bool = False,
+) -> RerunResult:
     from workbench.notebooks.execute import run_notebook
     from workbench.store.blobs import write_atomic
     from workbench.validate.snapshot import input_notebook, load_notebook_bytes, notebook_bytes
@@ -72,8 +82,10 @@ def rerun(run_id: str, *, store: Store | None = None, from_file: bool = False,
     scratch = None
     if from_file:
         if recorded is None or not recorded.is_file():
-            raise InvalidInput(f"the notebook of run {original.run_id} ({recorded}) is gone: "
-                               "rerun from the stored snapshot (leave out --from-file)")
+            raise InvalidInput(
+                f"the notebook of run {original.run_id} ({recorded}) is gone: "
+                "rerun from the stored snapshot (leave out --from-file)"
+            )
         path = recorded
     else:
         scratch = Path(tempfile.mkdtemp(prefix="rerun-", dir=_tmp(store)))
@@ -82,8 +94,14 @@ def rerun(run_id: str, *, store: Store | None = None, from_file: bool = False,
     cwd = recorded.parent if recorded is not None and recorded.parent.is_dir() else None
     try:
         new = run_notebook(
-            path, params, timeout=timeout, experiment=original.experiment, store=store,
-            source=RunSource.JOB, tags={RERUN_TAG: original.run_id}, cwd=cwd,
+            path,
+            params,
+            timeout=timeout,
+            experiment=original.experiment,
+            store=store,
+            source=RunSource.JOB,
+            tags={RERUN_TAG: original.run_id},
+            cwd=cwd,
             log_output=log_output,
         )
     finally:
@@ -113,10 +131,12 @@ def injected_params(executed_nb: Any, original: Run) -> dict[str, Any]:
     return {k: v for k, v in original.params.items() if k in names}
 
 
-def metric_diffs(old: dict[str, float], new: dict[str, float]
-                 ) -> dict[str, tuple[float | None, float | None]]:
-    return {k: (old.get(k), new.get(k)) for k in sorted(set(old) | set(new))
-            if old.get(k) != new.get(k)}
+def metric_diffs(
+    old: dict[str, float], new: dict[str, float]
+) -> dict[str, tuple[float | None, float | None]]:
+    return {
+        k: (old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)
+    }
 
 
 def changes(store: Store, original: Run, new: Run, notebook: Path | None) -> list[str]:
@@ -138,8 +158,10 @@ def changes(store: Store, original: Run, new: Run, notebook: Path | None) -> lis
     after = new.provenance.get("packages_sha256")
     if before and after and before != after:
         out.append("environment: installed packages differ" + _package_diff(store, original, new))
-    py_before, py_after = (original.provenance.get("python_version"),
-                           new.provenance.get("python_version"))
+    py_before, py_after = (
+        original.provenance.get("python_version"),
+        new.provenance.get("python_version"),
+    )
     if py_before and py_after and py_before != py_after:
         out.append(f"environment: Python {py_before} -> {py_after}")
     return out
@@ -149,8 +171,11 @@ def _package_diff(store: Store, original: Run, new: Run) -> str:
     from workbench.validate.gate import run_packages
 
     old, cur = run_packages(store, original), run_packages(store, new)
-    diffs = [f"{k} {old.get(k, '-')} -> {cur.get(k, '-')}"
-             for k in sorted(set(old) | set(cur), key=str.lower) if old.get(k) != cur.get(k)]
+    diffs = [
+        f"{k} {old.get(k, '-')} -> {cur.get(k, '-')}"
+        for k in sorted(set(old) | set(cur), key=str.lower)
+        if old.get(k) != cur.get(k)
+    ]
     if not diffs:
         return ""
     more = f" and {len(diffs) - 5} more" if len(diffs) > 5 else ""
