@@ -19,8 +19,8 @@ from tornado.httpclient import HTTPResponse
 
 from workbench.entities import RunError, RunStatus
 from workbench.errors import Forbidden
-from workbench.server import handlers
-from workbench.server.extension import display_url
+from workbench.server import handlers, routes
+from workbench.server.context import display_url
 from workbench.server.paths import resolve_under_root
 from workbench.store import Store, open_store
 
@@ -203,7 +203,7 @@ def test_check_auth_every_handler_method_is_decorated() -> None:
 
     authenticated_code = tornado.web.authenticated(probe).__code__
     authorized_code = authorized(probe).__code__
-    for _pattern, cls in handlers.all_routes():
+    for _pattern, cls in routes.all_routes():
         assert cls.auth_resource.startswith("workbench:")
         verbs = [
             m
@@ -223,9 +223,9 @@ def test_check_auth_every_handler_method_is_decorated() -> None:
 
 async def test_check_auth_routes_registered_are_the_checked_ones(jp_serverapp) -> None:
     registered = _registered_workbench_handlers(jp_serverapp.web_app)
-    listed = {cls for _pattern, cls in handlers.all_routes()}
+    listed = {cls for _pattern, cls in routes.all_routes()}
     assert registered == listed, (
-        "the extension registered other handlers than handlers.all_routes() lists "
+        "the extension registered other handlers than routes.all_routes() lists "
         "(none at all means it failed to load: see the server log)"
     )
 

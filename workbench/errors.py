@@ -57,9 +57,3 @@ class StoreError(WorkbenchError):
 
     code = "store_error"
     http_status = 503
-
-
-HTTP_STATUS: dict[str, int] = {
-    cls.code: cls.http_status
-    for cls in (WorkbenchError, InvalidInput, NotFound, Forbidden, Conflict, StoreError)
-}

@@ -254,17 +254,15 @@ def _next_version(store: Store, name: str, version: str | None) -> str:
 
 
 def _run_id(store: Store, text: str) -> str:
+    from workbench.ids import resolve_run_id
+
     try:
-        return store.get_run(text, history=False).run_id
+        return resolve_run_id(store, text)
     except NotFound:
-        pass
-    matches = store.find_run_ids(text, limit=2) if len(text) >= 4 else []
-    if len(matches) == 1:
-        return matches[0]
-    raise NotFound(
-        f"{text!r} is neither a notebook file nor a run id: give a .ipynb path or "
-        "a run id from `workbench runs`"
-    )
+        raise NotFound(
+            f"{text!r} is neither a notebook file nor a run id: give a .ipynb path or "
+            "a run id from `workbench runs`"
+        ) from None
 
 
 def _sha(nb: Any) -> str:

@@ -17,7 +17,7 @@ from workbench.entities import Run, RunError, RunStatus, Sweep
 from workbench.jobs.engine import runner_alive
 from workbench.jobs.plan import plan_sweep, spec_from_api
 from workbench.store import RunFilter, Store, open_store
-from workbench.store.store import lost_after
+from workbench.store.policy import lost_after
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -25,7 +25,7 @@ from workbench.entities import Run, RunError, RunStatus, Sweep
 from workbench.errors import Conflict
 from workbench.jobs.executors import Executor, JobLost, make_executor
 from workbench.store import Store, open_store
-from workbench.store.store import lost_after
+from workbench.store.policy import lost_after
 
 CANCEL_POLL_S = 0.5
 WAIT_S = 0.5

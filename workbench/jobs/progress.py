@@ -62,7 +62,7 @@ def sweep_line(sweep: Sweep) -> str:
 
 def job_line(run: Run, attempt: int | None = None, retry: bool = False) -> str:
     """``a1b2c3d4 succeeded x=3 opt='adam' | score=4.5 (2.1 s)``, one finished job."""
-    from workbench.cli_format import duration, error_line, value_text
+    from workbench.text import duration, error_line, value_text
 
     params = " ".join(f"{k}={value_text(v)}" for k, v in sorted(run.params.items()))
     text = f"{run.run_id[:8]} {run.status.value:<9} {params}"
@@ -119,9 +119,9 @@ def leaderboard(store: Any, sweep_id: str, sort: str | None = None) -> Leaderboa
     """The latest attempt of each job: id, status, attempt, parameters, last metric values
     and duration, best first by ``sort`` (default: the first metric by name, descending
     unless its name says lower is better, like ``loss``)."""
-    from workbench.cli_format import duration, value_text
     from workbench.jobs.engine import latest_attempts
     from workbench.store import RunFilter
+    from workbench.text import duration, value_text
 
     latest = latest_attempts(store.job_runs(sweep_id))
     attempts = {r["run_id"]: r["attempt"] for r in latest}

@@ -6,15 +6,13 @@
   ``CreateExport``); 201 with what was written; 409 ``validation_failed`` if the gate fails.
 - ``GET exports``: the exports registry, newest first.
 
-Kernels and wheel builds take seconds to minutes: the work runs in a worker thread, so the
-server stays responsive. Both POSTs run notebooks, so they are authorized as ``execute``.
+Kernels and wheel builds take seconds to minutes: the work runs in a worker thread
+(``WorkbenchContext.call``), so the server stays responsive. Both POSTs run notebooks, so
+they are authorized as ``execute``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,8 +20,7 @@ import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from workbench.errors import Forbidden, InvalidInput, NotFound
-from workbench.server.extension import WorkbenchContext
-from workbench.server.handlers import WorkbenchHandler, build_json
+from workbench.server.base import WorkbenchHandler, build_json
 from workbench.server.paths import resolve_under_root
 from workbench.server.ship_models import (
     CreateExport,
@@ -39,29 +36,6 @@ from workbench.store import Store
 VALIDATE_RESOURCE = "workbench:validate"
 EXPORTS_RESOURCE = "workbench:exports"
 T = TypeVar("T")
-
-
-async def off_loop(context: WorkbenchContext, fn: Callable[[Store], T]) -> T:
-    """``fn(store)`` in a worker thread with an empty contextvars context (the store is
-    opened there too).
-
-    ``asyncio.to_thread`` copies the caller's contextvars, and jupyter_core keeps the loop
-    it runs coroutines on in one: papermill would then find the server's running loop and
-    fail with "This event loop is already running". In a fresh context it makes its own,
-    closed here when the work is done.
-    """
-
-    def isolated() -> T:
-        from jupyter_core.utils import ensure_event_loop
-
-        try:
-            return fn(context.store())
-        finally:
-            ensure_event_loop().close()  # the loop papermill ran on (or a fresh one)
-            asyncio.set_event_loop(None)
-
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, lambda: contextvars.Context().run(isolated))
 
 
 def _notebook(root: Path, relpath: str, field: str) -> Path:
@@ -94,7 +68,7 @@ class ValidateHandler(WorkbenchHandler):
             )
             return build_json(lambda: report_model(report, str(root)))
 
-        self.finish(await off_loop(self.workbench, work))
+        self.finish(await self.workbench.call(work))
 
 
 class ExportsHandler(WorkbenchHandler):
@@ -162,7 +136,7 @@ class ExportsHandler(WorkbenchHandler):
                 )
             )
 
-        answer = await off_loop(self.workbench, work)
+        answer = await self.workbench.call(work)
         self.set_status(201)
         self.finish(answer)
 

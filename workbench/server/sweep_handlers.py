@@ -13,7 +13,6 @@ Launching runs notebooks, so POST is authorized as ``execute``, not ``write``.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from jupyter_server.auth.decorator import authorized
 from workbench.entities import RunStatus, Sweep
 from workbench.errors import InvalidInput, NotFound
 from workbench.notebooks.schema import notebook_schema
-from workbench.server.handlers import WorkbenchHandler, build_json
+from workbench.server.base import WorkbenchHandler, build_json
 from workbench.server.models import run_summary
 from workbench.server.paths import resolve_under_root
 from workbench.server.sweep_models import (
@@ -201,7 +200,7 @@ class NotebookParametersHandler(WorkbenchHandler):
                 )
             )
 
-        self.finish(await asyncio.to_thread(work))
+        self.finish(await self.workbench.call(lambda _store: work()))
 
 
 # Patterns relative to <base_url>/workbench/api/ (tornado anchors them with "$").

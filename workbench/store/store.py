@@ -7,7 +7,6 @@ method takes and returns plain entities (workbench.entities); ORM rows stay here
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 import uuid
@@ -29,6 +28,11 @@ from workbench.store.engine import make_engine, migrate, write_connection
 from workbench.store.exports import ExportStore
 from workbench.store.jobs import JobStore
 from workbench.store.location import StoreLocation, locate
+from workbench.store.policy import (  # noqa: F401 - HEARTBEAT_SECONDS re-exported
+    DEFAULT_EXPERIMENT,
+    HEARTBEAT_SECONDS,
+    lost_after,
+)
 from workbench.store.reads import RunReads
 from workbench.store.schema import (
     ArtifactRow,
@@ -40,14 +44,6 @@ from workbench.store.schema import (
     TagRow,
 )
 from workbench.store.sweeps import SweepStore
-
-DEFAULT_EXPERIMENT = "Default"
-HEARTBEAT_SECONDS = 10.0
-
-
-def lost_after() -> float:
-    """Seconds without a heartbeat after which a queued or running run is lost."""
-    return float(os.environ.get("WORKBENCH_LOST_AFTER", 12 * HEARTBEAT_SECONDS))
 
 
 class Store(RunReads, SweepStore, ExportStore, JobStore):

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, and_, func, or_, select, update
 from workbench.entities import RunSource, RunStatus, Sweep
 from workbench.errors import NotFound
 from workbench.store.engine import write_connection
+from workbench.store.policy import DEFAULT_EXPERIMENT
 from workbench.store.schema import ExperimentRow, RunRow, SweepRow
 
 ACTIVE = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
@@ -34,7 +35,6 @@ class SweepStore:
         runner: str | None = None,
     ) -> str:
         """A sweep and one queued run per (params, job_key), in one transaction."""
-        from workbench.store.store import DEFAULT_EXPERIMENT
 
         sweep_id = uuid.uuid4().hex
         now = time.time()

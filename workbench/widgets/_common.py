@@ -26,7 +26,7 @@ def fresh_store() -> Store:
 def resolve_ids(store: Store, run_ids: Any) -> list[str]:
     """Run ids from ids or unique prefixes, a ``wb.runs()`` DataFrame (its ``run_id``
     column) or a runs widget (its selection); order kept, duplicates dropped."""
-    from workbench.cli import resolve_run_id
+    from workbench.ids import resolve_run_id
 
     if hasattr(run_ids, "selected") and not isinstance(run_ids, (str, bytes)):
         run_ids = run_ids.selected

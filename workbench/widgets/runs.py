@@ -324,7 +324,7 @@ class RunsTable(w.VBox):
 
 
 def _cell_html(label: str, value: Any) -> str:
-    from workbench.cli_format import duration, local_time, value_text
+    from workbench.text import duration, local_time, value_text
 
     if label == "id":
         text = str(value)[:8]

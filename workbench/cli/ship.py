@@ -132,10 +132,10 @@ def _announce(kind: str, notebook: str):  # noqa: ANN202
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from workbench.cli import _quiet_papermill
+    from workbench.cli.logs import quiet_papermill
     from workbench.validate.gate import validate
 
-    _quiet_papermill(args.log_output)
+    quiet_papermill(args.log_output)
     report = validate(
         args.notebook,
         dict(args.parameters),
@@ -150,11 +150,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from workbench.cli import _quiet_papermill, resolve_run_id
+    from workbench.cli.logs import quiet_papermill
     from workbench.export.exporter import ValidationFailed, export
+    from workbench.ids import resolve_run_id
     from workbench.store import open_store
 
-    _quiet_papermill(False)
+    quiet_papermill(False)
     store = open_store()
     source = args.source
     if source is not None and not source.endswith(".ipynb") and not Path(source).is_file():
@@ -189,9 +190,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_exports(args: argparse.Namespace) -> int:
-    from workbench.cli_format import local_time
     from workbench.export.names import normalize
     from workbench.store import open_store
+    from workbench.text import local_time
 
     exports = open_store().list_exports(normalize(args.name) if args.name else None)
     if args.json:
@@ -227,13 +228,14 @@ def cmd_exports(args: argparse.Namespace) -> int:
 
 
 def cmd_rerun(args: argparse.Namespace) -> int:
-    from workbench.cli import _quiet_papermill, resolve_run_id
+    from workbench.cli.logs import quiet_papermill
+    from workbench.ids import resolve_run_id
     from workbench.store import open_store
     from workbench.validate.rerun import rerun
 
     if args.timeout is not None and args.timeout <= 0:
         raise InvalidInput(f"--timeout {args.timeout:g} is not usable: give a positive number")
-    _quiet_papermill(False)
+    quiet_papermill(False)
     store = open_store()
     result = rerun(
         resolve_run_id(store, args.run_id),

@@ -1,4 +1,4 @@
-"""Text renderings of runs for the ``workbench`` command: tables, one run, JSON objects."""
+"""Text renderings of runs shared by every face: durations, tables, one run, JSON objects."""
 
 from __future__ import annotations
 

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from workbench.errors import InvalidInput, NotFound
+from workbench.errors import InvalidInput
+from workbench.ids import resolve_sweep_id, resolve_target
 
 CANCEL_WAIT_S = 30.0
 
@@ -313,8 +314,8 @@ def _follow(run: Any, store: Any, sweep_id: str, *, quiet: bool, sort: str | Non
 def cmd_sweeps(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from workbench.cli_format import local_time
     from workbench.store import open_store
+    from workbench.text import local_time
 
     if args.limit < 1:
         raise InvalidInput(f"--limit {args.limit} is not usable: give a positive number")
@@ -404,32 +405,3 @@ def _ids_filter(ids: list[str]) -> Any:
     from workbench.store import RunFilter
 
     return RunFilter(run_ids=ids)
-
-
-def resolve_sweep_id(store: Any, text: str) -> str:
-    from workbench.cli import resolve_prefix
-
-    return resolve_prefix(
-        text,
-        "sweep",
-        lambda t: store.get_sweep(t).sweep_id,
-        store.find_sweep_ids,
-        "workbench sweeps",
-    )
-
-
-def resolve_target(store: Any, text: str) -> tuple[str, str]:
-    """("sweep", id) or ("run", id) for a full id or a unique prefix of either."""
-    from workbench.cli import resolve_run_id
-
-    try:
-        return "sweep", resolve_sweep_id(store, text)
-    except NotFound:
-        pass
-    try:
-        return "run", resolve_run_id(store, text)
-    except NotFound:
-        raise NotFound(
-            f"no sweep or run id starts with {text!r}: list them with "
-            "`workbench sweeps` and `workbench runs`"
-        ) from None

@@ -1,40 +1,21 @@
-"""The ``workbench`` command: run a notebook as a tracked job, list runs, show one run.
-
-Exit codes: 0 success; 1 the job failed, timed out or was cancelled (or the store could not
-be used); 2 bad input, printed as one line ``workbench: error: <message>``, no traceback.
-"""
+"""`workbench` subcommands for single runs: run, runs, show, init."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
-from workbench._version import __version__
-from workbench.errors import InvalidInput, NotFound, WorkbenchError
+from workbench.cli.logs import quiet_papermill
+from workbench.errors import InvalidInput
+from workbench.ids import PREFIX_MIN
 
-PREFIX_MIN = 4
 TABLE_LIMIT = 50
 
 
-class _UsageError(Exception):
-    """argparse's complaint, raised instead of printing usage and exiting."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="workbench", description="Track, batch and ship Jupyter notebooks.")
-    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this area's subcommands to the `workbench` parser."""
     run = sub.add_parser(
         "run",
         help="run a notebook in a fresh kernel as a tracked run",
@@ -113,47 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     init.set_defaults(func=cmd_init)
 
-    # Commands of the other areas live beside their layers' faces, one module each.
-    from workbench import cli_ship, cli_sweeps, cli_widgets
-
-    for area in (cli_sweeps, cli_ship, cli_widgets):
-        area.register(sub)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except _UsageError as exc:
-        return _fail(str(exc), 2)
-    except SystemExit as exc:  # --help, --version
-        return exc.code if isinstance(exc.code, int) else 0
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return 2
-    try:
-        return args.func(args)
-    except WorkbenchError as exc:
-        return _fail(exc.message, 2 if exc.user_error else 1)
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130)
-
-
-def _fail(message: str, code: int) -> int:
-    print(f"workbench: error: {' '.join(message.split())}", file=sys.stderr)
-    return code
-
-
-# -- commands -----------------------------------------------------------------------------
-
 
 def cmd_run(args: argparse.Namespace) -> int:
     from workbench.entities import RunStatus
     from workbench.notebooks.execute import run_notebook
     from workbench.notebooks.params import parse_cli_params
 
-    _quiet_papermill(args.log_output)
+    quiet_papermill(args.log_output)
     params = parse_cli_params(args.parameters)
     notebook = Path(args.notebook)
 
@@ -170,7 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         log_output=args.log_output,
         on_run_created=announce,
     )
-    from workbench.cli_format import error_line, status_line
+    from workbench.text import error_line, status_line
 
     print(status_line(run))
     if run.error is not None:
@@ -191,7 +138,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     )
     store = open_store()
     if args.json:
-        from workbench.cli_format import run_dict
+        from workbench.text import run_dict
 
         runs, _ = store.search_runs(filt, limit=args.limit)
         print(json.dumps([run_dict(r) for r in runs], indent=2, default=str))
@@ -204,7 +151,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
             frame = frame.head(args.limit)
         sys.stdout.write(frame.to_csv(index=False))
         return 0
-    from workbench.cli_format import runs_table
+    from workbench.text import runs_table
 
     total = len(frame)
     if total == 0:
@@ -215,10 +162,12 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from workbench.cli_format import run_dict, show_run
     from workbench.store import open_store
+    from workbench.text import run_dict, show_run
 
     store = open_store()
+    from workbench.ids import resolve_run_id
+
     run = store.get_run(resolve_run_id(store, args.run_id))
     if args.json:
         print(json.dumps(run_dict(run, with_history=True), indent=2, default=str))
@@ -233,58 +182,3 @@ def cmd_init(args: argparse.Namespace) -> int:
     store = open_store()
     print(f"workbench store: {store.location.home} (database {store.location.db_url})")
     return 0
-
-
-def resolve_run_id(store, text: str) -> str:  # noqa: ANN001 - Store, imported lazily
-    """The run id ``text`` names: the full id, or a unique prefix of ``PREFIX_MIN``+ chars."""
-    return resolve_prefix(
-        text,
-        "run",
-        lambda t: store.get_run(t, history=False).run_id,
-        store.find_run_ids,
-        "workbench runs",
-    )
-
-
-def resolve_prefix(text: str, kind: str, exact, find, listing: str) -> str:  # noqa: ANN001
-    """An id from its full text (``exact``) or a unique prefix of it (``find``)."""
-    text = text.strip()
-    try:
-        return exact(text)
-    except NotFound:
-        pass
-    if len(text) < PREFIX_MIN:
-        raise InvalidInput(
-            f"{kind} id {text!r} is too short: give at least {PREFIX_MIN} characters of it"
-        )
-    matches = find(text, limit=6)
-    if not matches:
-        raise NotFound(f"no {kind} id starts with {text!r}: list them with `{listing}`")
-    if len(matches) > 1:
-        shown = ", ".join(m[:12] for m in matches[:5])
-        raise InvalidInput(
-            f"several {kind}s start with {text!r} ({shown}...): give more characters"
-        )
-    return matches[0]
-
-
-def _quiet_papermill(show_output: bool) -> None:
-    """Papermill's warnings (an unknown parameter) stay visible, prefixed, and with
-    --log-output the notebook's output too; nbclient's own timeout and dead-kernel errors
-    are dropped: the run's status line says it better."""
-    log = logging.getLogger("papermill")
-    log.setLevel(logging.INFO if show_output else logging.WARNING)
-    if any(getattr(h, "_workbench", False) for h in log.handlers):
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_PapermillFormatter())
-    handler.addFilter(lambda record: record.levelno < logging.ERROR)
-    handler._workbench = True  # type: ignore[attr-defined]
-    log.addHandler(handler)
-    log.propagate = False
-
-
-class _PapermillFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
-        return f"papermill: {message}" if record.levelno >= logging.WARNING else message

@@ -1,0 +1,17 @@
+"""Every route of the extension, relative to ``<base_url>/workbench/api/``."""
+
+from __future__ import annotations
+
+from jupyter_server.utils import url_path_join
+
+from workbench.server import handlers, ship_handlers, sweep_handlers
+from workbench.server.base import API_PREFIX, WorkbenchHandler
+
+
+def all_routes() -> list[tuple[str, type[WorkbenchHandler]]]:
+    """Runs, sweeps and shipping, each from its own module."""
+    return [*handlers.ROUTES, *sweep_handlers.ROUTES, *ship_handlers.ROUTES]
+
+
+def route_table(base_url: str) -> list[tuple[str, type[WorkbenchHandler]]]:
+    return [(url_path_join(base_url, API_PREFIX, pattern), cls) for pattern, cls in all_routes()]
