@@ -18,7 +18,7 @@ import pytest
 from jupyter_server.auth import Authorizer
 from tornado.httpclient import HTTPResponse
 
-from workbench.entities import RunStatus
+from workbench.entities import RunStatus, SweepOptions
 from workbench.server import sweep_handlers
 from workbench.store import Store, open_store
 
@@ -141,7 +141,7 @@ async def test_every_sweep_route_needs_credentials(jp_fetch, root, store: Store)
         notebook_sha256="0",
         experiment=None,
         spec={},
-        options={},
+        options=SweepOptions(),
         jobs=[],
     )
     for method, parts, body in CALLS:
@@ -297,7 +297,12 @@ async def test_list_and_describe_progress(jp_fetch, root, store: Store) -> None:
     notebook = str(root / "square.ipynb")
     jobs = [({"x": x}, f"key{x}") for x in (1, 2, 3)]
     older = store.create_sweep(
-        notebook=notebook, notebook_sha256="s", experiment="old", spec={}, options={}, jobs=jobs[:1]
+        notebook=notebook,
+        notebook_sha256="s",
+        experiment="old",
+        spec={},
+        options=SweepOptions(),
+        jobs=jobs[:1],
     )
     store.set_sweep_status(older, RunStatus.SUCCEEDED)
     sweep_id = store.create_sweep(
@@ -305,10 +310,10 @@ async def test_list_and_describe_progress(jp_fetch, root, store: Store) -> None:
         notebook_sha256="s",
         experiment="exp",
         spec={"grid": {"x": [1, 2, 3]}},
-        options={"workers": 2},
+        options=SweepOptions(workers=2),
         jobs=jobs,
     )
-    first, second, third = (j["run_id"] for j in store.job_runs(sweep_id))
+    first, second, third = (j.run_id for j in store.job_runs(sweep_id))
     store.log_batch(first, metrics=[("y", 0.5, 0, time.time())])
     store.set_status(first, RunStatus.SUCCEEDED)
     store.set_status(second, RunStatus.FAILED)

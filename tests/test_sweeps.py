@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from workbench.cli import main
-from workbench.entities import RunStatus
+from workbench.entities import RunStatus, SweepOptions
 from workbench.errors import InvalidInput
 from workbench.store import RunFilter, Store, locate, open_store
 
@@ -107,8 +107,10 @@ def test_params_prints_the_typed_schema(store: Store, capsys: pytest.CaptureFixt
         (["--grid", "nope=1,2"], "the notebook has no parameter 'nope'"),
         (["--values", "rows.csv"], "in row 1 of rows.csv: the notebook has no parameter 'zzz'"),
         (["--grid", "x=1,abc"], "in --grid x: parameter 'x' expects int, got 'abc'"),
-        (["--grid", "x=1", "--workers", "0"], "--workers 0"),
-        (["--grid", "x=1", "--executor", "ssh://h"], "--executor 'ssh://h' is not known"),
+        (["--grid", "x=1", "--workers", "0"], "workers 0 is not usable"),
+        (["--grid", "x=1", "--workers", "65"], "workers 65 is not usable"),
+        (["--grid", "x=1", "--retries", "11"], "retries 11 is not usable"),
+        (["--grid", "x=1", "--executor", "ssh://h"], "executor 'ssh://h' is not known"),
         (["--grid", "x=1", "--sort", "-"], "--sort '-' names nothing"),
     ],
 )
@@ -130,7 +132,9 @@ def test_bad_specs_exit_2_and_start_nothing(
 
 
 def test_bad_api_specs_raise_before_anything_is_written(store: Store) -> None:
+    from workbench.entities import SweepOptions
     from workbench.jobs.api import launch_sweep
+    from workbench.jobs.plan import spec_from_api
 
     before = counts(store)
     for kwargs, message in [
@@ -139,10 +143,13 @@ def test_bad_api_specs_raise_before_anything_is_written(store: Store) -> None:
         ({"random": {"x": "int(1,"}, "n": 2}, "cannot read --random"),
         ({"values": [{"x": 1, "zzz": 2}]}, "no parameter 'zzz'"),
         ({"params": {"x": "abc"}}, "expects int"),
-        ({"grid": {"x": [1]}, "retries": -1}, "--retries -1"),
+        ({"grid": {"x": [1]}, "retries": -1}, "retries -1 is not usable"),
+        ({"grid": {"x": [1]}, "workers": 65}, "workers 65 is not usable"),
+        ({"grid": {"x": [1]}, "executor": "mpi"}, "executor 'mpi' is not known"),
     ]:
+        opts = {k: kwargs.pop(k) for k in ("retries", "workers", "executor") if k in kwargs}
         with pytest.raises(InvalidInput, match=message):
-            launch_sweep(str(NOTEBOOK), store=store, **kwargs)
+            launch_sweep(str(NOTEBOOK), spec_from_api(**kwargs), SweepOptions(**opts), store=store)
     assert counts(store) == before
 
 
@@ -155,7 +162,7 @@ def test_a_run_whose_heartbeat_stopped_becomes_lost_when_a_store_opens(
         notebook_sha256="0" * 64,
         experiment=None,
         spec={},
-        options={},
+        options=SweepOptions(),
         jobs=[({"x": 1}, "k1")],
     )
     monkeypatch.setenv("WORKBENCH_LOST_AFTER", "0.5")
@@ -165,7 +172,7 @@ def test_a_run_whose_heartbeat_stopped_becomes_lost_when_a_store_opens(
         notebook_sha256="0" * 64,
         experiment=None,
         spec={},
-        options={},
+        options=SweepOptions(),
         jobs=[({"x": 2}, "k2")],
     )
     fresh = store.create_run(status=RunStatus.RUNNING)
@@ -269,7 +276,7 @@ def test_sweep_on_a_dask_local_cluster(store: Store, capsys: pytest.CaptureFixtu
     )
     assert code == 0, err
     sweep = store.get_sweep(sweep_id_from(out))
-    assert sweep.options["executor"] == "dask"
+    assert sweep.options.executor == "dask"
     assert sweep.counts == {"succeeded": 3}
     runs, _ = store.search_runs(RunFilter(sweep_id=sweep.sweep_id))
     assert sorted(r.metrics["score"] for r in runs) == [1.0, 2.0, 3.0]

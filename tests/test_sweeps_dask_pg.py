@@ -52,7 +52,7 @@ def test_dask_sweep_writes_to_a_shared_postgres_store(
     assert store.location.db_url == postgres_url
     assert not (home / DB_FILENAME).exists()  # nothing went to a local SQLite file
     sweep = store.get_sweep(sweep_id)
-    assert sweep.options["executor"] == scheduler and sweep.options["workers"] is None
+    assert sweep.options.executor == scheduler and sweep.options.workers is None
     assert sweep.status is RunStatus.SUCCEEDED
     assert sweep.counts == {"succeeded": 3, "failed": 1}
     runs, total = store.search_runs(RunFilter(sweep_id=sweep_id))

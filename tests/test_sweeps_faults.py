@@ -25,7 +25,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
 
 def attempts_by_mode(store: Store, sweep_id: str) -> dict[str, list[str]]:
     runs, _ = store.search_runs(RunFilter(sweep_id=sweep_id))
-    attempt = {r["run_id"]: r["attempt"] for r in store.job_runs(sweep_id)}
+    attempt = {r.run_id: r.attempt for r in store.job_runs(sweep_id)}
     out: dict[str, list[str]] = {}
     for run in sorted(runs, key=lambda r: attempt[r.run_id]):
         out.setdefault(run.params["mode"], []).append(run.status.value)
@@ -71,7 +71,7 @@ def test_timeout_and_kernel_death_with_retries(
     assert [r.status for r in dead] == [RunStatus.FAILED, RunStatus.FAILED]
     assert {r.error.name for r in dead} == {"DeadKernelError"}
     assert sorted(
-        r["attempt"] for r in store.job_runs(sweep_id) if r["run_id"] in {d.run_id for d in dead}
+        r.attempt for r in store.job_runs(sweep_id) if r.run_id in {d.run_id for d in dead}
     ) == [1, 2]
     assert [r.status for r in by_job["ok", 0.0]] == [RunStatus.SUCCEEDED]
     assert all(r.executed_notebook for r in runs)
@@ -142,15 +142,15 @@ def test_runner_killed_then_resume_runs_every_job_exactly_once(
     assert code == 0, err
     jobs = store.job_runs(sweep_id)
     latest = latest_attempts(jobs)
-    assert len(latest) == 6 and {r["status"] for r in latest} == {"succeeded"}
-    succeeded_keys = [r["job_key"] for r in jobs if r["status"] == "succeeded"]
-    assert sorted(succeeded_keys) == sorted({r["job_key"] for r in jobs})  # once per job
-    assert not [r for r in jobs if r["status"] in ("queued", "running")]
-    assert {r["status"] for r in jobs if r["attempt"] > 1} <= {"succeeded"}
-    assert {r["status"] for r in jobs} <= {"succeeded", "lost"}
+    assert len(latest) == 6 and {r.status.value for r in latest} == {"succeeded"}
+    succeeded_keys = [r.job_key for r in jobs if r.status == "succeeded"]
+    assert sorted(succeeded_keys) == sorted({r.job_key for r in jobs})  # once per job
+    assert not [r for r in jobs if r.status in ("queued", "running")]
+    assert {r.status.value for r in jobs if r.attempt > 1} <= {"succeeded"}
+    assert {r.status.value for r in jobs} <= {"succeeded", "lost"}
     sweep = store.get_sweep(sweep_id)
     assert sweep.status is RunStatus.SUCCEEDED and sweep.counts == {"succeeded": 6}
-    wait_for(lambda: not job_kernels(r["run_id"] for r in jobs), timeout=15)
+    wait_for(lambda: not job_kernels(r.run_id for r in jobs), timeout=15)
 
     # Nothing is missing any more: resuming again runs nothing.
     code, out, _ = cli(capsys, "resume", sweep_id)
@@ -165,9 +165,9 @@ def test_cancel_stops_kernels_and_marks_runs_cancelled(
     handle = wb.sweep(NOTEBOOK, grid={"x": [1, 2, 3]}, params={"seconds": 60}, workers=2)
     sweep_id = handle.sweep_id
     wait_for(lambda: handle.status().counts.get("running", 0) == 2)
-    run_ids = [r["run_id"] for r in store.job_runs(sweep_id)]
+    run_ids = [r.run_id for r in store.job_runs(sweep_id)]
     wait_for(lambda: len(job_kernels(run_ids)) == 2)
-    queued = next(r["run_id"] for r in store.job_runs(sweep_id) if r["status"] == "queued")
+    queued = next(r.run_id for r in store.job_runs(sweep_id) if r.status == "queued")
 
     code, out, _ = cli(capsys, "cancel", queued[:10])  # one job: it never starts
     assert code == 0 and out.startswith(f"cancelled run {queued[:8]}: 1 job cancelled")

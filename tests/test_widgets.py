@@ -330,23 +330,24 @@ def test_sweep_form_builds_launch_options_from_the_schema(store: Store, tmp_path
     form = SweepForm(scoring_notebook(tmp_path), store=store)
     assert list(form.rows) == ["x", "opt"]
     assert form.rows["x"].text.value == "1" and form.rows["opt"].text.value == '"adam"'
-    options = form.options()
-    assert options["grid"] is None and options["params"] is None  # defaults stay the notebook's
+    spec, options = form.request()
+    assert spec.grid == {} and spec.fixed == {}  # defaults stay the notebook's
     form.set("x", "list", "1, 2, 3")
     form.set("opt", "fixed", '"sgd"')
     form.timeout.value = 60
-    options = form.options()
-    assert options["grid"] == {"x": ["1", "2", "3"]}
-    assert options["params"] == {"opt": "sgd"}
-    assert options["timeout"] == 60 and options["random"] is None and options["n"] is None
+    spec, options = form.request()
+    assert spec.grid == {"x": ["1", "2", "3"]}
+    assert spec.fixed == {"opt": "sgd"}
+    assert options.timeout == 60 and spec.random == {} and spec.n is None
     form.set("opt", "random", "choice(adam,sgd)")
     form.n.value = 4
-    assert form.options()["random"] == {"opt": "choice(adam,sgd)"}
-    assert form.options()["n"] == 4
+    spec, _ = form.request()
+    assert {k: d.to_text() for k, d in spec.random.items()} == {"opt": "choice(adam,sgd)"}
+    assert spec.n == 4
     form.rows["x"].mode.value = "random"  # switching mode clears the old default text
     form.rows["x"].text.value = ""
     with pytest.raises(InvalidInput, match="'x' is set to random"):
-        form.options()
+        form.request()
     with pytest.raises(InvalidInput, match="no parameter 'y'"):
         form.set("y", "list", "1")
 

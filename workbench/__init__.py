@@ -29,48 +29,30 @@ from workbench.tracking.fluent import (
 )
 
 if TYPE_CHECKING:
-    from workbench.jobs.api import SweepHandle
+    from workbench.export.exporter import export
+    from workbench.jobs.api import sweep
+    from workbench.validate.gate import validate
 
-
-def sweep(notebook: Any, **options: Any) -> SweepHandle:
-    """Run a sweep of papermill jobs over ``notebook`` in the background; returns at once
-    with a handle: ``.wait()``, ``.status()``, ``.runs()``, ``.cancel()``.
-
-        s = wb.sweep("train.ipynb", grid={"lr": [0.01, 0.1]}, workers=2)
-        s.wait(); s.runs()
-
-    Options: grid, random (with n), values, params, workers, executor, timeout, retries,
-    seed, force, allow_unknown, experiment (see ``workbench sweep --help``).
-    """
-    from workbench.jobs.api import sweep as _sweep
-
-    return _sweep(notebook, **options)
-
-
-def validate(notebook: Any, params: Any = None, **options: Any) -> Any:
-    """Run the validation gate on ``notebook`` in a fresh kernel; returns the report.
-
-    Options: require (["accuracy>=0.9"]), max_seconds, experiment (see ``workbench validate``).
-    """
-    from workbench.validate.gate import validate as _validate
-
-    return _validate(notebook, params, **options)
-
-
-def export(source: Any, **options: Any) -> Any:
-    """Export a validated run (or a notebook, validated first) into a package and pipeline
-    steps. Options: to, out, name, version (see ``workbench export --help``)."""
-    from workbench.export.exporter import export as _export
-
-    return _export(source, **options)
+# The batch and ship entry points are the real functions, with their typed signatures and
+# docstrings (help(wb.sweep)), imported on first use: papermill and the engine are heavy.
+_LAZY = {
+    "sweep": "workbench.jobs.api",
+    "validate": "workbench.validate.gate",
+    "export": "workbench.export.exporter",
+    "widgets": None,  # wb.widgets pulls in ipywidgets and plotly
+}
 
 
 def __getattr__(name: str) -> Any:
-    # wb.widgets pulls in ipywidgets and plotly: loaded on first use, not at import.
-    if name == "widgets":
+    if name in _LAZY:
         import importlib
 
-        return importlib.import_module("workbench.widgets")
+        module = _LAZY[name]
+        if module is None:
+            return importlib.import_module(f"workbench.{name}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import keyword
 import math
@@ -144,6 +145,71 @@ def check_metric_value(key: str, value: object) -> float:
     return v
 
 
+@dataclass(frozen=True)
+class SweepOptions:
+    """How a sweep's jobs run. Checked once, by ``workbench.jobs.options.check_options``;
+    every face (CLI, ``wb.sweep``, the sweep widget, REST) only builds one."""
+
+    workers: int | None = None  # jobs at once; None: the cores (local) or the cluster's
+    executor: str = "local"  # local, dask (a LocalCluster), or tcp://|tls://HOST:PORT
+    timeout: float | None = None  # seconds per job
+    retries: int = 0  # new attempts for a job that fails or whose kernel dies
+    kernel: str | None = None  # None: the notebook's kernelspec, else python3
+    force: bool = False  # run again jobs that already succeeded
+    allow_unknown: bool = False  # parameters the notebook's parameters cell lacks
+    experiment: str | None = None
+    cold: bool = False  # a cold kernel start per job instead of a warm fork
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> SweepOptions:
+        """Stored options; keys of other versions are ignored, missing ones default."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in (data or {}).items() if k in names})
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One attempt of one job of a sweep, as the sweep engine follows it."""
+
+    run_id: str
+    job_key: str
+    attempt: int
+    status: RunStatus
+    started_at: float
+    heartbeat_at: float | None
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """Where a run stands as a job: its sweep (None for a one-off run), key, attempt,
+    status, and whether a cancel was asked for it or its sweep."""
+
+    sweep_id: str | None
+    job_key: str | None
+    attempt: int
+    status: RunStatus
+    cancel_requested: bool
+
+
+@dataclass
+class Export:
+    """One exported (name, version) of a notebook: enough to write it again (rollback)."""
+
+    export_id: str
+    name: str
+    version: str
+    run_id: str
+    validation_passed: bool
+    targets: list[str]
+    path: str
+    notebook_sha256: str
+    created_at: float
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class Sweep:
     sweep_id: str
@@ -151,7 +217,7 @@ class Sweep:
     notebook_sha256: str
     experiment: str
     spec: dict[str, Any]
-    options: dict[str, Any]
+    options: SweepOptions
     status: RunStatus
     created_at: float
     ended_at: float | None

@@ -53,7 +53,7 @@ def template_path(name: str) -> Path:
     """The template notebook ``name`` (``classification`` or ``regression``)."""
     if name not in TEMPLATES:
         raise InvalidInput(f"unknown template {name!r}: use one of {', '.join(TEMPLATES)}")
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # workbench/
     for folder in (package / "templates", package.parent / "templates"):
         path = folder / f"{name}.ipynb"
         if path.is_file():

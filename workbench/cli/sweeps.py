@@ -75,21 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=[],
         help="a parameter for every job (repeatable)",
     )
-    _run_options(sweep)
-    sweep.add_argument(
-        "--force", action="store_true", help="run jobs again even if they already succeeded"
-    )
-    sweep.add_argument(
-        "--allow-unknown",
-        action="store_true",
-        help="allow parameters the notebook's parameters cell does not have",
-    )
-    sweep.add_argument("--experiment", metavar="E", help="experiment name (default: Default)")
-    sweep.add_argument(
-        "--kernel",
-        metavar="K",
-        help="kernel name (default: the notebook's kernelspec, else python3)",
-    )
+    _option_args(sweep)
     sweep.add_argument(
         "--sort",
         metavar="[-]METRIC",
@@ -153,7 +139,8 @@ def _dash_values(parser: argparse.ArgumentParser) -> None:
     parser._negative_number_matcher = re.compile(r"^-[A-Za-z_]")  # type: ignore[attr-defined]
 
 
-def _run_options(parser: argparse.ArgumentParser) -> None:
+def _option_args(parser: argparse.ArgumentParser) -> None:
+    """One flag per field of ``SweepOptions`` (same names), read back by ``options_from``."""
     parser.add_argument(
         "--workers",
         type=int,
@@ -177,6 +164,34 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="new attempts for a job that fails or whose kernel dies",
     )
+    parser.add_argument(
+        "--kernel",
+        metavar="K",
+        help="kernel name (default: the notebook's kernelspec, else python3)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="run jobs again even if they already succeeded"
+    )
+    parser.add_argument(
+        "--allow-unknown",
+        action="store_true",
+        help="allow parameters the notebook's parameters cell does not have",
+    )
+    parser.add_argument("--experiment", metavar="E", help="experiment name (default: Default)")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="start each job's kernel from scratch instead of forking a warm one",
+    )
+
+
+def options_from(args: argparse.Namespace) -> Any:
+    """The ``SweepOptions`` the flags of ``_option_args`` give."""
+    import dataclasses
+
+    from workbench.entities import SweepOptions
+
+    return SweepOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(SweepOptions)})
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -239,14 +254,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     plan = plan_sweep(
         args.notebook,
         spec,
-        workers=args.workers,
-        executor=args.executor,
-        timeout=args.timeout,
-        retries=args.retries,
-        force=args.force,
-        allow_unknown=args.allow_unknown,
-        experiment=args.experiment,
-        kernel_name=args.kernel,
+        options_from(args),
         store=store,
         runner=None if args.detach else runner_id(),
     )
@@ -371,7 +379,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     store = open_store()
     kind, target = resolve_target(store, args.target)
     if kind == "sweep":
-        before = {r["run_id"]: r["status"] for r in store.job_runs(target)}
+        before = {r.run_id: r.status for r in store.job_runs(target)}
         cancel_sweep(store, target)
         ids = [rid for rid, s in before.items() if not RunStatus(s).finished]
     else:

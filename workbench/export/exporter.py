@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench._version import __version__
-from workbench.entities import Run, RunSource
+from workbench.entities import Export, Run, RunSource
 from workbench.errors import Conflict, InvalidInput, NotFound, WorkbenchError
 from workbench.export import manifest as mf
 from workbench.export.names import (
@@ -28,7 +28,6 @@ from workbench.export.names import (
 )
 from workbench.store import Store, open_store
 from workbench.store.blobs import write_atomic
-from workbench.store.exports import Export
 
 FIRST_VERSION = "0.1.0"
 

@@ -13,9 +13,10 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from workbench.entities import Run, RunError, RunStatus, Sweep
+from workbench.entities import Run, RunError, RunStatus, Sweep, SweepOptions
 from workbench.jobs.engine import runner_alive
 from workbench.jobs.plan import plan_sweep, spec_from_api
+from workbench.jobs.spec import SweepSpec
 from workbench.store import RunFilter, Store, open_store
 from workbench.store.policy import lost_after
 
@@ -27,38 +28,15 @@ _runners: list[subprocess.Popen] = []  # reaped as they end, so none lingers as 
 
 def launch_sweep(
     notebook_path: str,
+    spec: SweepSpec,
+    options: SweepOptions | None = None,
     *,
-    grid: dict[str, list[Any]] | None = None,
-    random: dict[str, str] | None = None,
-    n: int | None = None,
-    seed: int | None = None,
-    values: list[dict[str, Any]] | None = None,
-    params: dict[str, Any] | None = None,
-    workers: int | None = None,
-    executor: str = "local",
-    timeout: float | None = None,
-    retries: int = 0,
-    force: bool = False,
-    allow_unknown: bool = False,
-    experiment: str | None = None,
     store: Store | None = None,
 ) -> Sweep:
     """Plan a sweep (everything checked first: InvalidInput and nothing written if not)
     and run it in a detached background process. Returns the sweep as stored."""
     store = store or open_store()
-    spec = spec_from_api(grid=grid, random=random, n=n, seed=seed, values=values, params=params)
-    plan = plan_sweep(
-        notebook_path,
-        spec,
-        workers=workers,
-        executor=executor,
-        timeout=timeout,
-        retries=retries,
-        force=force,
-        allow_unknown=allow_unknown,
-        experiment=experiment,
-        store=store,
-    )
+    plan = plan_sweep(notebook_path, spec, options, store=store)
     if plan.jobs:
         start_runner(store, plan.sweep_id)
     return store.get_sweep(plan.sweep_id)
@@ -128,7 +106,7 @@ def cancel_run(store: Store, run_id: str) -> Run:
             RunStatus.CANCELLED,
             RunError(name="Cancelled", reason="the job was cancelled on request"),
         )
-    elif run.status is RunStatus.RUNNING and info["sweep_id"] is None:
+    elif run.status is RunStatus.RUNNING and info.sweep_id is None:
         from workbench.errors import Conflict
 
         raise Conflict(
@@ -212,39 +190,39 @@ def sweep(
     grid: dict[str, list[Any]] | None = None,
     random: dict[str, str] | None = None,
     n: int | None = None,
+    seed: int | None = None,
     values: list[dict[str, Any]] | None = None,
     params: dict[str, Any] | None = None,
     workers: int | None = None,
     executor: str = "local",
     timeout: float | None = None,
     retries: int = 0,
-    seed: int | None = None,
+    kernel: str | None = None,
     force: bool = False,
     allow_unknown: bool = False,
     experiment: str | None = None,
+    cold: bool = False,
 ) -> SweepHandle:
     """Run a sweep of papermill jobs over ``notebook`` in the background; returns at once.
 
     ``grid={"lr": [0.01, 0.1]}`` (every combination), ``random={"lr":
-    "loguniform(1e-4,1e-1)"}`` with ``n`` draws, ``values=[{...}, ...]`` (one job per dict),
-    ``params={...}`` (in every job). Each job is a tracked run of its own.
+    "loguniform(1e-4,1e-1)"}`` with ``n`` draws (``seed`` makes them repeatable),
+    ``values=[{...}, ...]`` (one job per dict), ``params={...}`` (in every job). Each job is
+    a tracked run of its own. The options are those of ``workbench sweep`` (see
+    :class:`workbench.entities.SweepOptions`), checked the same way.
     """
     store = open_store()
-    launched = launch_sweep(
-        os.fspath(notebook),
-        grid=grid,
-        random=random,
-        n=n,
-        seed=seed,
-        values=values,
-        params=params,
+    spec = spec_from_api(grid=grid, random=random, n=n, seed=seed, values=values, params=params)
+    options = SweepOptions(
         workers=workers,
         executor=executor,
         timeout=timeout,
         retries=retries,
+        kernel=kernel,
         force=force,
         allow_unknown=allow_unknown,
         experiment=experiment,
-        store=store,
+        cold=cold,
     )
+    launched = launch_sweep(os.fspath(notebook), spec, options, store=store)
     return SweepHandle(launched.sweep_id, store)

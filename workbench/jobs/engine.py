@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.entities import Run, RunError, RunStatus, Sweep
+from workbench.entities import JobRun, Run, RunError, RunStatus, Sweep
 from workbench.errors import Conflict
 from workbench.jobs.executors import Executor, JobLost, make_executor
 from workbench.store import Store, open_store
@@ -115,18 +115,18 @@ def resume_sweep(
         raise Conflict(f"another process took over sweep {sweep_id[:8]} just now")
     store.mark_lost(lost_after(), sweep_id=sweep_id)
     for row in latest_attempts(store.job_runs(sweep_id)):
-        if RunStatus(row["status"]) in RETRIED:
-            store.new_attempt(row["run_id"])
+        if row.status in RETRIED:
+            store.new_attempt(row.run_id)
     return run_sweep(sweep_id, store, on_progress=on_progress)
 
 
-def latest_attempts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def latest_attempts(rows: list[JobRun]) -> list[JobRun]:
     """The latest attempt of each job, in the order the jobs were first created."""
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, JobRun] = {}
     for row in rows:
-        cur = latest.get(row["job_key"])
-        if cur is None or row["attempt"] > cur["attempt"]:
-            latest[row["job_key"]] = row
+        cur = latest.get(row.job_key)
+        if cur is None or row.attempt > cur.attempt:
+            latest[row.job_key] = row
     return list(latest.values())
 
 
@@ -134,7 +134,7 @@ class _Coordinator:
     def __init__(self, store: Store, sweep: Sweep, on_progress: ProgressCallback | None) -> None:
         self.store, self.sweep_id, self.on_progress = store, sweep.sweep_id, on_progress
         self.options = sweep.options
-        self.retries = int(self.options.get("retries") or 0)
+        self.retries = self.options.retries
         self.runner = runner_id()
         self.queue: deque[str] = deque()
         self.in_flight: dict[Any, str] = {}
@@ -150,10 +150,10 @@ class _Coordinator:
         store = self.store
         store.sweep_heartbeat(self.sweep_id, self.runner)
         for row in store.job_runs(self.sweep_id):
-            if row["status"] == RunStatus.QUEUED.value:
-                self.queue.append(row["run_id"])
-            elif row["status"] == RunStatus.RUNNING.value:
-                self.external.add(row["run_id"])
+            if row.status is RunStatus.QUEUED:
+                self.queue.append(row.run_id)
+            elif row.status is RunStatus.RUNNING:
+                self.external.add(row.run_id)
         final = RunStatus.FAILED
         try:
             self._report()
@@ -210,9 +210,9 @@ class _Coordinator:
         if self.executor is None:
             home, db_url = self.store.location.home, self.store.location.db_url
             (home / "sweeps").mkdir(parents=True, exist_ok=True)
-            workers = self.options.get("workers")
+            workers = self.options.workers
             self.executor = make_executor(
-                self.options.get("executor") or "local",
+                self.options.executor,
                 workers,
                 str(home),
                 db_url,
@@ -256,15 +256,15 @@ class _Coordinator:
 
     def _watch_external(self) -> None:
         self.store.mark_lost(lost_after(), sweep_id=self.sweep_id)
-        status = {r["run_id"]: r["status"] for r in self.store.job_runs(self.sweep_id)}
+        status = {r.run_id: r.status for r in self.store.job_runs(self.sweep_id)}
         for run_id in sorted(self.external):
-            if RunStatus(status.get(run_id, RunStatus.LOST.value)).finished:
+            if status.get(run_id, RunStatus.LOST).finished:
                 self.external.discard(run_id)
                 self._ended(run_id)
 
     def _ended(self, run_id: str) -> None:
         info = self.store.job_info(run_id)
-        status, attempt = RunStatus(info["status"]), int(info["attempt"])
+        status, attempt = info.status, info.attempt
         retry = not self.cancelling and (
             (status is RunStatus.FAILED and attempt <= self.retries)
             or (status is RunStatus.LOST and attempt <= self.retries + 1)

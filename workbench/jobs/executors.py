@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from workbench.errors import InvalidInput, WorkbenchError
+from workbench.errors import WorkbenchError
 from workbench.jobs.worker import execute_job, init_local_worker
 
 LOCAL = "local"
@@ -40,25 +40,6 @@ class Executor(Protocol):
     def result(self, handle: Any) -> str: ...
 
     def shutdown(self, cancel: bool) -> None: ...
-
-
-def check_executor(name: str) -> str:
-    """``local``, ``dask`` (a LocalCluster) or a scheduler address ``tcp://HOST:PORT``."""
-    name = (name or LOCAL).strip()
-    if name == LOCAL:
-        return name
-    if name != DASK_LOCAL and not name.startswith(DASK_SCHEMES):
-        raise InvalidInput(
-            f"--executor {name!r} is not known: use local, dask (a local Dask cluster) or "
-            "the address of a Dask scheduler such as tcp://HOST:8786"
-        )
-    if name.startswith(DASK_SCHEMES) and ":" not in name.split("://", 1)[1]:
-        raise InvalidInput(f"--executor {name!r} has no port: write tcp://HOST:8786")
-    import importlib.util
-
-    if importlib.util.find_spec("distributed") is None:
-        raise InvalidInput(f"--executor {name} needs Dask's distributed: {DASK_INSTALL}")
-    return name
 
 
 def make_executor(

@@ -8,14 +8,15 @@ whose key already succeeded anywhere in the store are skipped unless ``force``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.entities import RunStatus, check_key, check_param_name
+from workbench.entities import RunStatus, SweepOptions, check_param_name
 from workbench.errors import InvalidInput
-from workbench.jobs.executors import DASK_LOCAL, LOCAL, check_executor
+from workbench.jobs.options import check_options
 from workbench.jobs.spec import SweepSpec, expand, job_key, parse_random
 from workbench.store import Store, open_store
 
@@ -43,66 +44,40 @@ class SweepPlan:
 def plan_sweep(
     notebook: str | os.PathLike[str],
     spec: SweepSpec,
+    options: SweepOptions | None = None,
     *,
-    workers: int | None = None,
-    executor: str = LOCAL,
-    timeout: float | None = None,
-    retries: int = 0,
-    force: bool = False,
-    allow_unknown: bool = False,
-    experiment: str | None = None,
-    kernel_name: str | None = None,
     store: Store | None = None,
     runner: str | None = None,
 ) -> SweepPlan:
     """Check, expand and store a sweep; its jobs wait, queued, for :func:`run_sweep`."""
-    from workbench.notebooks.execute import DEFAULT_KERNEL, check_timeout
+    from workbench.notebooks.execute import DEFAULT_KERNEL
     from workbench.notebooks.kernel import available_cores, kernel_language
     from workbench.notebooks.reader import read_notebook
     from workbench.notebooks.schema import notebook_schema
     from workbench.tracking.provenance import notebook_sha256
 
-    executor = check_executor(executor)
-    if workers is None and executor in (LOCAL, DASK_LOCAL):
-        workers = available_cores()
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    ):
-        raise InvalidInput(f"--workers {workers!r} is not usable: give a whole number, 1 or more")
-    timeout = check_timeout(timeout)
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise InvalidInput(f"--retries {retries!r} is not usable: give a whole number, 0 or more")
-    if experiment is not None:
-        check_key("experiment", experiment)
+    options = check_options(options or SweepOptions(), default_workers=available_cores())
     path = Path(notebook).resolve()
     nb = read_notebook(path)
-    kernel = kernel_name or (nb.metadata.get("kernelspec") or {}).get("name") or DEFAULT_KERNEL
+    kernel = options.kernel or (nb.metadata.get("kernelspec") or {}).get("name") or DEFAULT_KERNEL
     kernel_language(kernel)
+    options = dataclasses.replace(options, kernel=kernel)
     schema = notebook_schema(nb)
     spec = spec.with_seed()
-    params_list = expand(spec, schema, allow_unknown=allow_unknown)
+    params_list = expand(spec, schema, allow_unknown=options.allow_unknown)
 
     sha = notebook_sha256(nb)
-    key_options = {"timeout": timeout, "kernel": kernel}
+    key_options = {"timeout": options.timeout, "kernel": kernel}
     jobs: dict[str, dict[str, Any]] = {}
     for params in params_list:
         jobs.setdefault(job_key(sha, params, key_options), params)
     store = store or open_store()
-    done = set() if force else store.succeeded_job_keys(list(jobs))
+    done = set() if options.force else store.succeeded_job_keys(list(jobs))
     todo = [(params, key) for key, params in jobs.items() if key not in done]
-    options = {
-        "workers": workers,
-        "executor": executor,
-        "timeout": timeout,
-        "retries": retries,
-        "kernel": kernel,
-        "allow_unknown": allow_unknown,
-        "force": force,
-    }
     sweep_id = store.create_sweep(
         notebook=str(path),
         notebook_sha256=sha,
-        experiment=experiment,
+        experiment=options.experiment,
         spec=spec.to_json(),
         options=options,
         jobs=todo,

@@ -124,7 +124,7 @@ def leaderboard(store: Any, sweep_id: str, sort: str | None = None) -> Leaderboa
     from workbench.text import duration, value_text
 
     latest = latest_attempts(store.job_runs(sweep_id))
-    attempts = {r["run_id"]: r["attempt"] for r in latest}
+    attempts = {r.run_id: r.attempt for r in latest}
     runs, _ = store.search_runs(RunFilter(run_ids=list(attempts)))
     order = {rid: i for i, rid in enumerate(attempts)}
     runs.sort(key=lambda r: order[r.run_id])
@@ -198,7 +198,7 @@ def sweep_dict(sweep: Any) -> dict[str, Any]:
         "done": sweep.done,
         "counts": sweep.counts,
         "spec": sweep.spec,
-        "options": sweep.options,
+        "options": sweep.options.to_json(),
     }
 
 

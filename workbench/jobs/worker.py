@@ -19,7 +19,7 @@ import sys
 import threading
 from typing import Any
 
-from workbench.entities import RunError, RunStatus
+from workbench.entities import RunError, RunStatus, SweepOptions
 
 CANCEL_POLL_S = 0.5
 PR_SET_PDEATHSIG = 1
@@ -39,16 +39,16 @@ def execute_job(run_id: str, home: str, db_url: str) -> str:
     if run.status is not RunStatus.QUEUED:
         return run.status.value
     info = store.job_info(run_id)
-    if info["cancel_requested"]:
+    if info.cancel_requested:
         store.finish_if_active(
             run_id,
             RunStatus.CANCELLED,
             RunError(name="Cancelled", reason="the job was cancelled before it started"),
         )
         return store.get_run(run_id, history=False).status.value
-    options: dict[str, Any] = {}
-    if info["sweep_id"] is not None:
-        options = store.get_sweep(info["sweep_id"]).options
+    options = SweepOptions()
+    if info.sweep_id is not None:
+        options = store.get_sweep(info.sweep_id).options
     watchdog = Watchdog(store, run_id)
     watchdog.start()
     try:
@@ -56,11 +56,11 @@ def execute_job(run_id: str, home: str, db_url: str) -> str:
             run.notebook or "",
             run.params,
             run_id=run_id,
-            timeout=options.get("timeout"),
-            kernel_name=options.get("kernel"),
+            timeout=options.timeout,
+            kernel_name=options.kernel,
             store=store,
             # BLAS/OpenMP caps: this many jobs share the machine
-            workers=int(options.get("workers") or 1),
+            workers=options.workers or 1,
             on_kernel_started=watchdog.kernel_started,
             cancelled=watchdog.cancelled.is_set,
         )
@@ -100,7 +100,7 @@ class Watchdog(threading.Thread):
                     waited = 0.0
                 if (
                     not self.cancelled.is_set()
-                    and self.store.job_info(self.run_id)["cancel_requested"]
+                    and self.store.job_info(self.run_id).cancel_requested
                 ):
                     with self._lock:
                         self.cancelled.set()

@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from workbench.entities import Export
 from workbench.server.models import _relative, iso
-from workbench.store.exports import Export
 from workbench.validate.report import ValidationReport
 
 Target = Literal["package", "kfp", "airflow", "github", "docker"]

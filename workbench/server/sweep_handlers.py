@@ -14,12 +14,11 @@ Launching runs notebooks, so POST is authorized as ``execute``, not ``write``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
-from workbench.entities import RunStatus, Sweep
+from workbench.entities import JobRun, RunStatus, Sweep
 from workbench.errors import InvalidInput, NotFound
 from workbench.notebooks.schema import notebook_schema
 from workbench.server.base import WorkbenchHandler, build_json
@@ -44,10 +43,10 @@ NOTEBOOKS_RESOURCE = "workbench:notebooks"
 SWEEP_ID = r"(?P<sweep_id>[^/]+)"
 
 
-def run_order(job: dict[str, Any]) -> tuple[bool, float, int]:
+def run_order(job: JobRun) -> tuple[bool, float, int]:
     """Runs that started, by start time, then the queued ones in the order they will run:
     a run keeps its place in the list as it moves on, so a polling view does not jump."""
-    return job["status"] == RunStatus.QUEUED.value, job["started_at"], job["attempt"]
+    return job.status is RunStatus.QUEUED, job.started_at, job.attempt
 
 
 def describe_sweep(
@@ -56,17 +55,17 @@ def describe_sweep(
     """The sweep with one page of its runs (every attempt), in ``run_order``."""
     jobs = sorted(store.job_runs(sweep.sweep_id), key=run_order)
     page = jobs[offset : offset + limit]
-    ids = [j["run_id"] for j in page]
+    ids = [j.run_id for j in page]
     found = store.search_runs(RunFilter(run_ids=ids))[0] if ids else []
     by_id = {run.run_id: run for run in found}
     runs = [
         SweepRun(
-            **run_summary(by_id[j["run_id"]], str(root)).model_dump(),
-            job_key=j["job_key"],
-            attempt=j["attempt"],
+            **run_summary(by_id[j.run_id], str(root)).model_dump(),
+            job_key=j.job_key,
+            attempt=j.attempt,
         )
         for j in page
-        if j["run_id"] in by_id
+        if j.run_id in by_id
     ]
     return DescribeSweep(
         **sweep_summary(sweep, root).model_dump(),
@@ -122,23 +121,7 @@ class SweepsHandler(WorkbenchHandler):
                 raise InvalidInput(f"notebook: {exc.message}") from None
             from workbench.jobs.api import launch_sweep  # the engine: imported when used
 
-            sweep = launch_sweep(
-                str(path),
-                grid=body.grid,
-                random=body.random,
-                n=body.n,
-                seed=body.seed,
-                values=body.values,
-                params=body.params,
-                workers=body.workers,
-                executor=body.executor,
-                timeout=body.timeout,
-                retries=body.retries,
-                force=body.force,
-                allow_unknown=body.allow_unknown,
-                experiment=body.experiment,
-                store=store,
-            )
+            sweep = launch_sweep(str(path), body.spec(), body.options(), store=store)
             return build_json(lambda: describe_sweep(store, sweep, root))
 
         answer = await self.workbench.call(work)

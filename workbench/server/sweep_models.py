@@ -9,25 +9,32 @@ notebook (unknown parameters, values of the wrong type) is checked by the sweep 
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from workbench.entities import RunStatus, Sweep, check_key, check_param_name
+from workbench.entities import RunStatus, Sweep, SweepOptions, check_param_name
 from workbench.errors import InvalidInput
 from workbench.jobs.distributions import parse_random
-from workbench.jobs.spec import MAX_JOBS
+from workbench.jobs.plan import spec_from_api
+from workbench.jobs.spec import MAX_JOBS, SweepSpec
 from workbench.server.models import RunSummary, iso
 
-MAX_WORKERS = 64
-MAX_RETRIES = 10
-EXECUTOR_FORMS = '"local", "dask" (a local Dask cluster) or "tcp://HOST:PORT" (a Dask scheduler)'
-_TCP = re.compile(
-    r"tcp://(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])"
-    r":(?P<port>[0-9]{1,5})"
+
+def _option_fields() -> dict[str, Any]:
+    """The fields of ``SweepOptions`` as pydantic fields: the request takes exactly the
+    options the jobs layer defines (types checked here, limits by ``check_options``)."""
+    hints = get_type_hints(SweepOptions)
+    return {f.name: (hints[f.name], f.default) for f in dataclasses.fields(SweepOptions)}
+
+
+_SweepOptionsFields: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "SweepOptionsFields",
+    __config__=ConfigDict(extra="forbid", strict=True),
+    **_option_fields(),
 )
 
 
@@ -39,8 +46,9 @@ def _check_names(kind: str, names: list[str]) -> None:
             raise ValueError(f"{kind}: {exc.message}") from None
 
 
-class CreateSweep(BaseModel):
-    """``POST sweeps``: a notebook and its sweep spec, the same knobs as ``workbench sweep``."""
+class CreateSweep(_SweepOptionsFields):  # type: ignore[misc,valid-type]
+    """``POST sweeps``: a notebook, its sweep spec and the options of ``SweepOptions``
+    (workers, executor, timeout, retries, kernel, force, allow_unknown, experiment, cold)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -51,13 +59,6 @@ class CreateSweep(BaseModel):
     seed: int | None = None
     values: list[dict[str, Any]] | None = None  # explicit rows, one job each
     params: dict[str, Any] | None = None  # fixed for every job
-    workers: int | None = Field(default=None, ge=1, le=MAX_WORKERS)  # default: the cores
-    executor: str = "local"
-    timeout: float | None = Field(default=None, gt=0)  # seconds per job
-    retries: int = Field(default=0, ge=0, le=MAX_RETRIES)
-    force: bool = False  # run again jobs that already succeeded
-    allow_unknown: bool = False  # inject parameters the notebook does not declare
-    experiment: str | None = None
 
     @field_validator("grid")
     @classmethod
@@ -112,25 +113,20 @@ class CreateSweep(BaseModel):
             _check_names("params", list(params))
         return params
 
-    @field_validator("executor")
-    @classmethod
-    def _executor(cls, executor: str) -> str:
-        if executor in ("local", "dask"):
-            return executor
-        match = _TCP.fullmatch(executor)
-        if match is None or not 0 < int(match["port"]) < 65536:
-            raise ValueError(f"unknown executor: use {EXECUTOR_FORMS}")
-        return executor
+    def options(self) -> SweepOptions:
+        return SweepOptions(
+            **{f.name: getattr(self, f.name) for f in dataclasses.fields(SweepOptions)}
+        )
 
-    @field_validator("experiment")
-    @classmethod
-    def _experiment(cls, experiment: str | None) -> str | None:
-        if experiment is not None:
-            try:
-                check_key("experiment", experiment)
-            except InvalidInput as exc:
-                raise ValueError(exc.message) from None
-        return experiment
+    def spec(self) -> SweepSpec:
+        return spec_from_api(
+            grid=self.grid,
+            random=self.random,
+            n=self.n,
+            seed=self.seed,
+            values=self.values,
+            params=self.params,
+        )
 
     @model_validator(mode="after")
     def _draws(self) -> CreateSweep:
@@ -233,5 +229,5 @@ def sweep_summary(sweep: Sweep, root: str | os.PathLike[str]) -> SweepSummary:
         total=sweep.total,
         done=sweep.done,
         spec=sweep.spec,
-        options=sweep.options,
+        options=sweep.options.to_json(),
     )

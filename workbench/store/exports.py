@@ -7,29 +7,15 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
+from workbench.entities import Export
 from workbench.errors import Conflict, NotFound
 from workbench.store.engine import write_connection
 from workbench.store.schema import ExportRow, RunRow
-
-
-@dataclass
-class Export:
-    export_id: str
-    name: str
-    version: str
-    run_id: str
-    validation_passed: bool
-    targets: list[str]
-    path: str
-    notebook_sha256: str
-    created_at: float
-    manifest: dict[str, Any] = field(default_factory=dict)
 
 
 class ExportStore:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, select, update
 
-from workbench.entities import RunSource, RunStatus, Sweep
+from workbench.entities import JobInfo, JobRun, RunSource, RunStatus, Sweep, SweepOptions
 from workbench.errors import NotFound
 from workbench.store.engine import write_connection
 from workbench.store.policy import DEFAULT_EXPERIMENT
@@ -30,7 +30,7 @@ class SweepStore:
         notebook_sha256: str,
         experiment: str | None,
         spec: dict[str, Any],
-        options: dict[str, Any],
+        options: SweepOptions,
         jobs: list[tuple[dict[str, Any], str]],
         runner: str | None = None,
     ) -> str:
@@ -47,7 +47,7 @@ class SweepStore:
                     notebook_sha256=notebook_sha256,
                     experiment_id=exp_id,
                     spec=json.dumps(spec),
-                    options=json.dumps(options),
+                    options=json.dumps(options.to_json()),
                     status=RunStatus.RUNNING.value,
                     created_at=now,
                     heartbeat_at=now,
@@ -112,12 +112,18 @@ class SweepStore:
         self._write_params(conn, run_id, params)
         return run_id
 
-    def job_runs(self, sweep_id: str) -> list[dict[str, Any]]:
-        """Every attempt of every job of the sweep: run_id, job_key, attempt, status,
-        started_at, heartbeat_at; in creation order."""
+    def job_runs(self, sweep_id: str) -> list[JobRun]:
+        """Every attempt of every job of the sweep, in creation order."""
         with self.engine.connect() as conn:
             return [
-                dict(r._mapping)
+                JobRun(
+                    run_id=r.run_id,
+                    job_key=r.job_key,
+                    attempt=r.attempt,
+                    status=RunStatus(r.status),
+                    started_at=r.started_at,
+                    heartbeat_at=r.heartbeat_at,
+                )
                 for r in conn.execute(
                     select(
                         RunRow.run_id,
@@ -144,7 +150,7 @@ class SweepStore:
                 ).scalars()
             )
 
-    def job_info(self, run_id: str) -> dict[str, Any]:
+    def job_info(self, run_id: str) -> JobInfo:
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(
@@ -160,10 +166,13 @@ class SweepStore:
             ).first()
         if row is None:
             raise NotFound(f"no run with id {run_id!r}")
-        info = dict(row._mapping)
-        info["cancel_requested"] = bool(info.pop("cancel_requested_at") or info.pop("sc"))
-        info.pop("sc", None)
-        return info
+        return JobInfo(
+            sweep_id=row.sweep_id,
+            job_key=row.job_key,
+            attempt=row.attempt,
+            status=RunStatus(row.status),
+            cancel_requested=bool(row.cancel_requested_at or row.sc),
+        )
 
     def get_sweep(self, sweep_id: str) -> Sweep:
         sweeps = self.list_sweeps(sweep_ids=[sweep_id])
@@ -192,7 +201,7 @@ class SweepStore:
                     notebook_sha256=r.notebook_sha256,
                     experiment=r.experiment_name,
                     spec=json.loads(r.spec),
-                    options=json.loads(r.options),
+                    options=SweepOptions.from_json(json.loads(r.options)),
                     status=RunStatus(r.status),
                     created_at=r.created_at,
                     ended_at=r.ended_at,

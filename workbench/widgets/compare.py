@@ -44,7 +44,7 @@ class Compare(w.VBox):
         self.frame: pd.DataFrame = frame.sort_values(
             "run_id", key=lambda s: s.map(order)
         ).reset_index(drop=True)
-        self.sweep_ids = {store.job_info(r)["sweep_id"] for r in self.run_ids}
+        self.sweep_ids = {store.job_info(r).sweep_id for r in self.run_ids}
 
         self.history: go.FigureWidget | None = None
         self.scatter: go.FigureWidget | None = None

@@ -18,8 +18,10 @@ from typing import Any
 
 import ipywidgets as w
 
-from workbench.entities import Sweep
+from workbench.entities import Sweep, SweepOptions
 from workbench.errors import InvalidInput, WorkbenchError
+from workbench.jobs.options import MAX_RETRIES, MAX_WORKERS
+from workbench.jobs.spec import SweepSpec
 from workbench.notebooks.schema import NOT_LITERAL, ParamSpec, notebook_schema
 from workbench.store import Store
 from workbench.widgets._common import fresh_store, html_table, message
@@ -90,7 +92,11 @@ class SweepForm(w.VBox):
 
         narrow = w.Layout(width="200px")
         self.workers = w.BoundedIntText(
-            value=available_cores(), min=1, max=256, description="workers", layout=narrow
+            value=min(available_cores(), MAX_WORKERS),
+            min=1,
+            max=MAX_WORKERS,
+            description="workers",
+            layout=narrow,
         )
         self.n = w.BoundedIntText(
             value=8,
@@ -109,7 +115,7 @@ class SweepForm(w.VBox):
             layout=narrow,
         )
         self.retries = w.BoundedIntText(
-            value=0, min=0, max=10, description="retries", layout=narrow
+            value=0, min=0, max=MAX_RETRIES, description="retries", layout=narrow
         )
         self.experiment = w.Text(
             placeholder="Default", description="experiment", layout=w.Layout(width="260px")
@@ -161,9 +167,10 @@ class SweepForm(w.VBox):
             )
         self.rows[name].set(mode, text)
 
-    def options(self) -> dict[str, Any]:
-        """The keyword arguments the form gives ``launch_sweep``."""
+    def request(self) -> tuple[SweepSpec, SweepOptions]:
+        """The sweep spec and options the form describes (checked by the engine)."""
         from workbench.jobs.distributions import split_values
+        from workbench.jobs.plan import spec_from_api
 
         grid: dict[str, list[Any]] = {}
         random: dict[str, str] = {}
@@ -186,17 +193,20 @@ class SweepForm(w.VBox):
                     raise InvalidInput(f"cannot read the values of {name!r}: {exc}") from None
             else:
                 random[name] = text
-        return {
-            "grid": grid or None,
-            "random": random or None,
-            "n": self.n.value if random else None,
-            "params": params or None,
-            "workers": self.workers.value,
-            "timeout": self.timeout.value or None,
-            "retries": self.retries.value,
-            "experiment": self.experiment.value.strip() or None,
-            "force": self.force.value,
-        }
+        spec = spec_from_api(
+            grid=grid or None,
+            random=random or None,
+            n=self.n.value if random else None,
+            params=params or None,
+        )
+        options = SweepOptions(
+            workers=self.workers.value,
+            timeout=self.timeout.value or None,
+            retries=self.retries.value,
+            experiment=self.experiment.value.strip() or None,
+            force=self.force.value,
+        )
+        return spec, options
 
     # -- launching and following ---------------------------------------------------------
 
@@ -208,7 +218,7 @@ class SweepForm(w.VBox):
         if self._thread is not None and self._thread.is_alive():
             raise InvalidInput("this form's sweep is still running: cancel it or wait")
         store = self._store or fresh_store()
-        sweep = launch_sweep(str(self.notebook), store=store, **self.options())
+        sweep = launch_sweep(str(self.notebook), *self.request(), store=store)
         self.sweep = sweep
         self.handle = SweepHandle(sweep.sweep_id, store)
         if not sweep.total:
