@@ -20,9 +20,9 @@ from tornado.httpclient import HTTPResponse
 from workbench.entities import RunError, RunStatus
 from workbench.errors import Forbidden
 from workbench.server import handlers, routes
-from workbench.server.context import display_url
 from workbench.server.paths import resolve_under_root
 from workbench.store import Store, open_store
+from workbench.store.location import display_url
 
 API = ("workbench", "api")
 NO_CREDENTIALS = {"Authorization": ""}

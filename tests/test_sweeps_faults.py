@@ -101,7 +101,9 @@ def test_a_dead_worker_process_loses_its_job_and_the_sweep_goes_on(
 def test_runner_killed_then_resume_runs_every_job_exactly_once(
     store: Store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("WORKBENCH_LOST_AFTER", "4")
+    # The default heartbeat limit (120 s): resume must not wait for it, since the runner
+    # was on this host and is gone, and its jobs' worker processes with it.
+    monkeypatch.delenv("WORKBENCH_LOST_AFTER", raising=False)
     runner = subprocess.Popen(
         [
             sys.executable,
@@ -138,8 +140,12 @@ def test_runner_killed_then_resume_runs_every_job_exactly_once(
     interrupted = store.get_sweep(sweep_id)
     assert interrupted.status is RunStatus.RUNNING and interrupted.counts.get("running")
 
+    interrupted_ids = {r.run_id for r in store.job_runs(sweep_id) if r.status == "running"}
     code, out, err = cli(capsys, "resume", sweep_id[:8])
     assert code == 0, err
+    for run_id in interrupted_ids:
+        reason = store.get_run(run_id, history=False).error.reason
+        assert "runner" in reason and "is gone" in reason, reason
     jobs = store.job_runs(sweep_id)
     latest = latest_attempts(jobs)
     assert len(latest) == 6 and {r.status.value for r in latest} == {"succeeded"}

@@ -57,3 +57,17 @@ class StoreError(WorkbenchError):
 
     code = "store_error"
     http_status = 503
+    retry_after: ClassVar[int | None] = None  # seconds, when waiting may help
+
+
+class StoreUnavailable(StoreError):
+    """The database does not answer (refused, terminated, unreachable): worth a retry."""
+
+    code = "store_unavailable"
+    retry_after = 5
+
+
+class StoreReadOnly(StoreError):
+    """The store can be read but not written (a read-only file, folder or database)."""
+
+    code = "store_read_only"

@@ -23,7 +23,7 @@ from typing import Any
 
 from workbench.entities import JobRun, Run, RunError, RunStatus, Sweep
 from workbench.errors import Conflict
-from workbench.jobs.executors import Executor, JobLost, make_executor
+from workbench.jobs.executors import LOCAL, Executor, JobLost, make_executor
 from workbench.store import Store, open_store
 from workbench.store.policy import lost_after
 
@@ -60,10 +60,15 @@ def runner_alive(sweep: Sweep) -> bool:
         return False
     if time.time() - sweep.heartbeat_at > lost_after():
         return False
-    host, _, pid = sweep.runner.rpartition(":")
-    if host == socket.gethostname() and pid.isdigit():
-        return pid_alive(int(pid))
-    return True
+    return not _gone_from_this_host(sweep.runner)
+
+
+def _gone_from_this_host(runner: str | None) -> bool:
+    """Whether ``runner`` (host:pid) was a process of this host that no longer exists."""
+    if runner is None:
+        return False
+    host, _, pid = runner.rpartition(":")
+    return host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid))
 
 
 def pid_alive(pid: int) -> bool:
@@ -113,6 +118,14 @@ def resume_sweep(
         restart=sweep.status.finished,
     ):
         raise Conflict(f"another process took over sweep {sweep_id[:8]} just now")
+    if _gone_from_this_host(sweep.runner) and sweep.options.executor == LOCAL:
+        # Its local workers died with it (they hold PR_SET_PDEATHSIG): their jobs are lost
+        # now, not after the heartbeat limit (it would make resume wait two minutes).
+        store.mark_lost(
+            0,
+            sweep_id=sweep_id,
+            reason=f"the sweep's runner ({sweep.runner}) is gone, and its worker processes with it",
+        )
     store.mark_lost(lost_after(), sweep_id=sweep_id)
     for row in latest_attempts(store.job_runs(sweep_id)):
         if row.status in RETRIED:

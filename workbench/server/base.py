@@ -18,7 +18,7 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from pydantic import BaseModel, ValidationError
 
-from workbench.errors import InvalidInput, WorkbenchError
+from workbench.errors import InvalidInput, StoreError, WorkbenchError
 from workbench.server.context import SETTINGS_KEY, WorkbenchContext
 from workbench.server.models import (
     ErrorResponse,
@@ -38,7 +38,7 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
-    503: "store_error",
+    503: "store_unavailable",
 }
 INTERNAL_MESSAGE = (
     "Workbench hit an internal error; the server log has the details. "
@@ -118,6 +118,9 @@ class WorkbenchHandler(APIHandler):
         exc = exc_info[1] if exc_info else None
         status, body = error_reply(status_code, exc)
         self.set_status(status)
+        retry_after = getattr(exc, "retry_after", None)
+        if isinstance(exc, StoreError) and retry_after:
+            self.set_header("Retry-After", str(retry_after))
         self.finish(body.model_dump_json())
 
     def log_exception(
@@ -131,6 +134,8 @@ class WorkbenchHandler(APIHandler):
             self.log.info("Workbench %s: %s", where, describe_validation_error(value))
         elif isinstance(value, WorkbenchError) and value.user_error:
             self.log.info("Workbench %s: %s", where, value)
+        elif isinstance(value, StoreError):  # an outage, not a bug: no traceback
+            self.log.warning("Workbench %s: %s", where, value)
         elif isinstance(value, tornado.web.HTTPError):
             super().log_exception(typ, value, tb)
         else:

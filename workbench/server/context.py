@@ -13,20 +13,11 @@ from jupyter_core.utils import _loop
 
 from workbench.errors import StoreError, WorkbenchError
 from workbench.store import Store, locate, open_store
+from workbench.store.location import display_url
 
 T = TypeVar("T")
 
 SETTINGS_KEY = "workbench"
-
-
-def display_url(db_url: str) -> str:
-    """The database URL with any password masked, fit for a log line."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(db_url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL: show its scheme only
-        return db_url.split(":", 1)[0] + ":..."
 
 
 class WorkbenchContext:

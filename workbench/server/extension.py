@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from workbench.server.context import SETTINGS_KEY, WorkbenchContext, display_url
+from workbench.server.context import SETTINGS_KEY, WorkbenchContext
 from workbench.server.paths import resolve_root
 from workbench.store import find_home
+from workbench.store.location import display_url
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp

@@ -65,6 +65,9 @@ class BlobStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
+            # mkstemp makes 0600 files; the store's files follow one rule, the umask (as
+            # the database file does), so a team folder shares artifacts like the database.
+            os.fchmod(fd, 0o666 & ~_umask())
             with os.fdopen(fd, "wb") as out:
                 fill(out)
                 out.flush()
@@ -76,6 +79,18 @@ class BlobStore:
             except FileNotFoundError:
                 pass
             raise
+
+
+def _umask() -> int:
+    """This process's umask, read without changing it (Linux), else the usual 022."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
 
 
 def write_atomic(target: str | os.PathLike[str], data: bytes) -> None:

@@ -15,39 +15,105 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
-from workbench.errors import StoreError
-from workbench.store.location import StoreLocation
+from workbench.errors import StoreError, StoreReadOnly, StoreUnavailable
+from workbench.store.location import StoreLocation, display_url
 
 # Bump together with a new file in migrations/versions (a test checks they agree).
 HEAD_REVISION = "0003"
 BUSY_TIMEOUT_S = 30.0
 WRITE_OPTION = "workbench_write"
 MIGRATIONS = Path(__file__).parent / "migrations"
+_WAL_PRAGMA = "PRAGMA journal_mode=WAL"
 
 
 def make_engine(location: StoreLocation) -> Engine:
     if location.is_sqlite:
-        location.home.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(location)
+        if path is not None and _read_only_sqlite(Path(path)):
+            # A store on read-only media or in a folder nobody may write: SQLite cannot
+            # create WAL's shared-memory file there, so it is opened immutable. Reads
+            # work; a write is refused as read-only (StoreReadOnly) by the database.
+            engine = create_engine(
+                f"sqlite:///file:{path}?mode=ro&immutable=1&uri=true",
+                connect_args={"check_same_thread": False},
+            )
+            _translate_errors(engine, location)
+            return engine
+        try:
+            location.home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreReadOnly(
+                f"cannot create the Workbench store folder {location.home}: "
+                f"{exc.strerror or exc}. Choose a writable folder with WORKBENCH_HOME."
+            ) from None
         engine = create_engine(
             location.db_url,
             connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, location)
     else:
         engine = create_engine(location.db_url, pool_pre_ping=True)
+    _translate_errors(engine, location)
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _read_only_sqlite(db: Path) -> bool:
+    """An existing database whose folder cannot be written (no -wal/-shm possible)."""
+    if not db.is_file() or os.access(db.parent, os.W_OK):
+        return False
+    return not (db.with_name(db.name + "-shm").exists() and os.access(db, os.W_OK))
+
+
+# Errors of the database itself, not of a query: answered as "store unavailable" (worth a
+# retry: 503 with Retry-After on the server, one line and exit 1 on the CLI) or "read-only".
+_READ_ONLY = ("readonly database", "read-only", "read only")
+_UNAVAILABLE_SQLITE = ("unable to open database file", "disk i/o error")
+
+
+def _translate_errors(engine: Engine, location: StoreLocation) -> None:
+    name = display_url(location.db_url)
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(ctx: ExceptionContext) -> None:
+        exc = ctx.sqlalchemy_exception
+        if not isinstance(exc, (OperationalError, InterfaceError)):
+            return
+        detail = " ".join(str(getattr(exc, "orig", exc)).split())
+        lowered = detail.lower()
+        if any(word in lowered for word in _READ_ONLY):
+            raise StoreReadOnly(
+                f"the Workbench store at {name} is read-only ({detail}): reading works, "
+                "writing needs write access to its file and folder"
+            ) from exc
+        if location.is_sqlite and not any(w in lowered for w in _UNAVAILABLE_SQLITE):
+            return  # a busy or broken query, not an outage
+        raise StoreUnavailable(
+            f"the Workbench store at {name} is unavailable ({detail[:300]}); "
+            "try again when the database is back"
+        ) from exc
+
+
+def _configure_sqlite(engine: Engine, location: StoreLocation) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite would defer it).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        mode = (cur.execute(_WAL_PRAGMA).fetchone() or [""])[0]
+        if str(mode).lower() != "wal":
+            # Concurrent jobs rely on WAL (readers never block the writer). Some network
+            # filesystems cannot give it; say so instead of running slow and locking.
+            cur.close()
+            raise StoreError(
+                f"the SQLite store {sqlite_path(location)} cannot use WAL mode (SQLite "
+                f"answered journal_mode={mode!r}): its filesystem does not support it. Put "
+                "the store on a local disk (WORKBENCH_HOME) or use PostgreSQL "
+                "(WORKBENCH_DB_URL)."
+            )
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
@@ -101,8 +167,15 @@ def alembic_config(engine: Engine):
 
 def migrate(engine: Engine, location: StoreLocation) -> None:
     """Bring the database to the head revision; cheap when it is already there."""
-    if current_revision(engine) == HEAD_REVISION:
+    current = current_revision(engine)
+    if current == HEAD_REVISION:
         return
+    if current is not None and engine.url.query.get("mode") == "ro":
+        raise StoreReadOnly(
+            f"the Workbench store at {display_url(location.db_url)} is read-only and at "
+            f"schema revision {current}, older than this Workbench's {HEAD_REVISION}: open it "
+            "once with write access to upgrade it"
+        )
     try:
         with _migration_lock(engine, location):
             if current_revision(engine) == HEAD_REVISION:
@@ -112,7 +185,7 @@ def migrate(engine: Engine, location: StoreLocation) -> None:
             command.upgrade(alembic_config(engine), "head")
     except OperationalError as exc:
         raise StoreError(
-            f"cannot prepare the Workbench store at {location.db_url}: {exc.orig}. "
+            f"cannot prepare the Workbench store at {display_url(location.db_url)}: {exc.orig}. "
             "Check that the path is writable or that WORKBENCH_DB_URL is right."
         ) from exc
 

@@ -32,6 +32,16 @@ class StoreLocation:
         return self.db_url.startswith("sqlite")
 
 
+def display_url(db_url: str) -> str:
+    """The database URL with any password masked, fit for a message or a log line."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(db_url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL: show its scheme only
+        return db_url.split(":", 1)[0] + ":..."
+
+
 def find_home(start: Path | None = None) -> Path:
     env = os.environ.get("WORKBENCH_HOME")
     if env:

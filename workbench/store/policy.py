@@ -6,6 +6,9 @@ import os
 
 DEFAULT_EXPERIMENT = "Default"
 HEARTBEAT_SECONDS = 10.0
+# A parameter is a setting, not data: its JSON text is capped so that listing runs stays
+# small (a 60 MB value once made a page of runs 70 MB). Data goes in artifacts.
+MAX_PARAM_BYTES = 64 * 1024
 
 
 def lost_after() -> float:

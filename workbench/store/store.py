@@ -22,17 +22,14 @@ from workbench.entities import (
     RunStatus,
     check_key,
 )
-from workbench.errors import InvalidInput, NotFound
+from workbench.errors import InvalidInput, NotFound, StoreReadOnly
 from workbench.store.blobs import BlobStore
 from workbench.store.engine import make_engine, migrate, write_connection
 from workbench.store.exports import ExportStore
 from workbench.store.jobs import JobStore
 from workbench.store.location import StoreLocation, locate
-from workbench.store.policy import (  # noqa: F401 - HEARTBEAT_SECONDS re-exported
-    DEFAULT_EXPERIMENT,
-    HEARTBEAT_SECONDS,
-    lost_after,
-)
+from workbench.store.policy import DEFAULT_EXPERIMENT, MAX_PARAM_BYTES, lost_after
+from workbench.store.policy import HEARTBEAT_SECONDS as HEARTBEAT_SECONDS  # re-exported
 from workbench.store.reads import RunReads
 from workbench.store.schema import (
     ArtifactRow,
@@ -54,8 +51,12 @@ class Store(RunReads, SweepStore, ExportStore, JobStore):
         self.blobs = BlobStore(location.artifact_root)
         self._metric_sql: tuple[str, list[str] | None] | None = None
         # Nothing stays running forever: whatever stopped beating while no Workbench
-        # process watched it is marked lost when the next one starts.
-        self.mark_lost(lost_after())
+        # process watched it is marked lost when the next one starts (by one that can
+        # write: a read-only store is still readable).
+        try:
+            self.mark_lost(lost_after())
+        except StoreReadOnly:
+            pass
 
     def __repr__(self) -> str:
         return f"Store({self.location.db_url!r})"
@@ -228,6 +229,13 @@ class Store(RunReads, SweepStore, ExportStore, JobStore):
                 f"a parameter value cannot be stored ({exc}): log numbers, strings, "
                 "booleans, None, or lists and dicts of those"
             ) from None
+        for row in rows:
+            if len(row["value"]) > MAX_PARAM_BYTES:
+                raise InvalidInput(
+                    f"parameter {row['key']!r} is {len(row['value']):,} characters as JSON; "
+                    f"values are capped at {MAX_PARAM_BYTES:,}: log large data as an "
+                    "artifact (wb.log_artifact) and its name or digest as the parameter"
+                )
         conn.execute(ParamRow.__table__.insert(), rows)
 
     @staticmethod

@@ -275,7 +275,14 @@ class SweepStore:
                 .values(status=RunStatus.CANCELLED.value, ended_at=time.time())
             ).rowcount
 
-    def mark_lost(self, stale_after: float, *, sweep_id: str | None = None) -> int:
+    def mark_lost(
+        self,
+        stale_after: float,
+        *,
+        sweep_id: str | None = None,
+        reason: str = "its heartbeat stopped: the process running it died or was cut off "
+        "from the store",
+    ) -> int:
         """Runs queued or running whose heartbeat stopped become lost; their sweeps too.
 
         With ``sweep_id``, only that sweep's running jobs are judged (and the sweep itself).
@@ -312,8 +319,7 @@ class SweepStore:
                     status=RunStatus.LOST.value,
                     ended_at=now,
                     error_name="Lost",
-                    error_reason="its heartbeat stopped: the process running it died or was "
-                    "cut off from the store",
+                    error_reason=reason,
                 )
             ).rowcount
             sweep_cond = and_(
