@@ -143,7 +143,7 @@ async def test_every_sweep_route_needs_credentials(jp_fetch, root, store: Store)
         spec={},
         options=SweepOptions(),
         jobs=[],
-    )
+    ).sweep_id
     for method, parts, body in CALLS:
         parts = tuple(sweep_id if p == "SWEEP" else p for p in parts)
         for headers in (NO_CREDENTIALS, {"Authorization": "token wrong"}):
@@ -303,7 +303,7 @@ async def test_list_and_describe_progress(jp_fetch, root, store: Store) -> None:
         spec={},
         options=SweepOptions(),
         jobs=jobs[:1],
-    )
+    ).sweep_id
     store.set_sweep_status(older, RunStatus.SUCCEEDED)
     sweep_id = store.create_sweep(
         notebook=notebook,
@@ -312,7 +312,7 @@ async def test_list_and_describe_progress(jp_fetch, root, store: Store) -> None:
         spec={"grid": {"x": [1, 2, 3]}},
         options=SweepOptions(workers=2),
         jobs=jobs,
-    )
+    ).sweep_id
     first, second, third = (j.run_id for j in store.job_runs(sweep_id))
     store.log_batch(first, metrics=[("y", 0.5, 0, time.time())])
     store.set_status(first, RunStatus.SUCCEEDED)

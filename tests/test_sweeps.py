@@ -164,7 +164,7 @@ def test_a_run_whose_heartbeat_stopped_becomes_lost_when_a_store_opens(
         spec={},
         options=SweepOptions(),
         jobs=[({"x": 1}, "k1")],
-    )
+    ).sweep_id
     monkeypatch.setenv("WORKBENCH_LOST_AFTER", "0.5")
     time.sleep(1.0)
     live_sweep = store.create_sweep(
@@ -174,7 +174,7 @@ def test_a_run_whose_heartbeat_stopped_becomes_lost_when_a_store_opens(
         spec={},
         options=SweepOptions(),
         jobs=[({"x": 2}, "k2")],
-    )
+    ).sweep_id
     fresh = store.create_run(status=RunStatus.RUNNING)
 
     reopened = Store(locate(store.location.home))  # what any new Workbench process does

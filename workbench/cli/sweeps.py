@@ -260,7 +260,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     )
     print(f"sweep {plan.sweep_id}: {plan.summary()}", flush=True)
     if not plan.jobs:
-        print("nothing to run: every job already succeeded")
+        print("nothing to run here: every job already succeeded or runs in another sweep")
         return 0
     if args.detach:
         start_runner(store, plan.sweep_id)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.entities import RunStatus, SweepOptions, check_param_name
+from workbench.entities import SweepOptions, check_param_name
 from workbench.errors import InvalidInput
 from workbench.jobs.options import check_options
 from workbench.jobs.spec import SweepSpec, expand, job_key, parse_random
@@ -28,6 +28,7 @@ class SweepPlan:
     expanded: int  # parameter sets the spec made
     duplicates: int  # identical parameter sets merged into one job
     skipped: int  # already succeeded somewhere: not run again (force runs them)
+    in_flight: int = 0  # queued or running in another sweep right now: not run twice
 
     def summary(self) -> str:
         parts = [f"{self.jobs} job{'s' if self.jobs != 1 else ''}"]
@@ -38,6 +39,11 @@ class SweepPlan:
             )
         if self.skipped:
             parts.append(f"{self.skipped} already succeeded, skipped (--force runs them again)")
+        if self.in_flight:
+            parts.append(
+                f"{self.in_flight} already queued or running in another sweep, skipped "
+                "(follow them with `workbench sweeps`)"
+            )
         return ", ".join(parts)
 
 
@@ -72,25 +78,22 @@ def plan_sweep(
     for params in params_list:
         jobs.setdefault(job_key(sha, params, key_options), params)
     store = store or open_store()
-    done = set() if options.force else store.succeeded_job_keys(list(jobs))
-    todo = [(params, key) for key, params in jobs.items() if key not in done]
-    sweep_id = store.create_sweep(
+    created = store.create_sweep(
         notebook=str(path),
         notebook_sha256=sha,
         experiment=options.experiment,
         spec=spec.to_json(),
         options=options,
-        jobs=todo,
+        jobs=[(params, key) for key, params in jobs.items()],
         runner=runner,
     )
-    if not todo:  # every job already succeeded: the sweep is done as soon as it exists
-        store.set_sweep_status(sweep_id, RunStatus.SUCCEEDED)
     return SweepPlan(
-        sweep_id=sweep_id,
-        jobs=len(todo),
+        sweep_id=created.sweep_id,
+        jobs=created.queued,
         expanded=len(params_list),
         duplicates=len(params_list) - len(jobs),
-        skipped=len(jobs) - len(todo),
+        skipped=created.done,
+        in_flight=created.in_flight,
     )
 
 

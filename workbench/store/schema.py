@@ -78,6 +78,18 @@ class RunRow(Base):
     job_key: Mapped[str | None] = mapped_column(String(64), index=True)
     attempt: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     cancel_requested_at: Mapped[float | None] = mapped_column(Float)
+    deleted_at: Mapped[float | None] = mapped_column(Float, index=True)  # deleted, restorable
+
+
+class JobClaimRow(Base):
+    """The run that answers for a job key: one per key, so concurrent sweeps never run a
+    job twice (see SweepStore.create_sweep)."""
+
+    __tablename__ = "job_claims"
+
+    job_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), index=True)
+    claimed_at: Mapped[float] = mapped_column(Float)
 
 
 class ParamRow(Base):

@@ -7,17 +7,64 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from workbench.entities import JobInfo, JobRun, RunSource, RunStatus, Sweep, SweepOptions
 from workbench.errors import NotFound
 from workbench.store.engine import write_connection
 from workbench.store.policy import DEFAULT_EXPERIMENT
-from workbench.store.schema import ExperimentRow, RunRow, SweepRow
+from workbench.store.schema import ExperimentRow, JobClaimRow, RunRow, SweepRow
 
 ACTIVE = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
+_CLAIM_TRIES = 5
+
+
+@dataclass(frozen=True)
+class SweepCreated:
+    """What ``create_sweep`` stored: the sweep, and its jobs by what became of them."""
+
+    sweep_id: str
+    queued: int  # runs queued in this sweep
+    done: int  # already succeeded (claimed by a succeeded run): skipped
+    in_flight: int  # queued or running elsewhere (another sweep holds the claim): skipped
+
+
+class _ClaimTaken(Exception):
+    """Another transaction moved a claim between our read and our write: try again."""
+
+
+def _claims(conn: Connection, keys: list[str]) -> dict[str, tuple[str, str]]:
+    """The current claim of each key: key -> (run_id, that run's status)."""
+    found: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(keys), 500):
+        rows = conn.execute(
+            select(JobClaimRow.job_key, JobClaimRow.run_id, RunRow.status)
+            .join(RunRow, RunRow.run_id == JobClaimRow.run_id)
+            .where(JobClaimRow.job_key.in_(keys[start : start + 500]))
+        )
+        found.update({key: (run_id, status) for key, run_id, status in rows})
+    return found
+
+
+def _claim(conn: Connection, key: str, run_id: str, previous: str | None, now: float) -> None:
+    """Point the key's claim at ``run_id``: insert it (the primary key refuses a racing
+    twin) or move it from ``previous`` (compare-and-set: 0 rows means someone else did)."""
+    if previous is None:
+        conn.execute(
+            JobClaimRow.__table__.insert().values(job_key=key, run_id=run_id, claimed_at=now)
+        )
+        return
+    moved = conn.execute(
+        update(JobClaimRow)
+        .where(JobClaimRow.job_key == key, JobClaimRow.run_id == previous)
+        .values(run_id=run_id, claimed_at=now)
+    ).rowcount
+    if moved != 1:
+        raise _ClaimTaken(key)
 
 
 class SweepStore:
@@ -33,11 +80,40 @@ class SweepStore:
         options: SweepOptions,
         jobs: list[tuple[dict[str, Any], str]],
         runner: str | None = None,
-    ) -> str:
-        """A sweep and one queued run per (params, job_key), in one transaction."""
+    ) -> SweepCreated:
+        """A sweep and one queued run per (params, job_key) whose key it may claim, in one
+        transaction.
 
+        A job key is claimed in ``job_claims`` for the run that answers for it. A key whose
+        claim is held by a succeeded run (done) or a queued or running one (in flight, in
+        this or another sweep) is skipped unless ``options.force``; a key whose run failed,
+        was cancelled, timed out or lost is claimed again. Two submitters racing for a key
+        cannot both win: SQLite serializes writers (BEGIN IMMEDIATE), and on PostgreSQL the
+        claim's primary key (or its compare-and-set update) makes the loser retry and see it.
+        """
+        for attempt in range(_CLAIM_TRIES):
+            try:
+                return self._create_sweep_once(
+                    notebook, notebook_sha256, experiment, spec, options, jobs, runner
+                )
+            except (IntegrityError, _ClaimTaken):
+                if attempt == _CLAIM_TRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _create_sweep_once(
+        self,
+        notebook: str,
+        notebook_sha256: str,
+        experiment: str | None,
+        spec: dict[str, Any],
+        options: SweepOptions,
+        jobs: list[tuple[dict[str, Any], str]],
+        runner: str | None,
+    ) -> SweepCreated:
         sweep_id = uuid.uuid4().hex
         now = time.time()
+        queued = done = in_flight = 0
         with write_connection(self.engine) as conn, conn.begin():
             exp_id = self._experiment_id(conn, experiment or DEFAULT_EXPERIMENT, now)
             conn.execute(
@@ -54,8 +130,17 @@ class SweepStore:
                     runner=runner,
                 )
             )
+            held = _claims(conn, [key for _, key in jobs])
             for index, (params, key) in enumerate(jobs):
-                self._insert_job(
+                claim = held.get(key)
+                if claim is not None and not options.force:
+                    if claim[1] == RunStatus.SUCCEEDED.value:
+                        done += 1
+                        continue
+                    if claim[1] in ACTIVE:
+                        in_flight += 1
+                        continue
+                run_id = self._insert_job(
                     conn,
                     sweep_id,
                     exp_id,
@@ -66,7 +151,15 @@ class SweepStore:
                     attempt=1,
                     now=now + index * 1e-6,
                 )
-        return sweep_id
+                _claim(conn, key, run_id, None if claim is None else claim[0], now)
+                queued += 1
+            if not queued:  # nothing of its own to run: done as soon as it exists
+                conn.execute(
+                    update(SweepRow)
+                    .where(SweepRow.sweep_id == sweep_id)
+                    .values(status=RunStatus.SUCCEEDED.value, ended_at=now)
+                )
+        return SweepCreated(sweep_id=sweep_id, queued=queued, done=done, in_flight=in_flight)
 
     def new_attempt(self, run_id: str) -> str:
         """A queued retry of a finished job run: same sweep, key and params, attempt + 1."""
@@ -77,7 +170,8 @@ class SweepStore:
                     RunRow.run_id == run_id
                 )
             ).one()
-            return self._insert_job(
+            now = time.time()
+            new_id = self._insert_job(
                 conn,
                 row.sweep_id,
                 row.experiment_id,
@@ -86,8 +180,15 @@ class SweepStore:
                 prev.params,
                 row.job_key,
                 attempt=row.attempt + 1,
-                now=time.time(),
+                now=now,
             )
+            # The retry answers for the job now (if its claim was still this run's).
+            conn.execute(
+                update(JobClaimRow)
+                .where(JobClaimRow.job_key == row.job_key, JobClaimRow.run_id == run_id)
+                .values(run_id=new_id, claimed_at=now)
+            )
+            return new_id
 
     def _insert_job(
         self, conn, sweep_id, exp_id, notebook, sha, params, key, *, attempt, now
@@ -137,18 +238,6 @@ class SweepStore:
                     .order_by(RunRow.started_at, RunRow.attempt)
                 )
             ]
-
-    def succeeded_job_keys(self, keys: list[str]) -> set[str]:
-        if not keys:
-            return set()
-        with self.engine.connect() as conn:
-            return set(
-                conn.execute(
-                    select(RunRow.job_key).where(
-                        RunRow.job_key.in_(keys), RunRow.status == RunStatus.SUCCEEDED.value
-                    )
-                ).scalars()
-            )
 
     def job_info(self, run_id: str) -> JobInfo:
         with self.engine.connect() as conn:

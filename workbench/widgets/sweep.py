@@ -225,7 +225,8 @@ class SweepForm(w.VBox):
             self.feedback.children = [
                 message(
                     f"Sweep {sweep.sweep_id[:8]}: nothing to run, every job already succeeded "
-                    "(tick 'run jobs that already succeeded again' to rerun them)."
+                    "or is running in another sweep (tick 'run jobs that already succeeded "
+                    "again' to rerun them)."
                 )
             ]
             return sweep
