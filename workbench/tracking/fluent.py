@@ -30,15 +30,27 @@ from workbench.entities import (
     check_metric_value,
 )
 from workbench.errors import Conflict
-from workbench.store import RunFilter, Store, open_store
-from workbench.store.store import HEARTBEAT_SECONDS
-from workbench.tracking.client import create_tracked_run
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from workbench.store import Store
+
 FLUSH_POINTS = 20_000
 FLUSH_SECONDS = 2.0
+
+
+# The store (and so SQLAlchemy) loads on the first call that needs it, not at import.
+def open_store() -> Store:
+    from workbench.store import open_store as _open_store
+
+    return _open_store()
+
+
+def create_tracked_run(store: Store, **kwargs: Any) -> str:
+    from workbench.tracking.client import create_tracked_run as _create
+
+    return _create(store, **kwargs)
 
 
 class _Tracker:
@@ -143,6 +155,8 @@ class _Tracker:
             self.last_beat = time.monotonic()
 
     def _background(self) -> None:
+        from workbench.store.store import HEARTBEAT_SECONDS
+
         while not self.stop.wait(FLUSH_SECONDS / 4):
             try:
                 with self.lock:
@@ -293,6 +307,7 @@ def runs(
     experiment: str | None = None,
     status: RunStatus | str | None = None,
 ) -> pd.DataFrame:
+    from workbench.store import RunFilter
     from workbench.tracking.frames import runs_frame
 
     _tracker.flush()
