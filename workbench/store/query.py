@@ -193,6 +193,10 @@ class _Compiler:
         inner = case((func.json_type(text) == "text", func.json_extract(text, "$")), else_=null())
         return type_coerce(case((func.json_valid(text) == 1, inner), else_=null()), String)
 
+    def bytewise(self, text: ColumnElement[Any]) -> ColumnElement[Any]:
+        """Text ordered by code point, as SQLite does, whatever PostgreSQL's collation."""
+        return text.collate("C") if self.pg else text
+
     def literal_number(self, value: int | float) -> ColumnElement[Any]:
         # PostgreSQL compares numeric with numeric: a float8 literal would cast every param.
         if self.pg:
@@ -238,15 +242,20 @@ class _Compiler:
     def compare(self, f: Field, text: str, op: str, values: list[Any]) -> ColumnElement[bool]:
         """``op`` is a comparison or "in" (values then holds the list)."""
 
-        def apply(expr: ColumnElement[Any], vals: list[Any]) -> ColumnElement[bool]:
+        def apply(
+            expr: ColumnElement[Any], vals: list[Any], is_text: bool = False
+        ) -> ColumnElement[bool]:
             if op == "in":
                 return expr.in_(vals)
+            if is_text and op not in ("=", "!="):
+                expr = self.bytewise(expr)
             return _OPS[op](expr, vals[0])
 
         if f.key is None:
             kind = BASE_FIELDS[f.kind]
             if kind == "text":
-                return apply(self.base(f.kind), [_text_value(f, text, v) for v in values])
+                vals = [_text_value(f, text, v) for v in values]
+                return apply(self.base(f.kind), vals, is_text=True)
             if kind == "time":
                 return apply(self.base(f.kind), [_seconds(text, v) for v in values])
             return apply(self.base(f.kind), [_number(text, v) for v in values])
@@ -265,7 +274,8 @@ class _Compiler:
         if numbers:
             tests.append(apply(self.number(value), [self.literal_number(v) for v in numbers]))
         if strings:
-            tests.append(apply(self.string(value) if f.kind == "params" else value, strings))
+            as_text = self.string(value) if f.kind == "params" else value
+            tests.append(apply(as_text, strings, is_text=True))
         if bools:
             as_text = value if f.kind == "params" else func.lower(value)
             tests.append(apply(as_text, ["true" if b else "false" for b in bools]))
@@ -297,14 +307,18 @@ class _Compiler:
 
         if f.key is None or f.kind == "metrics":
             value = self.base(f.kind) if f.key is None else self.column(f)[0]
+            if f.key is None and BASE_FIELDS[f.kind] == "text":
+                return [value.is_(None), way(self.bytewise(value))]
             return [value.is_(None), way(value)]
         value, _ = self.column(f)
         num = self.number(value)
+        text = self.bytewise(value)
         if f.kind == "tags":
-            return [value.is_(None), num.is_(None), way(num), way(value)]
-        string = self.string(value)
+            return [value.is_(None), num.is_(None), way(num), way(text)]
+        string = self.bytewise(self.string(value))
         missing = or_(value.is_(None), value == "null")
-        return [missing, num.is_(None), way(num), string.is_(None), way(string), way(value)]
+        other = self.bytewise(func.nullif(value, "null"))  # JSON null ties with missing
+        return [missing, num.is_(None), way(num), string.is_(None), way(string), way(other)]
 
 
 def _false_unless_missing(
