@@ -175,8 +175,14 @@ class _Compiler:
             return table.c[_SUMMARY_COLUMN[f.summary]], "plain"
         return table.c.value, "json" if f.kind == "params" else "plain"
 
-    def number(self, text: ColumnElement[Any]) -> ColumnElement[Any]:
-        """The numeric value of JSON text, NULL unless it is a JSON number."""
+    def number(self, text: ColumnElement[Any], canonical: bool = False) -> ColumnElement[Any]:
+        """The numeric value of JSON text, NULL unless it is a JSON number. ``canonical``
+        text (params, written by json.dumps without NaN) is a number when it starts like
+        one: a cheaper test than validating it."""
+        if canonical:
+            if self.pg:
+                return case((text.regexp_match("^[-0-9]"), cast(text, Numeric)), else_=null())
+            return case((text.op("GLOB")("[-0-9]*"), cast(text, Float)), else_=null())
         if self.pg:
             return case((text.regexp_match(_JSON_NUMBER), cast(text, Numeric)), else_=null())
         kind = func.json_type(text)
@@ -272,7 +278,8 @@ class _Compiler:
             raise InvalidInput(f"{text} {op} {str(bools[0]).lower()}: use = or != with booleans")
         tests = []
         if numbers:
-            tests.append(apply(self.number(value), [self.literal_number(v) for v in numbers]))
+            num = self.number(value, canonical=f.kind == "params")
+            tests.append(apply(num, [self.literal_number(v) for v in numbers]))
         if strings:
             as_text = self.string(value) if f.kind == "params" else value
             tests.append(apply(as_text, strings, is_text=True))
@@ -311,7 +318,7 @@ class _Compiler:
                 return [value.is_(None), way(self.bytewise(value))]
             return [value.is_(None), way(value)]
         value, _ = self.column(f)
-        num = self.number(value)
+        num = self.number(value, canonical=f.kind == "params")
         text = self.bytewise(value)
         if f.kind == "tags":
             return [value.is_(None), num.is_(None), way(num), way(text)]

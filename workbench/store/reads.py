@@ -25,6 +25,7 @@ from workbench.store.schema import (
     RunRow,
     TagRow,
 )
+from workbench.store.tables import RunTable, read_run_table
 
 
 @dataclass(frozen=True)
@@ -34,18 +35,6 @@ class RunFilter:
     status: RunStatus | None = None
     run_ids: Sequence[str] | None = None
     sweep_id: str | None = None  # every attempt of every job of one sweep
-
-
-@dataclass
-class RunTable:
-    """Columns for a DataFrame of runs, fetched in a few queries whatever the run count."""
-
-    runs: list[dict[str, Any]]
-    params: list[tuple[str, str, Any]]
-    metrics: list[tuple[str, str, float]]
-    tags: list[tuple[str, str, str]]
-    total: int = 0  # matches before paging
-    columns: list[str] | None = None  # set when asked for: runs then hold exactly these
 
 
 class RunReads:
@@ -108,17 +97,21 @@ class RunReads:
         _check_paging(limit, offset)
         query = self.compile_query(where, order_by)
         conditions = _filter_conditions(filt)
-        page = query.apply(
-            select(RUNS, EXPERIMENTS.c.name.label("experiment_name"))
-            .select_from(runs_with_experiments())
-            .where(*conditions)
-        )
+        paged = limit is not None or bool(offset)
+        # A filtered page is counted by a window over the same scan: the filter runs once.
+        windowed = paged and (query.where is not None or bool(conditions))
+        shown = [RUNS, EXPERIMENTS.c.name.label("experiment_name")]
+        if windowed:
+            shown.append(func.count().over().label("matches_total"))
+        page = query.apply(select(*shown).select_from(runs_with_experiments()).where(*conditions))
         page = _paged(page, limit, offset)
-        with self.engine.connect() as conn:
+        with self.engine.connect() as conn, conn.begin():
             rows = conn.execute(page).all()
-            if limit is None and not offset:
+            if not paged:
                 total = len(rows)
-            else:
+            elif windowed and rows:
+                total = rows[0].matches_total
+            else:  # unfiltered (a cheap count), or a page past the end
                 counting = select(func.count()).select_from(runs_with_experiments())
                 counted = query.apply(counting.where(*conditions), count=True)
                 total = conn.execute(counted).scalar_one()
@@ -152,71 +145,22 @@ class RunReads:
         offset: int = 0,
         columns: Sequence[str] | None = None,
     ) -> RunTable:
-        """Matching runs, flat, for DataFrames: base columns in ``runs`` and every param,
-        last metric value and tag as (run_id, key, value) triples, in a few queries whatever
-        the run count. With ``columns`` (query fields such as ``params.lr`` or
-        ``metrics.acc.max``), ``runs`` holds exactly those, read in one query."""
+        """Matching runs as columns, for DataFrames: the base columns, and every param, last
+        metric value and tag as (run_id, key, value) triples, in a few queries whatever the
+        run count. With ``columns`` (query fields such as ``params.lr`` or
+        ``metrics.acc.max``) the table holds exactly those, read in one query."""
         _check_paging(limit, offset)
         picked = None if columns is None else [self._field(c) for c in columns]
         query = self.compile_query(where, order_by, picked)
-        conditions = _filter_conditions(filt)
-        if picked is not None:
-            shown = [expr.label(label) for label, expr, _ in query.columns]
-        else:
-            shown = [
-                RUNS.c.run_id,
-                RUNS.c.name,
-                EXPERIMENTS.c.name.label("experiment"),
-                RUNS.c.notebook,
-                RUNS.c.source,
-                RUNS.c.status,
-                RUNS.c.started_at,
-                RUNS.c.ended_at,
-            ]
-        page = query.apply(
-            select(*shown, RUNS.c.run_id.label("_run_id"))
-            .select_from(runs_with_experiments())
-            .where(*conditions)
-        )
-        page = _paged(page, limit, offset)
-        table = RunTable(runs=[], params=[], metrics=[], tags=[], columns=None)
-        with self.engine.connect() as conn:
-            result = conn.execute(page)
-            names = list(result.keys())[:-1]
-            rows = result.all()
-            table.total = len(rows)
-            if limit is not None or offset:
-                counting = select(func.count()).select_from(runs_with_experiments())
-                counted = query.apply(counting.where(*conditions), count=True)
-                table.total = conn.execute(counted).scalar_one()
-            if picked is not None:
-                table.columns = names
-                json_columns = [i for i, (_, _, how) in enumerate(query.columns) if how == "json"]
-                table.runs = [dict(zip(names, row[:-1], strict=True)) for row in rows]
-                for i in json_columns:
-                    name = names[i]
-                    decoded = decode_json([r[name] for r in table.runs])
-                    for r, v in zip(table.runs, decoded, strict=True):
-                        r[name] = v
-                return table
-            table.runs = [dict(zip(names, row[:-1], strict=True)) for row in rows]
-            everything = filt is None and where is None and limit is None and not offset
-            ids = None if everything else page.with_only_columns(RUNS.c.run_id)
-            params = select(ParamRow.run_id, ParamRow.key, ParamRow.value)
-            if ids is not None:
-                params = params.where(ParamRow.run_id.in_(ids))
-            triples = conn.execute(params).all()
-            values = decode_json([v for _, _, v in triples])
-            table.params = [(r, k, v) for (r, k, _), v in zip(triples, values, strict=True)]
-            for name, columns_ in (
-                ("metrics", (LatestMetricRow.run_id, LatestMetricRow.key, LatestMetricRow.value)),
-                ("tags", (TagRow.run_id, TagRow.key, TagRow.value)),
-            ):
-                q = select(*columns_)
-                if ids is not None:
-                    q = q.where(columns_[0].in_(ids))
-                setattr(table, name, [tuple(row) for row in conn.execute(q)])
-        return table
+        with self.engine.connect() as conn, conn.begin():
+            return read_run_table(
+                conn,
+                query,
+                _filter_conditions(filt),
+                limit=limit,
+                offset=offset,
+                picked=picked is not None,
+            )
 
     def find_run_ids(self, prefix: str, limit: int = 10) -> list[str]:
         """Run ids starting with ``prefix`` (hex digits only, so LIKE needs no escaping)."""
@@ -327,21 +271,6 @@ def _filter_conditions(filt: RunFilter | None) -> list[ColumnElement[bool]]:
     if filt.sweep_id is not None:
         out.append(RUNS.c.sweep_id == filt.sweep_id)
     return out
-
-
-def decode_json(texts: list[str | None]) -> list[Any]:
-    """JSON texts decoded in one C-level call (a list of them) instead of one per value."""
-    if not texts:
-        return []
-    if None not in texts:
-        try:
-            values = json.loads("[" + ",".join(texts) + "]")  # type: ignore[arg-type]
-        except ValueError:
-            pass
-        else:
-            if len(values) == len(texts):
-                return values
-    return [None if t is None else json.loads(t) for t in texts]
 
 
 def _run_entity(row) -> Run:
