@@ -250,7 +250,8 @@ class Store(RunReads, SweepStore, ExportStore, JobStore):
 
     def _insert_metrics(self, conn, run_id: str, points: list) -> None:
         # The hot path of wb.log_metric: a driver-level executemany of plain tuples costs a
-        # third of building one dict per point. The SQL is compiled for this dialect.
+        # third of building one dict per point. The SQL is compiled for this dialect; its
+        # placeholders follow the table's column order.
         if self._metric_sql is None:
             compiled = MetricRow.__table__.insert().compile(
                 dialect=self.engine.dialect,
@@ -258,15 +259,18 @@ class Store(RunReads, SweepStore, ExportStore, JobStore):
             )
             self._metric_sql = (str(compiled), compiled.positiontup)
         sql, order = self._metric_sql
-        if order is None:  # named paramstyle (psycopg)
-            rows: list = [
+        rows: Any
+        if order == ["run_id", "key", "step", "value", "timestamp"]:
+            rows = [(run_id, k, s, v, t) for k, v, s, t in points]
+        elif order is None:  # named paramstyle (psycopg)
+            rows = [
                 {"run_id": run_id, "key": k, "value": v, "step": s, "timestamp": t}
                 for k, v, s, t in points
             ]
         else:
             index = {"run_id": 0, "key": 1, "value": 2, "step": 3, "timestamp": 4}
-            pick = [index[name] for name in order]
-            rows = [tuple((run_id, k, v, s, t)[i] for i in pick) for k, v, s, t in points]
+            pick = operator.itemgetter(*(index[name] for name in order))
+            rows = [pick((run_id, k, v, s, t)) for k, v, s, t in points]
         conn.exec_driver_sql(sql, rows)
 
     @staticmethod
@@ -343,9 +347,9 @@ def _summarize(points: list[tuple[str, float, int, float]]) -> dict[str, _Summar
     The last point is the highest (step, timestamp); among equals the one written last.
     Grouping is the only Python loop; min and max run in C over each key's values.
     """
-    first = points[0][0]
-    if all(p[0] == first for p in points):  # the common batch: one metric
-        groups = {first: points}
+    keys = set(map(_key_of, points))
+    if len(keys) == 1:  # the common batch: one metric
+        groups = {keys.pop(): points}
     else:
         groups = {}
         for p in points:
@@ -356,7 +360,7 @@ def _summarize(points: list[tuple[str, float, int, float]]) -> dict[str, _Summar
                 group.append(p)
     out = {}
     for key, group in groups.items():
-        values = [p[1] for p in group]
+        values = list(map(_value_of, group))
         total = sum(values)
         if total != total:  # NaN somewhere (or inf - inf): find out which
             if any(math.isnan(v) for v in values):
@@ -370,6 +374,8 @@ def _summarize(points: list[tuple[str, float, int, float]]) -> dict[str, _Summar
 
 
 _point_order = operator.itemgetter(2, 3)
+_key_of = operator.itemgetter(0)
+_value_of = operator.itemgetter(1)
 
 _stores: dict[tuple[str, str], Store] = {}
 _stores_lock = threading.Lock()

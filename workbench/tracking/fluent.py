@@ -134,12 +134,14 @@ class _Tracker:
 
     def add_point(self, key: str, value: float, step: int | None) -> None:
         with self.lock:
-            self.ensure_run()
+            if self.run_id is None:
+                self.ensure_run()
             if step is None:
                 step = self.next_step.get(key, 0)
             self.next_step[key] = step + 1
-            self.buffer.append((key, value, step, time.time()))
-            if len(self.buffer) >= FLUSH_POINTS:
+            buffer = self.buffer
+            buffer.append((key, value, step, _now()))
+            if len(buffer) >= FLUSH_POINTS:
                 self.flush()
 
     def flush(self) -> None:
@@ -252,10 +254,28 @@ def active_run() -> ActiveRun | None:
 
 
 def log_metric(key: str, value: float, step: int | None = None) -> None:
-    check_key("metric", key)
-    if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
+    # Called in tight training loops: the common case (a known key, a float, an int step
+    # or none) costs three type checks; anything else takes the full checks.
+    if key not in _checked_keys:
+        check_key("metric", key)
+        if len(_checked_keys) < 100_000:
+            _checked_keys.add(key)
+    if type(value) is not float:
+        value = check_metric_value(key, value)
+    if value != value:
+        from workbench.errors import InvalidInput
+
+        raise InvalidInput(
+            f"metric {key!r} got NaN: log a number, or skip the point "
+            "(for example `if math.isfinite(loss): wb.log_metric(...)`)"
+        )
+    if step is not None and type(step) is not int:
         step = _check_step(key, step)
-    _tracker.add_point(key, check_metric_value(key, value), step)
+    _tracker.add_point(key, value, step)
+
+
+_checked_keys: set[str] = set()
+_now = time.time
 
 
 def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
