@@ -277,6 +277,8 @@ def test_paging_and_total(seeded: tuple[Store, dict[str, str]]) -> None:
     assert runs == [] and total == 5
     runs, total = store.search_runs(offset=10)
     assert runs == [] and total == 5
+    runs, total = store.search_runs(where="experiment = 'e2'", offset=10, limit=5)
+    assert runs == [] and total == 3  # past the end of a filtered set: counted apart
     # RunFilter and the language together
     runs, total = store.search_runs(RunFilter(experiment="e2"), where="metrics.acc > 0", limit=1)
     assert labels(ids, runs) == ["inj"] and total == 1
@@ -319,6 +321,21 @@ def test_run_table_takes_the_language(seeded: tuple[Store, dict[str, str]]) -> N
             "duration_s": 100,
         },
     ]
+
+
+def test_threads_share_one_parser(seeded: tuple[Store, dict[str, str]]) -> None:
+    """The REST server searches from worker threads: the first use races to build it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from workbench.store import query_syntax
+
+    store, ids = seeded
+    query_syntax._built.clear()  # first use again, from many threads at once
+    cases = [c for c in CASES if c[0].strip()] * 2
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda c: set(labels(ids, store.search_runs(where=c[0])[0])), cases))
+    assert got == [expected for _, expected in cases]
+    assert len(query_syntax._built) == 1
 
 
 # -- errors ----------------------------------------------------------------------------------
