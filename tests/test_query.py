@@ -415,6 +415,12 @@ def test_unknown_field_in_order_by_and_columns(seeded: tuple[Store, dict[str, st
         store.run_table(columns=["name", "lr"])
     with pytest.raises(InvalidInput, match="not one field"):
         store.run_table(columns=["name desc"])
+    with pytest.raises(InvalidInput, match="no columns asked for"):
+        store.run_table(columns=[])
+    with pytest.raises(InvalidInput, match="'name' is asked for twice"):
+        store.run_table(columns=["name", " name"])
+    table = store.run_table(columns=["metrics.loss.last", "params.`my-param`"], limit=1)
+    assert table.columns == ["metrics.loss.last", "params.`my-param`"]
 
 
 BAD_VALUES = [

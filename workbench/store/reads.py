@@ -150,8 +150,12 @@ class RunReads:
         run count. With ``columns`` (query fields such as ``params.lr`` or
         ``metrics.acc.max``) the table holds exactly those, read in one query."""
         _check_paging(limit, offset)
-        picked = None if columns is None else [self._field(c) for c in columns]
-        query = self.compile_query(where, order_by, picked)
+        picked = None if columns is None else self._columns(columns)
+        query = self.compile_query(where, order_by, picked and [f for _, f in picked])
+        if picked:  # columns keep the names they were asked by
+            query.columns = [
+                (n, e, h) for (n, _), (_, e, h) in zip(picked, query.columns, strict=True)
+            ]
         with self.engine.connect() as conn, conn.begin():
             return read_run_table(
                 conn,
@@ -212,8 +216,14 @@ class RunReads:
         ):
             runs[rid].tags[key] = value
 
-    def _field(self, text: str) -> Field:
-        return parse_field(text, self._key_holders)
+    def _columns(self, columns: Sequence[str]) -> list[tuple[str, Field]]:
+        names = [c.strip() for c in columns]
+        if not names:
+            raise InvalidInput("no columns asked for: name at least one field, or leave it out")
+        doubled = sorted({n for n in names if names.count(n) > 1})
+        if doubled:
+            raise InvalidInput(f"column {doubled[0]!r} is asked for twice: name it once")
+        return [(n, parse_field(n, self._key_holders)) for n in names]
 
     def _key_holders(self, name: str) -> list[str]:
         """Which of metrics, params and tags have a key ``name`` (for "did you mean")."""
