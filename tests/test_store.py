@@ -211,3 +211,34 @@ def test_concurrent_experiment_creation_on_both_backends(any_store: Store) -> No
         ids = list(pool.map(lambda i: any_store.create_run(experiment="shared"), range(16)))
     assert len(set(ids)) == 16
     assert any_store.experiments() == ["shared"]
+
+
+def test_metric_summaries_kept_on_write_on_both_backends(any_store: Store) -> None:
+    store = any_store
+    run_id = store.create_run()
+    # interleaved keys in one batch, then a later batch with an older step for "a"
+    store.log_batch(
+        run_id, [("a", 3.0, 0, 1.0), ("b", -1.0, 0, 1.0), ("a", 5.0, 2, 2.0), ("a", 4.0, 1, 3.0)]
+    )
+    store.log_batch(run_id, [("a", -2.0, 1, 4.0), ("b", 7.0, 3, 5.0), ("c", 0.5, 0, 5.0)])
+    summary = store.get_run(run_id, history=False).metric_summary
+    a, b, c = summary["a"], summary["b"], summary["c"]
+    assert (a.last, a.step, a.min, a.max, a.count) == (5.0, 2, -2.0, 5.0, 4)
+    assert (b.last, b.step, b.min, b.max, b.count) == (7.0, 3, -1.0, 7.0, 2)
+    assert (c.last, c.min, c.max, c.count) == (0.5, 0.5, 0.5, 1)
+    # same step and time: the point written last wins, as before
+    store.log_batch(run_id, [("c", 9.0, 0, 5.0)])
+    assert store.get_run(run_id).metrics["c"] == 9.0
+    assert store.get_run(run_id).metric_summary["c"].count == 2
+
+
+def test_nan_metric_refused_before_any_write_on_both_backends(any_store: Store) -> None:
+    store = any_store
+    run_id = store.create_run()
+    with pytest.raises(InvalidInput, match="metric 'loss' got NaN"):
+        store.log_batch(run_id, [("loss", 1.0, 0, 1.0), ("loss", float("nan"), 1, 2.0)])
+    assert store.count_metric_points(run_id) == 0
+    assert store.get_run(run_id).metric_summary == {}
+    store.log_batch(run_id, [("loss", float("inf"), 0, 1.0), ("loss", 1.0, 1, 2.0)])
+    loss = store.get_run(run_id).metric_summary["loss"]
+    assert (loss.max, loss.min, loss.count) == (float("inf"), 1.0, 2)

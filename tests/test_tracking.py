@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from workbench.entities import RunStatus
+from workbench.errors import InvalidInput
 from workbench.store import Store, locate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,6 +139,88 @@ def test_bad_values_are_refused(home: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("REFUSED") == 4
     assert "log a number" in out.stdout
+
+
+def test_nan_is_refused_at_the_call_and_nothing_is_kept(home: Path) -> None:
+    out = python(
+        """
+        import workbench as wb
+        from workbench.errors import InvalidInput
+        with wb.start_run(name="n") as run:
+            wb.log_metric("loss", 1.0)
+            try:
+                wb.log_metric("loss", float("nan"))
+            except InvalidInput as e:
+                print("REFUSED", e)
+            wb.log_metric("loss", 0.5)
+        """,
+        home,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "REFUSED metric 'loss' got NaN" in out.stdout
+    (run,), _ = open_home(home).search_runs()
+    assert run.status is RunStatus.SUCCEEDED
+    summary = run.metric_summary["loss"]
+    assert (summary.last, summary.min, summary.max, summary.count) == (0.5, 0.5, 1.0, 2)
+
+
+def test_import_workbench_leaves_the_store_unloaded(home: Path) -> None:
+    """`import workbench` stays light: SQLAlchemy, pandas and lark load on first use."""
+    out = python(
+        """
+        import sys
+        import workbench as wb
+        heavy = ("sqlalchemy", "pandas", "lark", "papermill", "alembic")
+        print("LOADED", [m for m in heavy if m in sys.modules])
+        wb.log_param("lr", 0.1)
+        print("AFTER", "sqlalchemy" in sys.modules)
+        """,
+        home,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "LOADED []" in out.stdout and "AFTER True" in out.stdout
+
+
+def test_runs_frame_takes_the_query_language(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = python(
+        """
+        import workbench as wb
+        for i in range(6):
+            with wb.start_run(name=f"r{i}", experiment="even" if i % 2 == 0 else "odd"):
+                wb.log_params({"lr": i / 10, "model": "tree" if i < 3 else "forest"})
+                for step in range(i + 1):
+                    wb.log_metric("acc", i / 10 + step / 100)
+                if i != 5:
+                    wb.set_tag("stage", "dev")
+        """,
+        home,
+    )
+    assert out.returncode == 0, out.stderr
+    import workbench as wb
+
+    store = open_home(home)
+    where = "metrics.acc > 0.2 and params.model = 'forest' or tags.stage is null"
+    runs, total = store.search_runs(where=where, order_by="metrics.acc desc")
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.delenv("WORKBENCH_DB_URL", raising=False)
+    frame = wb.runs(where=where, order_by="metrics.acc desc")
+    assert list(frame["run_id"]) == [r.run_id for r in runs] and len(frame) == total == 3
+    assert list(frame["name"]) == ["r5", "r4", "r3"]
+    assert frame["metrics.acc"].tolist() == pytest.approx([0.55, 0.44, 0.33])
+    assert frame["params.lr"].tolist() == [0.5, 0.4, 0.3]
+    # paging, the old filters, and columns picked by field
+    page = wb.runs(experiment="even", order_by="params.lr", limit=2, offset=1)
+    assert page["name"].tolist() == ["r2", "r4"]
+    picked = wb.runs(where="params.lr < 0.25", columns="name, metrics.acc.count, metrics.acc.max")
+    assert picked.columns.tolist() == ["name", "metrics.acc.count", "metrics.acc.max"]
+    assert picked["name"].tolist() == ["r2", "r1", "r0"]  # newest first
+    assert picked["metrics.acc.count"].tolist() == [3, 2, 1]
+    assert picked["metrics.acc.max"].tolist() == pytest.approx([0.22, 0.11, 0.0])
+    assert len(wb.runs()) == 6 and wb.runs()["name"].tolist()[0] == "r5"
+    empty = wb.runs(where="metrics.acc > 5")
+    assert len(empty) == 0 and "params.lr" not in empty.columns
+    with pytest.raises(InvalidInput, match="did you mean metrics.acc"):
+        wb.runs(where="acc > 0.5")
 
 
 def test_concurrent_writers(home: Path) -> None:

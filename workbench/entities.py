@@ -66,6 +66,18 @@ class RunError:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class MetricSummary:
+    """One metric of one run, summarized on write: its last point, min, max and count."""
+
+    last: float
+    min: float
+    max: float
+    count: int
+    step: int  # of the last point
+    timestamp: float  # of the last point
+
+
 @dataclass
 class Run:
     run_id: str
@@ -86,6 +98,7 @@ class Run:
     executed_notebook: str | None = None  # artifact digest
     metric_history: dict[str, list[MetricPoint]] = field(default_factory=dict)
     artifacts: list[Artifact] = field(default_factory=list)
+    metric_summary: dict[str, MetricSummary] = field(default_factory=dict)
 
     @property
     def duration_s(self) -> float | None:

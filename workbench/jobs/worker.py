@@ -74,7 +74,7 @@ class Watchdog(threading.Thread):
 
     def __init__(self, store: Any, run_id: str) -> None:
         super().__init__(name=f"workbench-watchdog-{run_id[:8]}", daemon=True)
-        from workbench.store.store import HEARTBEAT_SECONDS, lost_after
+        from workbench.store.policy import HEARTBEAT_SECONDS, lost_after
 
         self.store, self.run_id = store, run_id
         # A few beats fit in the lost-after window whatever it is set to.

@@ -22,7 +22,7 @@ from workbench.errors import StoreError, StoreReadOnly, StoreUnavailable
 from workbench.store.location import StoreLocation, display_url
 
 # Bump together with a new file in migrations/versions (a test checks they agree).
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0005"
 BUSY_TIMEOUT_S = 30.0
 WRITE_OPTION = "workbench_write"
 MIGRATIONS = Path(__file__).parent / "migrations"

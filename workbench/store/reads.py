@@ -1,4 +1,5 @@
-"""Reads of runs: one filter type, newest first, entities out. Mixed into Store."""
+"""Reads of runs: a filter (``RunFilter``) and/or the query language (``where``,
+``order_by``), paged and counted in SQL, entities out. Mixed into Store."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Connection, Engine, Select, func, select
+from sqlalchemy.sql.elements import ColumnElement
 
-from workbench.entities import Artifact, MetricPoint, Run, RunError, RunStatus
-from workbench.errors import NotFound
+from workbench.entities import Artifact, MetricPoint, MetricSummary, Run, RunError, RunStatus
+from workbench.errors import InvalidInput, NotFound
 from workbench.store.blobs import BlobStore
+from workbench.store.query import EXPERIMENTS, RUNS, RunQuery, compile_query, runs_with_experiments
+from workbench.store.query_fields import Field, parse_field
 from workbench.store.schema import (
     ArtifactRow,
     ExperimentRow,
@@ -21,6 +25,7 @@ from workbench.store.schema import (
     RunRow,
     TagRow,
 )
+from workbench.store.tables import RunTable, read_run_table
 
 
 @dataclass(frozen=True)
@@ -32,22 +37,12 @@ class RunFilter:
     sweep_id: str | None = None  # every attempt of every job of one sweep
 
 
-@dataclass
-class RunTable:
-    """Columns for a DataFrame of runs, fetched in four queries whatever the run count."""
-
-    runs: list[dict[str, Any]]
-    params: list[tuple[str, str, Any]]
-    metrics: list[tuple[str, str, float]]
-    tags: list[tuple[str, str, str]]
-
-
 class RunReads:
     engine: Engine
     blobs: BlobStore
 
     def get_run(self, run_id: str, *, history: bool = True) -> Run:
-        runs, _ = self.search_runs(RunFilter(run_ids=[run_id]), limit=1)
+        runs, _ = self.search_runs(RunFilter(run_ids=[run_id]))
         if not runs:
             raise NotFound(f"no run with id {run_id!r}: list runs with `workbench runs`")
         run = runs[0]
@@ -86,85 +81,90 @@ class RunReads:
         return self.blobs.read_bytes(run.executed_notebook)
 
     def search_runs(
-        self, filt: RunFilter | None = None, *, limit: int | None = None, offset: int = 0
+        self,
+        filt: RunFilter | None = None,
+        *,
+        where: str | None = None,
+        order_by: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> tuple[list[Run], int]:
-        """Runs matching ``filt``, newest first, with params, tags and last metric values."""
-        base = self._filtered(filt)
-        with self.engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-            page = base.order_by(RunRow.started_at.desc(), RunRow.run_id)
-            if limit is not None:
-                page = page.limit(limit)
-            if offset:
-                page = page.offset(offset)
-            rows = conn.execute(page.add_columns(ExperimentRow.name.label("experiment_name"))).all()
+        """One page of runs matching ``filt`` and the ``where`` expression, in ``order_by``
+        order (default newest first), with params, tags and metric summaries, and the total
+        number of matches. Filtering, sorting, paging and counting happen in SQL; only the
+        page's params, tags and summaries are read. Raises InvalidInput for a malformed
+        expression, an unknown field or a bad limit/offset."""
+        _check_paging(limit, offset)
+        query = self.compile_query(where, order_by)
+        conditions = _filter_conditions(filt)
+        paged = limit is not None or bool(offset)
+        # A filtered page is counted by a window over the same scan: the filter runs once.
+        windowed = paged and (query.where is not None or bool(conditions))
+        shown = [RUNS, EXPERIMENTS.c.name.label("experiment_name")]
+        if windowed:
+            shown.append(func.count().over().label("matches_total"))
+        page = query.apply(select(*shown).select_from(runs_with_experiments()).where(*conditions))
+        page = _paged(page, limit, offset)
+        with self.engine.connect() as conn, conn.begin():
+            rows = conn.execute(page).all()
+            if not paged:
+                total = len(rows)
+            elif windowed and rows:
+                total = rows[0].matches_total
+            else:  # unfiltered (a cheap count), or a page past the end
+                counting = select(func.count()).select_from(runs_with_experiments())
+                counted = query.apply(counting.where(*conditions), count=True)
+                total = conn.execute(counted).scalar_one()
             runs = {row.run_id: _run_entity(row) for row in rows}
             if runs:
-                ids = list(runs)
-                for rid, key, value in conn.execute(
-                    select(ParamRow.run_id, ParamRow.key, ParamRow.value).where(
-                        ParamRow.run_id.in_(ids)
-                    )
-                ):
-                    runs[rid].params[key] = json.loads(value)
-                for rid, key, value in conn.execute(
-                    select(
-                        LatestMetricRow.run_id, LatestMetricRow.key, LatestMetricRow.value
-                    ).where(LatestMetricRow.run_id.in_(ids))
-                ):
-                    runs[rid].metrics[key] = value
-                for rid, key, value in conn.execute(
-                    select(TagRow.run_id, TagRow.key, TagRow.value).where(TagRow.run_id.in_(ids))
-                ):
-                    runs[rid].tags[key] = value
+                self._fill(conn, runs, _ids_of(runs, page))
         return list(runs.values()), total
 
-    def run_table(self, filt: RunFilter | None = None) -> RunTable:
-        """Every matching run, flat, for wb.runs(): joins instead of one query per run."""
-        ids = self._filtered(filt).with_only_columns(RunRow.run_id).subquery()
-        with self.engine.connect() as conn:
-            runs = [
-                dict(row._mapping)
-                for row in conn.execute(
-                    self._filtered(filt)
-                    .with_only_columns(
-                        RunRow.run_id,
-                        RunRow.name,
-                        ExperimentRow.name.label("experiment"),
-                        RunRow.notebook,
-                        RunRow.source,
-                        RunRow.status,
-                        RunRow.started_at,
-                        RunRow.ended_at,
-                    )
-                    .order_by(RunRow.started_at.desc(), RunRow.run_id)
-                )
+    def compile_query(
+        self,
+        where: str | None = None,
+        order_by: str | None = None,
+        columns: list[Field] | None = None,
+    ) -> RunQuery:
+        """The query language compiled for this store's database (see workbench.store.query)."""
+        return compile_query(
+            where,
+            order_by,
+            dialect=self.engine.dialect.name,
+            columns=columns,
+            lookup=self._key_holders,
+        )
+
+    def run_table(
+        self,
+        filt: RunFilter | None = None,
+        *,
+        where: str | None = None,
+        order_by: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        columns: Sequence[str] | None = None,
+    ) -> RunTable:
+        """Matching runs as columns, for DataFrames: the base columns, and every param, last
+        metric value and tag as (run_id, key, value) triples, in a few queries whatever the
+        run count. With ``columns`` (query fields such as ``params.lr`` or
+        ``metrics.acc.max``) the table holds exactly those, read in one query."""
+        _check_paging(limit, offset)
+        picked = None if columns is None else self._columns(columns)
+        query = self.compile_query(where, order_by, picked and [f for _, f in picked])
+        if picked:  # columns keep the names they were asked by
+            query.columns = [
+                (n, e, h) for (n, _), (_, e, h) in zip(picked, query.columns, strict=True)
             ]
-            params = [
-                (r, k, json.loads(v))
-                for r, k, v in conn.execute(
-                    select(ParamRow.run_id, ParamRow.key, ParamRow.value).where(
-                        ParamRow.run_id.in_(select(ids.c.run_id))
-                    )
-                )
-            ]
-            metrics = [
-                tuple(row)
-                for row in conn.execute(
-                    select(
-                        LatestMetricRow.run_id, LatestMetricRow.key, LatestMetricRow.value
-                    ).where(LatestMetricRow.run_id.in_(select(ids.c.run_id)))
-                )
-            ]
-            tags = [
-                tuple(row)
-                for row in conn.execute(
-                    select(TagRow.run_id, TagRow.key, TagRow.value).where(
-                        TagRow.run_id.in_(select(ids.c.run_id))
-                    )
-                )
-            ]
-        return RunTable(runs=runs, params=params, metrics=metrics, tags=tags)  # type: ignore[arg-type]
+        with self.engine.connect() as conn, conn.begin():
+            return read_run_table(
+                conn,
+                query,
+                _filter_conditions(filt),
+                limit=limit,
+                offset=offset,
+                picked=picked is not None,
+            )
 
     def find_run_ids(self, prefix: str, limit: int = 10) -> list[str]:
         """Run ids starting with ``prefix`` (hex digits only, so LIKE needs no escaping)."""
@@ -193,20 +193,94 @@ class RunReads:
                 conn.execute(select(ExperimentRow.name).order_by(ExperimentRow.name)).scalars()
             )
 
-    def _filtered(self, filt: RunFilter | None) -> Select:
-        filt = filt or RunFilter()
-        q = select(RunRow).join(ExperimentRow, RunRow.experiment_id == ExperimentRow.experiment_id)
-        if filt.notebook is not None:
-            q = q.where(RunRow.notebook == filt.notebook)
-        if filt.experiment is not None:
-            q = q.where(ExperimentRow.name == filt.experiment)
-        if filt.status is not None:
-            q = q.where(RunRow.status == RunStatus(filt.status).value)
-        if filt.run_ids is not None:
-            q = q.where(RunRow.run_id.in_(list(filt.run_ids)))
-        if filt.sweep_id is not None:
-            q = q.where(RunRow.sweep_id == filt.sweep_id)
-        return q
+    def _fill(self, conn: Connection, runs: dict[str, Run], ids: Any) -> None:
+        """Params, tags and metric summaries of ``runs`` (their ids, or a subquery of them)."""
+        for rid, key, value in conn.execute(
+            select(ParamRow.run_id, ParamRow.key, ParamRow.value).where(ParamRow.run_id.in_(ids))
+        ):
+            runs[rid].params[key] = json.loads(value)
+        latest = LatestMetricRow.__table__
+        for row in conn.execute(select(latest).where(latest.c.run_id.in_(ids))):
+            run = runs[row.run_id]
+            run.metrics[row.key] = row.value
+            run.metric_summary[row.key] = MetricSummary(
+                last=row.value,
+                min=row.min_value,
+                max=row.max_value,
+                count=row.point_count,
+                step=row.step,
+                timestamp=row.timestamp,
+            )
+        for rid, key, value in conn.execute(
+            select(TagRow.run_id, TagRow.key, TagRow.value).where(TagRow.run_id.in_(ids))
+        ):
+            runs[rid].tags[key] = value
+
+    def _columns(self, columns: Sequence[str]) -> list[tuple[str, Field]]:
+        names = [c.strip() for c in columns]
+        if not names:
+            raise InvalidInput("no columns asked for: name at least one field, or leave it out")
+        doubled = sorted({n for n in names if names.count(n) > 1})
+        if doubled:
+            raise InvalidInput(f"column {doubled[0]!r} is asked for twice: name it once")
+        return [(n, parse_field(n, self._key_holders)) for n in names]
+
+    def _key_holders(self, name: str) -> list[str]:
+        """Which of metrics, params and tags have a key ``name`` (for "did you mean")."""
+        found = []
+        with self.engine.connect() as conn:
+            for prefix, table in (
+                ("metrics", LatestMetricRow),
+                ("params", ParamRow),
+                ("tags", TagRow),
+            ):
+                if conn.execute(select(table.key).where(table.key == name).limit(1)).first():
+                    found.append(prefix)
+        return found
+
+
+# The page's ids go into IN (...) as bound values up to this many, else as a subquery
+# (SQLite allows 32,766 bound values per statement).
+_MAX_BOUND_IDS = 1000
+
+
+def _ids_of(runs: dict[str, Run], page: Select[Any]) -> Any:
+    if len(runs) <= _MAX_BOUND_IDS:
+        return list(runs)
+    return page.with_only_columns(RUNS.c.run_id)
+
+
+def _paged(select_: Select[Any], limit: int | None, offset: int) -> Select[Any]:
+    if limit is not None:
+        select_ = select_.limit(limit)
+    if offset:
+        select_ = select_.offset(offset)
+    return select_
+
+
+def _check_paging(limit: int | None, offset: int) -> None:
+    for name, value in (("limit", limit), ("offset", offset)):
+        if value is None and name == "limit":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InvalidInput(f"{name} must be a whole number >= 0, not {value!r}")
+
+
+def _filter_conditions(filt: RunFilter | None) -> list[ColumnElement[bool]]:
+    if filt is None:
+        return []
+    out: list[ColumnElement[bool]] = []
+    if filt.notebook is not None:
+        out.append(RUNS.c.notebook == filt.notebook)
+    if filt.experiment is not None:
+        out.append(EXPERIMENTS.c.name == filt.experiment)
+    if filt.status is not None:
+        out.append(RUNS.c.status == RunStatus(filt.status).value)
+    if filt.run_ids is not None:
+        out.append(RUNS.c.run_id.in_(list(filt.run_ids)))
+    if filt.sweep_id is not None:
+        out.append(RUNS.c.sweep_id == filt.sweep_id)
+    return out
 
 
 def _run_entity(row) -> Run:

@@ -127,9 +127,13 @@ class MetricRow(Base):
 
 
 class LatestMetricRow(Base):
-    """Last point of each (run, key), kept beside the history so listing runs stays cheap."""
+    """Summary of each (run, key): its last point, min, max and point count, kept up to
+    date in the transaction that writes the points, so that listing, filtering and sorting
+    runs never reads metric histories."""
 
     __tablename__ = "latest_metrics"
+    # metrics.NAME filters and sorts across runs start from the key.
+    __table_args__ = (Index("ix_latest_metrics_key_value", "key", "value"),)
 
     run_id: Mapped[str] = mapped_column(
         ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
@@ -138,6 +142,9 @@ class LatestMetricRow(Base):
     step: Mapped[int] = mapped_column(BigInteger)
     value: Mapped[float] = mapped_column(Float)
     timestamp: Mapped[float] = mapped_column(Float)
+    min_value: Mapped[float] = mapped_column(Float)
+    max_value: Mapped[float] = mapped_column(Float)
+    point_count: Mapped[int] = mapped_column(BigInteger)
 
 
 class ArtifactRow(Base):

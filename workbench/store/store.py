@@ -7,13 +7,15 @@ method takes and returns plain entities (workbench.entities); ORM rows stay here
 from __future__ import annotations
 
 import json
+import math
+import operator
 import threading
 import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workbench.entities import (
@@ -29,7 +31,6 @@ from workbench.store.exports import ExportStore
 from workbench.store.jobs import JobStore
 from workbench.store.location import StoreLocation, locate
 from workbench.store.policy import DEFAULT_EXPERIMENT, MAX_PARAM_BYTES, lost_after
-from workbench.store.policy import HEARTBEAT_SECONDS as HEARTBEAT_SECONDS  # re-exported
 from workbench.store.reads import RunReads
 from workbench.store.schema import (
     ArtifactRow,
@@ -122,11 +123,12 @@ class Store(RunReads, SweepStore, ExportStore, JobStore):
     ) -> None:
         """Write metric points (key, value, step, timestamp), params and tags at once."""
         points = list(metrics)
+        summary = _summarize(points) if points else {}  # checks values before any write
         with write_connection(self.engine) as conn, conn.begin():
             self._require_run(conn, run_id)
             if points:
                 self._insert_metrics(conn, run_id, points)
-                self._update_latest(conn, run_id, points)
+                self._update_latest(conn, run_id, summary)
             if params:
                 self._write_params(conn, run_id, params)
             if tags:
@@ -251,7 +253,8 @@ class Store(RunReads, SweepStore, ExportStore, JobStore):
 
     def _insert_metrics(self, conn, run_id: str, points: list) -> None:
         # The hot path of wb.log_metric: a driver-level executemany of plain tuples costs a
-        # third of building one dict per point. The SQL is compiled for this dialect.
+        # third of building one dict per point. The SQL is compiled for this dialect; its
+        # placeholders follow the table's column order.
         if self._metric_sql is None:
             compiled = MetricRow.__table__.insert().compile(
                 dialect=self.engine.dialect,
@@ -259,46 +262,64 @@ class Store(RunReads, SweepStore, ExportStore, JobStore):
             )
             self._metric_sql = (str(compiled), compiled.positiontup)
         sql, order = self._metric_sql
-        if order is None:  # named paramstyle (psycopg)
-            rows: list = [
+        rows: Any
+        if order == ["run_id", "key", "step", "value", "timestamp"]:
+            rows = [(run_id, k, s, v, t) for k, v, s, t in points]
+        elif order is None:  # named paramstyle (psycopg)
+            rows = [
                 {"run_id": run_id, "key": k, "value": v, "step": s, "timestamp": t}
                 for k, v, s, t in points
             ]
         else:
             index = {"run_id": 0, "key": 1, "value": 2, "step": 3, "timestamp": 4}
-            pick = [index[name] for name in order]
-            rows = [tuple((run_id, k, v, s, t)[i] for i in pick) for k, v, s, t in points]
+            pick = operator.itemgetter(*(index[name] for name in order))
+            rows = [pick((run_id, k, v, s, t)) for k, v, s, t in points]
         conn.exec_driver_sql(sql, rows)
 
     @staticmethod
-    def _update_latest(conn, run_id: str, points: list[tuple[str, float, int, float]]) -> None:
-        newest: dict[str, tuple[int, float, float]] = {}
-        for key, value, step, ts in points:
-            cur = newest.get(key)
-            if cur is None or (step, ts) >= (cur[0], cur[1]):
-                newest[key] = (step, ts, value)
+    def _update_latest(conn, run_id: str, batch: dict[str, _Summary]) -> None:
+        """Fold a batch's summaries (``_summarize``) into the stored ones."""
+        table = LatestMetricRow.__table__
         existing = {
-            key: (step, ts)
-            for key, step, ts in conn.execute(
-                select(LatestMetricRow.key, LatestMetricRow.step, LatestMetricRow.timestamp).where(
-                    LatestMetricRow.run_id == run_id, LatestMetricRow.key.in_(list(newest))
-                )
+            row.key: row
+            for row in conn.execute(
+                select(
+                    table.c.key,
+                    table.c.step,
+                    table.c.timestamp,
+                    table.c.value,
+                    table.c.min_value,
+                    table.c.max_value,
+                    table.c.point_count,
+                ).where(table.c.run_id == run_id, table.c.key.in_(list(batch)))
             )
         }
-        inserts = []
-        for key, (step, ts, value) in newest.items():
-            if key not in existing:
-                inserts.append(
-                    {"run_id": run_id, "key": key, "step": step, "timestamp": ts, "value": value}
-                )
-            elif (step, ts) >= existing[key]:
-                conn.execute(
-                    update(LatestMetricRow)
-                    .where(LatestMetricRow.run_id == run_id, LatestMetricRow.key == key)
-                    .values(step=step, timestamp=ts, value=value)
-                )
+        inserts, updates = [], []
+        for key, (step, ts, value, low, high, count) in batch.items():
+            old = existing.get(key)
+            if old is not None:
+                if (step, ts) < (old.step, old.timestamp):  # an older batch: the last stays
+                    step, ts, value = old.step, old.timestamp, old.value
+                low, high = min(low, old.min_value), max(high, old.max_value)
+                count += old.point_count
+            row = (key, step, ts, value, low, high, count)
+            (inserts if old is None else updates).append(
+                dict(zip(_SUMMARY_BINDS, row, strict=True))
+            )
+        names = dict(zip(_SUMMARY_COLUMNS, _SUMMARY_BINDS, strict=True))
         if inserts:
-            conn.execute(LatestMetricRow.__table__.insert(), inserts)
+            conn.execute(
+                table.insert().values(run_id=run_id, **{c: bindparam(b) for c, b in names.items()}),
+                inserts,
+            )
+        if updates:
+            key = names.pop("key")
+            conn.execute(
+                table.update()
+                .where(table.c.run_id == run_id, table.c.key == bindparam(key))
+                .values(**{c: bindparam(b) for c, b in names.items()}),
+                updates,
+            )
 
     def _link_artifact(self, run_id: str, name: str, digest: str, size: int) -> Artifact:
         check_key("artifact", name)
@@ -315,6 +336,49 @@ class Store(RunReads, SweepStore, ExportStore, JobStore):
             )
         return Artifact(name=name, digest=digest, size=size, created_at=now)
 
+
+# (step, timestamp, value) of the last point, min, max, count
+_Summary = tuple[int, float, float, float, float, int]
+_SUMMARY_COLUMNS = ("key", "step", "timestamp", "value", "min_value", "max_value", "point_count")
+# executemany parameters may not be named like the columns they set
+_SUMMARY_BINDS = tuple(f"b_{c}" for c in _SUMMARY_COLUMNS)
+
+
+def _summarize(points: list[tuple[str, float, int, float]]) -> dict[str, _Summary]:
+    """Per key: (step, timestamp, value) of the last point, then min, max and count.
+
+    The last point is the highest (step, timestamp); among equals the one written last.
+    Grouping is the only Python loop; min and max run in C over each key's values.
+    """
+    keys = set(map(_key_of, points))
+    if len(keys) == 1:  # the common batch: one metric
+        groups = {keys.pop(): points}
+    else:
+        groups = {}
+        for p in points:
+            group = groups.get(p[0])
+            if group is None:
+                groups[p[0]] = [p]
+            else:
+                group.append(p)
+    out = {}
+    for key, group in groups.items():
+        values = list(map(_value_of, group))
+        total = sum(values)
+        if total != total:  # NaN somewhere (or inf - inf): find out which
+            if any(math.isnan(v) for v in values):
+                raise InvalidInput(
+                    f"metric {key!r} got NaN: log a number, or skip the point "
+                    "(for example `if math.isfinite(loss): wb.log_metric(...)`)"
+                )
+        _, value, step, ts = max(reversed(group), key=_point_order)
+        out[key] = (step, ts, value, min(values), max(values), len(values))
+    return out
+
+
+_point_order = operator.itemgetter(2, 3)
+_key_of = operator.itemgetter(0)
+_value_of = operator.itemgetter(1)
 
 _stores: dict[tuple[str, str], Store] = {}
 _stores_lock = threading.Lock()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.entities import RunSource, RunStatus
-from workbench.store import Store
 from workbench.tracking import provenance
+
+if TYPE_CHECKING:
+    from workbench.store import Store
 
 PACKAGES_ARTIFACT = "environment/packages.txt"
 

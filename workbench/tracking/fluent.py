@@ -18,6 +18,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,15 +31,27 @@ from workbench.entities import (
     check_metric_value,
 )
 from workbench.errors import Conflict
-from workbench.store import RunFilter, Store, open_store
-from workbench.store.store import HEARTBEAT_SECONDS
-from workbench.tracking.client import create_tracked_run
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from workbench.store import Store
+
 FLUSH_POINTS = 20_000
 FLUSH_SECONDS = 2.0
+
+
+# The store (and so SQLAlchemy) loads on the first call that needs it, not at import.
+def open_store() -> Store:
+    from workbench.store import open_store as _open_store
+
+    return _open_store()
+
+
+def create_tracked_run(store: Store, **kwargs: Any) -> str:
+    from workbench.tracking.client import create_tracked_run as _create
+
+    return _create(store, **kwargs)
 
 
 class _Tracker:
@@ -121,12 +134,14 @@ class _Tracker:
 
     def add_point(self, key: str, value: float, step: int | None) -> None:
         with self.lock:
-            self.ensure_run()
+            if self.run_id is None:
+                self.ensure_run()
             if step is None:
                 step = self.next_step.get(key, 0)
             self.next_step[key] = step + 1
-            self.buffer.append((key, value, step, time.time()))
-            if len(self.buffer) >= FLUSH_POINTS:
+            buffer = self.buffer
+            buffer.append((key, value, step, _now()))
+            if len(buffer) >= FLUSH_POINTS:
                 self.flush()
 
     def flush(self) -> None:
@@ -143,6 +158,8 @@ class _Tracker:
             self.last_beat = time.monotonic()
 
     def _background(self) -> None:
+        from workbench.store.policy import HEARTBEAT_SECONDS
+
         while not self.stop.wait(FLUSH_SECONDS / 4):
             try:
                 with self.lock:
@@ -237,10 +254,28 @@ def active_run() -> ActiveRun | None:
 
 
 def log_metric(key: str, value: float, step: int | None = None) -> None:
-    check_key("metric", key)
-    if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
+    # Called in tight training loops: the common case (a known key, a float, an int step
+    # or none) costs three type checks; anything else takes the full checks.
+    if key not in _checked_keys:
+        check_key("metric", key)
+        if len(_checked_keys) < 100_000:
+            _checked_keys.add(key)
+    if type(value) is not float:
+        value = check_metric_value(key, value)
+    if value != value:
+        from workbench.errors import InvalidInput
+
+        raise InvalidInput(
+            f"metric {key!r} got NaN: log a number, or skip the point "
+            "(for example `if math.isfinite(loss): wb.log_metric(...)`)"
+        )
+    if step is not None and type(step) is not int:
         step = _check_step(key, step)
-    _tracker.add_point(key, check_metric_value(key, value), step)
+    _tracker.add_point(key, value, step)
+
+
+_checked_keys: set[str] = set()
+_now = time.time
 
 
 def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
@@ -292,16 +327,43 @@ def runs(
     notebook: str | os.PathLike[str] | None = None,
     experiment: str | None = None,
     status: RunStatus | str | None = None,
+    *,
+    where: str | None = None,
+    order_by: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    columns: Sequence[str] | str | None = None,
 ) -> pd.DataFrame:
+    """Runs as a DataFrame, newest first, one row per run.
+
+        wb.runs(where="metrics.accuracy > 0.9 and params.model = 'tree'",
+                order_by="metrics.accuracy desc", limit=20)
+
+    ``where`` and ``order_by`` use the runs query language (fields: run_id, name, status,
+    source, experiment, notebook, sweep, started_at, ended_at, duration_s, params.NAME,
+    metrics.NAME with .min/.max/.count, tags.NAME); ``columns`` picks the frame's columns
+    from the same fields (default: all base columns, params, last metric values and tags).
+    """
+    from workbench.store import RunFilter
     from workbench.tracking.frames import runs_frame
 
     _tracker.flush()
-    filt = RunFilter(
-        notebook=str(Path(notebook).resolve()) if notebook else None,
-        experiment=experiment,
-        status=RunStatus.parse(status) if status else None,
+    filt = None
+    if notebook or experiment or status:
+        filt = RunFilter(
+            notebook=str(Path(notebook).resolve()) if notebook else None,
+            experiment=experiment,
+            status=RunStatus.parse(status) if status else None,
+        )
+    return runs_frame(
+        open_store(),
+        filt,
+        where=where,
+        order_by=order_by,
+        limit=limit,
+        offset=offset,
+        columns=columns,
     )
-    return runs_frame(open_store(), filt)
 
 
 def get_run(run_id: str) -> Run:

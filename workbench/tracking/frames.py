@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from workbench.store import RunFilter, Store
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from workbench.store import RunFilter, Store
 
 BASE_COLUMNS = [
     "run_id",
@@ -20,33 +21,67 @@ BASE_COLUMNS = [
     "ended_at",
     "duration_s",
 ]
+_TIMES = ("started_at", "ended_at")
 
 
-def runs_frame(store: Store, filt: RunFilter | None = None) -> pd.DataFrame:
+def runs_frame(
+    store: Store,
+    filt: RunFilter | None = None,
+    *,
+    where: str | None = None,
+    order_by: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    columns: Sequence[str] | str | None = None,
+) -> pd.DataFrame:
+    """Matching runs (the query language's ``where``/``order_by``, newest first by default),
+    one row each. By default every param, last metric value and tag gets a column; with
+    ``columns`` (query fields, a list or a comma-separated string, e.g.
+    ``"name, params.lr, metrics.acc.max"``) the frame has exactly those, in that order."""
     import pandas as pd
 
-    table = store.run_table(filt)
-    rows = {r["run_id"]: dict(r) for r in table.runs}
-    extra: dict[str, set[str]] = {"params": set(), "metrics": set(), "tags": set()}
+    if isinstance(columns, str):
+        columns = [c.strip() for c in columns.split(",") if c.strip()]
+    table = store.run_table(
+        filt, where=where, order_by=order_by, limit=limit, offset=offset, columns=columns
+    )
+    n = len(table.data[table.columns[0]]) if table.columns else 0
+    if table.picked:
+        series = {c: _series(c, table.data[c], n) for c in table.columns}
+        return pd.DataFrame(series, columns=table.columns)
+    data: dict[str, Any] = dict(table.data)
+    ended = pd.Series(data["ended_at"], dtype="float64")
+    data["duration_s"] = ended - pd.Series(data["started_at"], dtype="float64")
+    index = {run_id: i for i, run_id in enumerate(data["run_id"])}
+    extra: dict[str, list[Any]] = {}
     for prefix, triples in (
         ("params", table.params),
         ("metrics", table.metrics),
         ("tags", table.tags),
     ):
+        found: dict[str, list[Any]] = {}
         for run_id, key, value in triples:
-            column = f"{prefix}.{key}"
-            extra[prefix].add(column)
-            row = rows.get(run_id)
-            if row is not None:
-                row[column] = value
-    columns = BASE_COLUMNS + [c for p in ("params", "metrics", "tags") for c in sorted(extra[p])]
-    records = list(rows.values())
-    frame = pd.DataFrame.from_records(records, columns=columns)
+            column = found.get(key)
+            if column is None:
+                column = found[key] = [None] * n
+            column[index[run_id]] = value
+        for key in sorted(found):
+            extra[f"{prefix}.{key}"] = found[key]
+    series = {c: _series(c, v, n) for c, v in {**data, **extra}.items()}
+    return pd.DataFrame(series, columns=BASE_COLUMNS + list(extra))
+
+
+def _series(column: str, values: Any, n: int) -> Any:
+    import pandas as pd
+
+    if isinstance(values, pd.Series):
+        return values
+    if column in _TIMES:
+        return pd.to_datetime(pd.Series(values, dtype="float64"), unit="s", utc=True)
+    if column.startswith("metrics."):
+        whole = column.endswith((".count", ".step"))
+        return pd.Series(values, dtype="Int64" if whole else "float64")
+    if column == "duration_s":
+        return pd.Series(values, dtype="float64")
     # Params keep their JSON types: an int stays an int where other runs lack the param.
-    for column in sorted(extra["params"]):
-        frame[column] = pd.Series([r.get(column) for r in records], dtype=object)
-    ended = frame["ended_at"].astype("float64")
-    frame["duration_s"] = ended - frame["started_at"].astype("float64")
-    for col in ("started_at", "ended_at"):
-        frame[col] = pd.to_datetime(frame[col].astype("float64"), unit="s", utc=True)
-    return frame
+    return pd.Series(values, dtype=object) if n else pd.Series([], dtype=object)
