@@ -99,6 +99,7 @@ class Run:
     metric_history: dict[str, list[MetricPoint]] = field(default_factory=dict)
     artifacts: list[Artifact] = field(default_factory=list)
     metric_summary: dict[str, MetricSummary] = field(default_factory=dict)
+    deleted_at: float | None = None  # deleted runs are kept, restorable, until `workbench gc`
 
     @property
     def duration_s(self) -> float | None:

@@ -85,7 +85,28 @@ def runs_table(frame: pd.DataFrame, total: int) -> str:
         )
     text = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
     if total > len(rows):
-        text += f"\n(showing the newest {len(rows)} of {total} runs: --limit N shows more)"
+        text += f"\n(showing {len(rows)} of {total} runs: --limit N shows more)"
+    return text
+
+
+def columns_table(frame: pd.DataFrame, total: int) -> str:
+    """Runs with exactly the columns asked for (``workbench runs --columns``)."""
+    from tabulate import tabulate
+
+    rows = []
+    for rec in frame.to_dict("records"):
+        cells = []
+        for column in frame.columns:
+            value = rec[column]
+            if hasattr(value, "timestamp"):  # a pandas Timestamp (started_at, ended_at)
+                value = local_time(value.timestamp()) if value == value else None
+            elif column == "run_id" and isinstance(value, str):
+                value = value[:8]
+            cells.append(value_text(value) if not isinstance(value, str) else value)
+        rows.append(cells)
+    text = tabulate(rows, headers=list(frame.columns), tablefmt="simple", disable_numparse=True)
+    if total > len(rows):
+        text += f"\n(showing {len(rows)} of {total} runs: --limit N shows more)"
     return text
 
 
@@ -140,14 +161,14 @@ def show_run(run: Run) -> str:
     parts.append(
         section(
             "artifacts",
-            [[a.name, _size(a.size), a.digest[:12]] for a in run.artifacts],
+            [[a.name, size_text(a.size), a.digest[:12]] for a in run.artifacts],
             ["name", "size", "sha256"],
         )
     )
     return "\n".join(parts)
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
     for unit in ("B", "kB", "MB", "GB"):
         if n < 1000 or unit == "GB":
             return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"

@@ -1,5 +1,5 @@
 """The ``workbench`` command: the parser, the exit codes, and one module per group of commands
-(runs, sweeps, ship, new).
+(runs, sweeps, ship, new, store).
 
 Exit codes: 0 success; 1 the job failed, timed out or was cancelled (or the store could not
 be used); 2 bad input, printed as one line ``workbench: error: <message>``, no traceback.
@@ -31,9 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     # Each group of commands registers itself from its own module, named for what it does.
-    from workbench.cli import new, runs, ship, sweeps
+    from workbench.cli import new, runs, ship, store, sweeps
 
-    for area in (runs, sweeps, ship, new):
+    for area in (runs, sweeps, ship, new, store):
         area.register(sub)
     return parser
 

@@ -1,4 +1,4 @@
-"""`workbench` subcommands for single runs: run, runs, show, init."""
+"""`workbench` subcommands for runs: run, runs, show, delete, restore."""
 
 from __future__ import annotations
 
@@ -50,8 +50,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.set_defaults(func=cmd_run)
 
     runs = sub.add_parser(
-        "runs", help="list runs, newest first", description="List runs, newest first."
+        "runs",
+        help="list runs, filtered and sorted with the query language",
+        description="List runs, newest first, or as --where and --order-by say. Fields: "
+        "run_id, name, status, source, experiment, notebook, sweep, started_at, ended_at, "
+        "duration_s, params.NAME, metrics.NAME (last value; .min .max .count too), "
+        "tags.NAME. Operators: = != < <= > >= in (...) not in (...) contains, is null, "
+        "and or not, parentheses; strings in quotes. Example: --where "
+        "\"metrics.accuracy > 0.9 and params.model = 'tree'\" --order-by "
+        '"metrics.accuracy desc".',
     )
+    runs.add_argument("--where", metavar="EXPR", help="only runs matching this expression")
+    runs.add_argument(
+        "--order-by", metavar="FIELDS", help="FIELD [asc|desc], ... (default: newest first)"
+    )
+    runs.add_argument(
+        "--columns",
+        metavar="FIELDS",
+        help="show exactly these fields, comma-separated (e.g. name,params.lr,metrics.acc.max)",
+    )
+    runs.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help=f"at most N runs (default: {TABLE_LIMIT} in the table, all for --json and --csv)",
+    )
+    runs.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N runs")
     runs.add_argument("--notebook", metavar="P", help="only runs of this notebook file")
     runs.add_argument("--experiment", metavar="E", help="only runs of this experiment")
     runs.add_argument(
@@ -61,10 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(queued, running, succeeded, failed, timed_out, cancelled, lost)",
     )
     runs.add_argument(
-        "--limit",
-        type=int,
-        metavar="N",
-        help=f"at most N runs (default: {TABLE_LIMIT} in the table, all for --json and --csv)",
+        "--deleted", action="store_true", help="list deleted runs (restore them with restore)"
     )
     fmt = runs.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="a JSON list of run objects")
@@ -72,6 +93,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--csv", action="store_true", help="CSV with params./metrics./tags. columns (as wb.runs())"
     )
     runs.set_defaults(func=cmd_runs)
+
+    for verb, what in (("delete", "delete runs (kept and restorable until `workbench gc`)"),
+                       ("restore", "restore deleted runs")):  # fmt: skip
+        cmd = sub.add_parser(verb, help=what, description=what[0].upper() + what[1:] + ".")
+        cmd.add_argument("run_ids", nargs="+", metavar="RUN_ID", help="run ids or unique prefixes")
+        cmd.set_defaults(func=cmd_delete if verb == "delete" else cmd_restore)
 
     show = sub.add_parser(
         "show",
@@ -85,14 +112,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     show.add_argument("--json", action="store_true", help="the run as a JSON object")
     show.set_defaults(func=cmd_show)
-
-    init = sub.add_parser(
-        "init",
-        help="create (or find) the store and say where it is",
-        description="Create the store in ./.workbench (or find the one "
-        "above, or WORKBENCH_HOME) and print its location.",
-    )
-    init.set_defaults(func=cmd_init)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -131,33 +150,72 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise InvalidInput(f"--limit {args.limit} is not usable: give a positive number")
+    if args.offset < 0:
+        raise InvalidInput(f"--offset {args.offset} is not usable: give 0 or more")
     filt = RunFilter(
         notebook=str(Path(args.notebook).resolve()) if args.notebook else None,
         experiment=args.experiment,
         status=RunStatus.parse(args.status) if args.status else None,
+        deleted=args.deleted,
     )
+    query = {"where": args.where, "order_by": args.order_by, "offset": args.offset}
     store = open_store()
-    if args.json:
+    if args.json and not args.columns:
         from workbench.text import run_dict
 
-        runs, _ = store.search_runs(filt, limit=args.limit)
+        runs, _ = store.search_runs(filt, limit=args.limit, **query)
         print(json.dumps([run_dict(r) for r in runs], indent=2, default=str))
         return 0
     from workbench.tracking.frames import runs_frame
 
-    frame = runs_frame(store, filt)
+    limit = args.limit if args.json or args.csv else (args.limit or TABLE_LIMIT)
+    frame = runs_frame(store, filt, limit=limit, columns=args.columns, **query)
+    if args.json:
+        print(frame.to_json(orient="records", date_format="iso", indent=2))
+        return 0
     if args.csv:
-        if args.limit is not None:
-            frame = frame.head(args.limit)
         sys.stdout.write(frame.to_csv(index=False))
         return 0
-    from workbench.text import runs_table
+    from workbench.text import columns_table, runs_table
 
-    total = len(frame)
+    _, total = store.search_runs(filt, limit=0, **query)
     if total == 0:
-        print("no runs yet: start one with `workbench run NOTEBOOK`")
+        print(_nothing(args))
         return 0
-    print(runs_table(frame.head(args.limit or TABLE_LIMIT), total))
+    shown = runs_table(frame, total) if not args.columns else columns_table(frame, total)
+    if args.offset:
+        shown += f"\n(from run {args.offset + 1} on: --offset {args.offset})"
+    print(shown)
+    return 0
+
+
+def _nothing(args: argparse.Namespace) -> str:
+    if args.where or args.notebook or args.experiment or args.status or args.offset:
+        return "no runs match"
+    if args.deleted:
+        return "no deleted runs"
+    return "no runs yet: start one with `workbench run NOTEBOOK`"
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    from workbench.ids import resolve_run_id
+    from workbench.store import open_store
+
+    store = open_store()
+    ids = [resolve_run_id(store, text) for text in args.run_ids]
+    n = store.delete_runs(ids)
+    print(f"deleted {n} run{'s' if n != 1 else ''} (restore with `workbench restore ID`)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from workbench.ids import resolve_run_id
+    from workbench.store import open_store
+
+    store = open_store()
+    ids = [resolve_run_id(store, text) for text in args.run_ids]
+    n = store.restore_runs(ids)
+    print(f"restored {n} run{'s' if n != 1 else ''}")
     return 0
 
 
@@ -173,12 +231,4 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(json.dumps(run_dict(run, with_history=True), indent=2, default=str))
     else:
         print(show_run(run))
-    return 0
-
-
-def cmd_init(args: argparse.Namespace) -> int:
-    from workbench.store import open_store
-
-    store = open_store()
-    print(f"workbench store: {store.location.home} (database {store.location.db_url})")
     return 0

@@ -17,7 +17,9 @@ from workbench.store import RunFilter, Store
 
 
 class RunsHandler(WorkbenchHandler):
-    """``GET runs``: a page of runs, newest first, filtered by notebook/experiment/status."""
+    """``GET runs``: a page of runs and the total that match: filtered by the query language
+    (``where``) and notebook/experiment/status, sorted by ``order_by`` (newest first by
+    default); with ``columns``, exactly those fields as rows."""
 
     @tornado.web.authenticated
     @authorized
@@ -27,17 +29,29 @@ class RunsHandler(WorkbenchHandler):
 
         def work(store: Store) -> str:
             notebook = str(resolve_under_root(root, query.notebook)) if query.notebook else None
-            runs, total = store.search_runs(
-                RunFilter(notebook=notebook, experiment=query.experiment, status=query.status),
-                limit=query.limit,
-                offset=query.offset,
+            filt = RunFilter(
+                notebook=notebook,
+                experiment=query.experiment,
+                status=query.status,
+                deleted=query.deleted,
             )
+            paging = {"limit": query.limit, "offset": query.offset}
+            page = {"where": query.where, "order_by": query.order_by, **paging}
+            if query.columns is not None:
+                names = [c.strip() for c in query.columns.split(",") if c.strip()]
+                table = store.run_table(filt, columns=names, **page)
+                rows = [list(r) for r in zip(*(table.data[c] for c in table.columns), strict=True)]
+                return build_json(
+                    lambda: ListRunsResponse(
+                        runs=[], total=table.total, columns=table.columns, rows=rows, **paging
+                    )
+                )
+            runs, total = store.search_runs(filt, **page)
             return build_json(
                 lambda: ListRunsResponse(
-                    runs=[run_summary(run, str(root)) for run in runs],
+                    runs=[run_summary(run, str(root), listing=True) for run in runs],
                     total=total,
-                    limit=query.limit,
-                    offset=query.offset,
+                    **paging,
                 )
             )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -71,15 +72,21 @@ class ListRunsQuery(BaseModel):
     notebook: str | None = None  # a path relative to the server root
     experiment: str | None = None
     status: RunStatus | None = None
+    where: str | None = Field(default=None, max_length=4000)  # the runs query language
+    order_by: str | None = Field(default=None, max_length=1000)  # "metrics.acc desc, name"
+    columns: str | None = Field(default=None, max_length=4000)  # "name,params.lr,metrics.acc.max"
+    deleted: bool = False  # list deleted runs instead of live ones
     limit: int = Field(default=50, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
 
 
 class ListRunsResponse(BaseModel):
-    runs: list[RunSummary]
-    total: int
+    runs: list[RunSummary]  # the page (empty when ``columns`` is asked: see rows)
+    total: int  # every run that matches, not only this page
     limit: int
     offset: int
+    columns: list[str] | None = None  # with ``columns``: the fields asked for, in order
+    rows: list[list[Any]] | None = None  # with ``columns``: one list of values per run
 
 
 def _relative(path: str | None, root: str | None) -> str | None:
@@ -96,7 +103,20 @@ def _relative(path: str | None, root: str | None) -> str | None:
     return rel.replace(os.sep, "/")
 
 
-def run_summary(run: Run, root: str | None) -> RunSummary:
+# A listing shows parameters, it does not ship data: a value longer than this (as JSON) is
+# shown as a short note in list answers; the run's own answer (GET runs/{id}) has it whole.
+LIST_VALUE_CHARS = 1000
+
+
+def _listed(value: Any) -> Any:
+    if isinstance(value, (str, list, dict)):
+        size = len(json.dumps(value))
+        if size > LIST_VALUE_CHARS:
+            return f"<{size:,} characters: open the run to see it>"
+    return value
+
+
+def run_summary(run: Run, root: str | None, *, listing: bool = False) -> RunSummary:
     return RunSummary(
         run_id=run.run_id,
         name=run.name,
@@ -108,7 +128,7 @@ def run_summary(run: Run, root: str | None) -> RunSummary:
         started_at=iso(run.started_at) or "",
         ended_at=iso(run.ended_at),
         duration_s=run.duration_s,
-        params=run.params,
+        params={k: _listed(v) for k, v in run.params.items()} if listing else run.params,
         metrics=run.metrics,
         tags=run.tags,
         has_executed_notebook=run.executed_notebook is not None,

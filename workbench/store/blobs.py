@@ -30,7 +30,7 @@ class BlobStore:
     def put_bytes(self, data: bytes) -> tuple[str, int]:
         digest = hashlib.sha256(data).hexdigest()
         target = self.path(digest)
-        if not target.exists():
+        if not _reuse(target):
             self._write(target, lambda f: f.write(data))
         return digest, len(data)
 
@@ -43,7 +43,7 @@ class BlobStore:
                 size += len(chunk)
         digest = h.hexdigest()
         target = self.path(digest)
-        if not target.exists():
+        if not _reuse(target):
 
             def copy(out: BinaryIO) -> None:
                 with open(source, "rb") as f:
@@ -79,6 +79,16 @@ class BlobStore:
             except FileNotFoundError:
                 pass
             raise
+
+
+def _reuse(target: Path) -> bool:
+    """Whether the blob is there already; if so it is touched, so that `workbench gc`
+    (which spares recent files) never removes it between now and its run linking it."""
+    try:
+        os.utime(target)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _umask() -> int:

@@ -35,6 +35,7 @@ class RunFilter:
     status: RunStatus | None = None
     run_ids: Sequence[str] | None = None
     sweep_id: str | None = None  # every attempt of every job of one sweep
+    deleted: bool | None = False  # False: live runs, True: deleted ones, None: both
 
 
 class RunReads:
@@ -42,7 +43,7 @@ class RunReads:
     blobs: BlobStore
 
     def get_run(self, run_id: str, *, history: bool = True) -> Run:
-        runs, _ = self.search_runs(RunFilter(run_ids=[run_id]))
+        runs, _ = self.search_runs(RunFilter(run_ids=[run_id], deleted=None))
         if not runs:
             raise NotFound(f"no run with id {run_id!r}: list runs with `workbench runs`")
         run = runs[0]
@@ -157,6 +158,14 @@ class RunReads:
                 (n, e, h) for (n, _), (_, e, h) in zip(picked, query.columns, strict=True)
             ]
         with self.engine.connect() as conn, conn.begin():
+            # Listing every live run is the common case: it reads params, metrics and tags
+            # without an IN over the runs when no deleted run is there to leave out.
+            narrowed = (filt is not None and filt != RunFilter()) or (
+                conn.execute(
+                    select(RUNS.c.run_id).where(RUNS.c.deleted_at.is_not(None)).limit(1)
+                ).first()
+                is not None
+            )
             return read_run_table(
                 conn,
                 query,
@@ -164,6 +173,7 @@ class RunReads:
                 limit=limit,
                 offset=offset,
                 picked=picked is not None,
+                narrowed=narrowed,
             )
 
     def find_run_ids(self, prefix: str, limit: int = 10) -> list[str]:
@@ -267,9 +277,11 @@ def _check_paging(limit: int | None, offset: int) -> None:
 
 
 def _filter_conditions(filt: RunFilter | None) -> list[ColumnElement[bool]]:
-    if filt is None:
-        return []
+    filt = filt or RunFilter()
     out: list[ColumnElement[bool]] = []
+    if filt.deleted is not None:
+        deleted = RUNS.c.deleted_at
+        out.append(deleted.is_not(None) if filt.deleted else deleted.is_(None))
     if filt.notebook is not None:
         out.append(RUNS.c.notebook == filt.notebook)
     if filt.experiment is not None:
@@ -307,4 +319,5 @@ def _run_entity(row) -> Run:
         provenance=json.loads(r.provenance or "{}"),
         error=error,
         executed_notebook=r.executed_notebook,
+        deleted_at=r.deleted_at,
     )

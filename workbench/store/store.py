@@ -32,6 +32,7 @@ from workbench.store.jobs import JobStore
 from workbench.store.location import StoreLocation, locate
 from workbench.store.policy import DEFAULT_EXPERIMENT, MAX_PARAM_BYTES, lost_after
 from workbench.store.reads import RunReads
+from workbench.store.retention import RetentionStore
 from workbench.store.schema import (
     ArtifactRow,
     ExperimentRow,
@@ -44,7 +45,7 @@ from workbench.store.schema import (
 from workbench.store.sweeps import SweepStore
 
 
-class Store(RunReads, SweepStore, ExportStore, JobStore):
+class Store(RunReads, SweepStore, ExportStore, JobStore, RetentionStore):
     def __init__(self, location: StoreLocation) -> None:
         self.location = location
         self.engine = make_engine(location)

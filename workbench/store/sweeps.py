@@ -7,64 +7,19 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workbench.entities import JobInfo, JobRun, RunSource, RunStatus, Sweep, SweepOptions
 from workbench.errors import NotFound
+from workbench.store.claims import CLAIM_TRIES, ClaimTaken, SweepCreated, claim, claims
 from workbench.store.engine import write_connection
 from workbench.store.policy import DEFAULT_EXPERIMENT
 from workbench.store.schema import ExperimentRow, JobClaimRow, RunRow, SweepRow
 
 ACTIVE = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
-_CLAIM_TRIES = 5
-
-
-@dataclass(frozen=True)
-class SweepCreated:
-    """What ``create_sweep`` stored: the sweep, and its jobs by what became of them."""
-
-    sweep_id: str
-    queued: int  # runs queued in this sweep
-    done: int  # already succeeded (claimed by a succeeded run): skipped
-    in_flight: int  # queued or running elsewhere (another sweep holds the claim): skipped
-
-
-class _ClaimTaken(Exception):
-    """Another transaction moved a claim between our read and our write: try again."""
-
-
-def _claims(conn: Connection, keys: list[str]) -> dict[str, tuple[str, str]]:
-    """The current claim of each key: key -> (run_id, that run's status)."""
-    found: dict[str, tuple[str, str]] = {}
-    for start in range(0, len(keys), 500):
-        rows = conn.execute(
-            select(JobClaimRow.job_key, JobClaimRow.run_id, RunRow.status)
-            .join(RunRow, RunRow.run_id == JobClaimRow.run_id)
-            .where(JobClaimRow.job_key.in_(keys[start : start + 500]))
-        )
-        found.update({key: (run_id, status) for key, run_id, status in rows})
-    return found
-
-
-def _claim(conn: Connection, key: str, run_id: str, previous: str | None, now: float) -> None:
-    """Point the key's claim at ``run_id``: insert it (the primary key refuses a racing
-    twin) or move it from ``previous`` (compare-and-set: 0 rows means someone else did)."""
-    if previous is None:
-        conn.execute(
-            JobClaimRow.__table__.insert().values(job_key=key, run_id=run_id, claimed_at=now)
-        )
-        return
-    moved = conn.execute(
-        update(JobClaimRow)
-        .where(JobClaimRow.job_key == key, JobClaimRow.run_id == previous)
-        .values(run_id=run_id, claimed_at=now)
-    ).rowcount
-    if moved != 1:
-        raise _ClaimTaken(key)
 
 
 class SweepStore:
@@ -91,13 +46,13 @@ class SweepStore:
         cannot both win: SQLite serializes writers (BEGIN IMMEDIATE), and on PostgreSQL the
         claim's primary key (or its compare-and-set update) makes the loser retry and see it.
         """
-        for attempt in range(_CLAIM_TRIES):
+        for attempt in range(CLAIM_TRIES):
             try:
                 return self._create_sweep_once(
                     notebook, notebook_sha256, experiment, spec, options, jobs, runner
                 )
-            except (IntegrityError, _ClaimTaken):
-                if attempt == _CLAIM_TRIES - 1:
+            except (IntegrityError, ClaimTaken):
+                if attempt == CLAIM_TRIES - 1:
                     raise
         raise AssertionError("unreachable")
 
@@ -130,14 +85,14 @@ class SweepStore:
                     runner=runner,
                 )
             )
-            held = _claims(conn, [key for _, key in jobs])
+            held = claims(conn, [key for _, key in jobs])
             for index, (params, key) in enumerate(jobs):
-                claim = held.get(key)
-                if claim is not None and not options.force:
-                    if claim[1] == RunStatus.SUCCEEDED.value:
+                held_by = held.get(key)
+                if held_by is not None and not options.force:
+                    if held_by[1] == RunStatus.SUCCEEDED.value:
                         done += 1
                         continue
-                    if claim[1] in ACTIVE:
+                    if held_by[1] in ACTIVE:
                         in_flight += 1
                         continue
                 run_id = self._insert_job(
@@ -151,7 +106,7 @@ class SweepStore:
                     attempt=1,
                     now=now + index * 1e-6,
                 )
-                _claim(conn, key, run_id, None if claim is None else claim[0], now)
+                claim(conn, key, run_id, None if held_by is None else held_by[0], now)
                 queued += 1
             if not queued:  # nothing of its own to run: done as soon as it exists
                 conn.execute(

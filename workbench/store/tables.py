@@ -60,8 +60,10 @@ def read_run_table(
     limit: int | None,
     offset: int,
     picked: bool,
+    narrowed: bool,
 ) -> RunTable:
-    """Call inside one transaction of ``conn`` (``conn.begin()``): one snapshot for all."""
+    """Call inside one transaction of ``conn`` (``conn.begin()``): one snapshot for all.
+    ``narrowed`` says ``conditions`` leave out runs the store has (not only in principle)."""
     if picked:
         shown = [expr.label(label) for label, expr, _ in query.columns]
         names = [label for label, _, _ in query.columns]
@@ -88,7 +90,7 @@ def read_run_table(
         return table
     # Params, metrics and tags of the matching runs; all of them when nothing narrows.
     ids = None
-    if conditions or query.where is not None or limit is not None or offset:
+    if narrowed or query.where is not None or limit is not None or offset:
         ids = page.with_only_columns(RUNS.c.run_id)
     params = _of_runs(select(ParamRow.run_id, ParamRow.key, ParamRow.value), ids)
     triples = plain_rows(conn, params)
