@@ -20,11 +20,7 @@ export type RunStatus =
 
 /** How a run was started (RunSummary.source). */
 export type RunSource =
-  | 'interactive'
-  | 'script'
-  | 'job'
-  | 'validation'
-  | 'deployed';
+  'interactive' | 'script' | 'job' | 'validation' | 'deployed';
 
 /** Mirrors models.ErrorResponse: the body of every 4xx/5xx answer. */
 export interface ErrorResponse {
@@ -48,7 +44,8 @@ export interface RunSummary {
   notebook: string | null;
   notebook_path: string | null;
   status: RunStatus;
-  source: RunSource | string;
+  /** The server sends the values of workbench.entities.RunSource only. */
+  source: RunSource;
   started_at: string;
   ended_at: string | null;
   duration_s: number | null;
@@ -185,7 +182,5 @@ export function getRun(runId: string): Promise<RunDetail> {
 
 /** GET runs/{run_id}/notebook: the executed notebook of a job run. */
 export function getRunNotebook(runId: string): Promise<NotebookJSON> {
-  return requestAPI<NotebookJSON>(
-    `runs/${encodeURIComponent(runId)}/notebook`
-  );
+  return requestAPI<NotebookJSON>(`runs/${encodeURIComponent(runId)}/notebook`);
 }

@@ -28,7 +28,6 @@ export const FAST_POLL_MS = 2000;
 export const SLOW_POLL_MS = 10000;
 const PAGE_SIZE = 50;
 
-
 export interface IRunsPanelOptions {
   /** Called when the user picks a run. */
   openRun: (run: RunSummary) => Promise<void>;
@@ -160,7 +159,10 @@ export class RunsPanel extends ReactWidget {
           {this._tab('sweeps', 'Sweeps')}
         </div>
         {this._view === 'notebook' && (
-          <div className="wb-RunsPanel-context" title={this._notebookPath ?? ''}>
+          <div
+            className="wb-RunsPanel-context"
+            title={this._notebookPath ?? ''}
+          >
             {this._notebookPath ?? 'Open a notebook to see its runs.'}
           </div>
         )}
@@ -264,7 +266,11 @@ export interface IRunRowProps {
 }
 
 /** One run: status badge, name, start, duration, error and key metrics. */
-export function RunRow({ run, open: onOpen, label }: IRunRowProps): JSX.Element {
+export function RunRow({
+  run,
+  open: onOpen,
+  label
+}: IRunRowProps): JSX.Element {
   const open = (): void => void onOpen(run);
   const metrics = keyMetrics(run);
   return (
@@ -315,5 +321,7 @@ export function RunRow({ run, open: onOpen, label }: IRunRowProps): JSX.Element 
 function errorText(error: RunError): string {
   const what = [error.name, error.value].filter(Boolean).join(': ');
   const text = what || error.reason || 'error';
-  return error.cell_index !== null ? `${text} (cell ${error.cell_index})` : text;
+  return error.cell_index !== null
+    ? `${text} (cell ${error.cell_index})`
+    : text;
 }

@@ -227,9 +227,7 @@ export class SweepsView {
     const problem = this._detailErrors.get(sweep.sweep_id);
     if (!detail) {
       return (
-        <div className="wb-SweepRuns-empty">
-          {problem ?? 'Loading runs…'}
-        </div>
+        <div className="wb-SweepRuns-empty">{problem ?? 'Loading runs…'}</div>
       );
     }
     if (detail.runs.length === 0) {
@@ -238,7 +236,9 @@ export class SweepsView {
     return (
       <>
         <ul className="wb-RunList wb-SweepRuns">
-          {detail.runs.map(run => this._renderRun(run, sweepRunLabel(run, axes)))}
+          {detail.runs.map(run =>
+            this._renderRun(run, sweepRunLabel(run, axes))
+          )}
         </ul>
         {detail.runs.length < detail.runs_total && (
           <div className="wb-SweepRuns-empty">
@@ -368,4 +368,3 @@ function SweepProgress({ sweep }: { sweep: SweepSummary }): JSX.Element {
 function isActive(sweep: SweepSummary): boolean {
   return ACTIVE_STATUSES.has(sweep.status);
 }
-
