@@ -8,6 +8,8 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { IRetryOptions, parseRetryAfter, withRetry } from './retry';
+
 /** Mirrors workbench.entities.RunStatus. */
 export type RunStatus =
   | 'queued'
@@ -98,34 +100,87 @@ export interface ListRunsResponse {
 /** An nbformat v4 notebook, as JSON. */
 export type NotebookJSON = Record<string, unknown>;
 
-/** Any failed call: the HTTP status (0 for a network failure), a code and a message. */
+/**
+ * Any failed call: the HTTP status (0 for a network failure), a code, a
+ * message, and the server's Retry-After in ms when it sent one.
+ */
 export class WorkbenchAPIError extends Error {
   readonly status: number;
   readonly code: string;
+  readonly retryAfterMs: number | null;
 
-  constructor(status: number, code: string, message: string) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    retryAfterMs: number | null = null
+  ) {
     super(message);
     this.name = 'WorkbenchAPIError';
     this.status = status;
     this.code = code;
+    this.retryAfterMs = retryAfterMs;
   }
+}
+
+/** The code of a 503 that is worth a retry (a read-only store is not). */
+export const STORE_UNAVAILABLE = 'store_unavailable';
+export const NETWORK_ERROR = 'network_error';
+
+/** Whether waiting may help: the store is unavailable, or the server did not answer. */
+export function isTransient(reason: unknown): reason is WorkbenchAPIError {
+  return (
+    reason instanceof WorkbenchAPIError &&
+    ((reason.status === 503 && reason.code === STORE_UNAVAILABLE) ||
+      (reason.status === 0 && reason.code === NETWORK_ERROR))
+  );
 }
 
 /**
  * Call `<baseUrl>/workbench/api/<endpoint>` and parse the JSON answer.
  * Every failure, network or HTTP, becomes a WorkbenchAPIError.
+ *
+ * A GET is retried with a backoff (retry.ts) while the store is unavailable
+ * or the server does not answer. Other methods are never retried: a POST
+ * that reached the server must not run twice (a sweep launched twice).
  */
 export async function requestAPI<T>(
   endpoint: string,
   init: RequestInit = {},
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
+  retry: IRetryOptions = {}
 ): Promise<T> {
   const url = URLExt.join(settings.baseUrl, 'workbench/api', endpoint);
+  const method = (init.method ?? 'GET').toUpperCase();
+  const idempotent = method === 'GET' || method === 'HEAD';
+  return withRetry(
+    () => requestOnce<T>(url, endpoint, init, settings),
+    reason =>
+      idempotent && isTransient(reason)
+        ? { retry: true, afterMs: reason.retryAfterMs }
+        : { retry: false },
+    { signal: init.signal, ...retry }
+  );
+}
+
+async function requestOnce<T>(
+  url: string,
+  endpoint: string,
+  init: RequestInit,
+  settings: ServerConnection.ISettings
+): Promise<T> {
   let response: Response;
   try {
     response = await ServerConnection.makeRequest(url, init, settings);
   } catch (reason) {
-    throw new WorkbenchAPIError(0, 'network_error', String(reason));
+    const message = reason instanceof Error ? reason.message : String(reason);
+    // Only a fetch that failed is a network error; anything else is a bug here.
+    const network = reason instanceof ServerConnection.NetworkError;
+    throw new WorkbenchAPIError(
+      0,
+      network ? NETWORK_ERROR : 'request_error',
+      message
+    );
   }
   const text = await response.text();
   let body: unknown = null;
@@ -141,7 +196,8 @@ export async function requestAPI<T>(
     throw new WorkbenchAPIError(
       response.status,
       err?.error ?? `http_${response.status}`,
-      err?.message ?? (response.statusText || `HTTP ${response.status}`)
+      err?.message ?? (response.statusText || `HTTP ${response.status}`),
+      parseRetryAfter(response.headers.get('Retry-After'))
     );
   }
   if (body === null) {
