@@ -128,12 +128,17 @@ export const STORE_UNAVAILABLE = 'store_unavailable';
 export const NETWORK_ERROR = 'network_error';
 
 /** Whether waiting may help: the store is unavailable, or the server did not answer. */
-export function isTransient(reason: unknown): reason is WorkbenchAPIError {
+export function isTransient(reason: unknown): boolean {
   return (
     reason instanceof WorkbenchAPIError &&
     ((reason.status === 503 && reason.code === STORE_UNAVAILABLE) ||
       (reason.status === 0 && reason.code === NETWORK_ERROR))
   );
+}
+
+/** The server's Retry-After in ms, when `reason` is an answer that had one. */
+export function retryAfterOf(reason: unknown): number | null {
+  return reason instanceof WorkbenchAPIError ? reason.retryAfterMs : null;
 }
 
 /**
@@ -156,7 +161,7 @@ export async function requestAPI<T>(
   return withRetry(
     () => requestOnce<T>(url, endpoint, init, settings),
     reason =>
-      idempotent && isTransient(reason)
+      idempotent && reason instanceof WorkbenchAPIError && isTransient(reason)
         ? { retry: true, afterMs: reason.retryAfterMs }
         : { retry: false },
     { signal: init.signal, ...retry }

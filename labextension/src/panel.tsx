@@ -3,7 +3,8 @@
  *
  * State lives on the widget; render() draws it. A timer refreshes the list
  * every 2 s while a listed run is queued or running and every 10 s otherwise,
- * and only while the panel is visible. The Sweeps view (sweeps.tsx) polls
+ * and only while the panel is visible. While the store (or the server) is
+ * unavailable it says so and polls with a backoff (retry.ts) until it answers. The Sweeps view (sweeps.tsx) polls
  * on its own timer, only while it is the view on screen.
  */
 import { refreshIcon, ReactWidget } from '@jupyterlab/ui-components';
@@ -11,7 +12,13 @@ import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { describeError, ErrorBlock, IViewError } from './errors';
-import { listRuns, RunError, RunSummary } from './api';
+import {
+  isTransient,
+  listRuns,
+  retryAfterOf,
+  RunError,
+  RunSummary
+} from './api';
 import {
   ACTIVE_STATUSES,
   formatStart,
@@ -20,6 +27,7 @@ import {
   runLabel,
   statusLabel
 } from './format';
+import { PollBackoff } from './retry';
 import { SweepsView } from './sweeps';
 
 export type RunsView = 'notebook' | 'all' | 'sweeps';
@@ -97,6 +105,7 @@ export class RunsPanel extends ReactWidget {
       this._runs = [];
       this._total = 0;
       this._error = null;
+      this._backoff.reset();
       this._schedule();
       this.update();
       return;
@@ -114,11 +123,18 @@ export class RunsPanel extends ReactWidget {
       this._runs = page.runs;
       this._total = page.total;
       this._error = null;
+      this._backoff.reset();
     } catch (reason) {
       if (request !== this._request) {
         return;
       }
-      this._error = describeError(reason);
+      // The store or server is down: keep polling, backing off, until it answers.
+      if (isTransient(reason)) {
+        this._backoff.failed(retryAfterOf(reason));
+      } else {
+        this._backoff.reset();
+      }
+      this._error = describeError(reason, { retrying: true });
     } finally {
       if (request === this._request) {
         this._loading = false;
@@ -225,17 +241,15 @@ export class RunsPanel extends ReactWidget {
       return;
     }
     const active = this._runs.some(run => ACTIVE_STATUSES.has(run.status));
-    this._timer = window.setTimeout(
-      () => {
-        this._timer = null;
-        if (this.isVisible) {
-          void this.refresh();
-        } else {
-          this._schedule(); // hidden: check again later, fetch nothing
-        }
-      },
-      active ? FAST_POLL_MS : SLOW_POLL_MS
-    );
+    const delay = this._backoff.delay(active ? FAST_POLL_MS : SLOW_POLL_MS);
+    this._timer = window.setTimeout(() => {
+      this._timer = null;
+      if (this.isVisible) {
+        void this.refresh();
+      } else {
+        this._schedule(); // hidden: check again later, fetch nothing
+      }
+    }, delay);
   }
 
   private _clearTimer(): void {
@@ -253,6 +267,7 @@ export class RunsPanel extends ReactWidget {
   private _total = 0;
   private _loading = false;
   private _error: IViewError | null = null;
+  private readonly _backoff = new PollBackoff();
   private _request = 0;
   private _timer: number | null = null;
 }

@@ -143,3 +143,34 @@ export function nextPollDelay(
     ? backoffDelay(OUTAGE_POLL, outages - 1, retryAfterMs)
     : usualMs;
 }
+
+/**
+ * A polling view's outage state: how many polls in a row failed for a
+ * transient reason, and the server's last Retry-After.
+ */
+export class PollBackoff {
+  /** Transient failures in a row; 0 while the store answers. */
+  get outages(): number {
+    return this._outages;
+  }
+
+  /** A poll failed for a reason waiting may fix. */
+  failed(retryAfterMs: number | null): void {
+    this._outages++;
+    this._retryAfterMs = retryAfterMs;
+  }
+
+  /** A poll succeeded, or failed for a reason waiting does not fix. */
+  reset(): void {
+    this._outages = 0;
+    this._retryAfterMs = null;
+  }
+
+  /** The wait before the next poll, given the view's usual period. */
+  delay(usualMs: number): number {
+    return nextPollDelay(usualMs, this._outages, this._retryAfterMs);
+  }
+
+  private _outages = 0;
+  private _retryAfterMs: number | null = null;
+}

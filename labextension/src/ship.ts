@@ -14,7 +14,7 @@ import {
 import { DocumentWidget } from '@jupyterlab/docregistry';
 import { Widget } from '@lumino/widgets';
 
-import { WorkbenchAPIError } from './api';
+import { describeError, errorText } from './errors';
 import {
   createExport,
   CreateExportResponse,
@@ -148,15 +148,15 @@ function failed(
   title: string,
   reason: unknown
 ): void {
-  const message =
-    reason instanceof WorkbenchAPIError
-      ? reason.status === 404 && reason.code === 'http_404'
-        ? 'The Workbench server extension was not found: is it installed and enabled?'
-        : reason.message
-      : String(reason);
-  fill(tab.content, [heading(title), paragraph(message)]);
+  // A POST is never retried (it must not run twice): say why it failed.
+  const error = describeError(reason);
+  const lines = [heading(title), paragraph(error.message)];
+  if (error.hint) {
+    lines.push(paragraph(error.hint));
+  }
+  fill(tab.content, lines);
   if (!tab.isAttached) {
-    void showErrorMessage(title, message);
+    void showErrorMessage(title, errorText(error));
   }
 }
 

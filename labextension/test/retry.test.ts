@@ -5,6 +5,7 @@ import {
   nextPollDelay,
   OUTAGE_POLL,
   parseRetryAfter,
+  PollBackoff,
   REQUEST_RETRY,
   RetryVerdict,
   sleep,
@@ -73,6 +74,23 @@ describe('nextPollDelay', () => {
       5000, 10000, 20000, 30000, 30000
     ]);
     expect(nextPollDelay(2000, 1, 8000)).toBe(8000);
+  });
+});
+
+describe('PollBackoff', () => {
+  it('backs off while polls fail and returns to the usual period', () => {
+    const backoff = new PollBackoff();
+    expect(backoff.delay(2000)).toBe(2000);
+    backoff.failed(5000);
+    expect(backoff.outages).toBe(1);
+    expect(backoff.delay(2000)).toBe(5000);
+    backoff.failed(null);
+    expect(backoff.delay(2000)).toBe(10000);
+    backoff.failed(25000);
+    expect(backoff.delay(2000)).toBe(25000);
+    backoff.reset();
+    expect(backoff.outages).toBe(0);
+    expect(backoff.delay(10000)).toBe(10000);
   });
 });
 
