@@ -4,8 +4,9 @@
  * State lives on the widget; render() draws it. A timer refreshes the list
  * every 2 s while a listed run is queued or running and every 10 s otherwise,
  * and only while the panel is visible. While the store (or the server) is
- * unavailable it says so and polls with a backoff (retry.ts) until it answers. The Sweeps view (sweeps.tsx) polls
- * on its own timer, only while it is the view on screen.
+ * unavailable it says so and polls with a backoff (retry.ts) until it
+ * answers. The Sweeps view (sweeps.tsx) polls on its own timer, only while it
+ * is the view on screen.
  */
 import { refreshIcon, ReactWidget } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
