@@ -8,7 +8,7 @@
  * Two scales: a request retries a few times quickly to ride out a blip (a
  * terminated connection, a database restart), then fails; the polling
  * panels then keep polling with a longer backoff that honours the server's
- * Retry-After in full, and recover by themselves when the store answers.
+ * Retry-After (up to 30 s), and recover by themselves when the store answers.
  */
 
 export interface IBackoff {
@@ -23,7 +23,11 @@ export interface IRetryPolicy extends IBackoff {
   retries: number;
 }
 
-/** requestAPI's retries of a GET: waits of 0.5 s, 1 s and 2 s (about 3.5 s in all). */
+/**
+ * requestAPI's retries of a GET: waits of 0.5 s, 1 s and 2 s (3.5 s in all);
+ * with the server's Retry-After of 5 s, 2 s each (6 s in all) so that a
+ * panel says what is wrong soon.
+ */
 export const REQUEST_RETRY: IRetryPolicy = {
   retries: 3,
   baseDelayMs: 500,
