@@ -8,6 +8,8 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { IRetryOptions, parseRetryAfter, withRetry } from './retry';
+
 /** Mirrors workbench.entities.RunStatus. */
 export type RunStatus =
   | 'queued'
@@ -20,11 +22,7 @@ export type RunStatus =
 
 /** How a run was started (RunSummary.source). */
 export type RunSource =
-  | 'interactive'
-  | 'script'
-  | 'job'
-  | 'validation'
-  | 'deployed';
+  'interactive' | 'script' | 'job' | 'validation' | 'deployed';
 
 /** Mirrors models.ErrorResponse: the body of every 4xx/5xx answer. */
 export interface ErrorResponse {
@@ -48,7 +46,8 @@ export interface RunSummary {
   notebook: string | null;
   notebook_path: string | null;
   status: RunStatus;
-  source: RunSource | string;
+  /** The server sends the values of workbench.entities.RunSource only. */
+  source: RunSource;
   started_at: string;
   ended_at: string | null;
   duration_s: number | null;
@@ -101,34 +100,92 @@ export interface ListRunsResponse {
 /** An nbformat v4 notebook, as JSON. */
 export type NotebookJSON = Record<string, unknown>;
 
-/** Any failed call: the HTTP status (0 for a network failure), a code and a message. */
+/**
+ * Any failed call: the HTTP status (0 for a network failure), a code, a
+ * message, and the server's Retry-After in ms when it sent one.
+ */
 export class WorkbenchAPIError extends Error {
   readonly status: number;
   readonly code: string;
+  readonly retryAfterMs: number | null;
 
-  constructor(status: number, code: string, message: string) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    retryAfterMs: number | null = null
+  ) {
     super(message);
     this.name = 'WorkbenchAPIError';
     this.status = status;
     this.code = code;
+    this.retryAfterMs = retryAfterMs;
   }
+}
+
+/** The code of a 503 that is worth a retry (a read-only store is not). */
+export const STORE_UNAVAILABLE = 'store_unavailable';
+export const NETWORK_ERROR = 'network_error';
+
+/** Whether waiting may help: the store is unavailable, or the server did not answer. */
+export function isTransient(reason: unknown): boolean {
+  return (
+    reason instanceof WorkbenchAPIError &&
+    ((reason.status === 503 && reason.code === STORE_UNAVAILABLE) ||
+      (reason.status === 0 && reason.code === NETWORK_ERROR))
+  );
+}
+
+/** The server's Retry-After in ms, when `reason` is an answer that had one. */
+export function retryAfterOf(reason: unknown): number | null {
+  return reason instanceof WorkbenchAPIError ? reason.retryAfterMs : null;
 }
 
 /**
  * Call `<baseUrl>/workbench/api/<endpoint>` and parse the JSON answer.
  * Every failure, network or HTTP, becomes a WorkbenchAPIError.
+ *
+ * A GET is retried with a backoff (retry.ts) while the store is unavailable
+ * or the server does not answer. Other methods are never retried: a POST
+ * that reached the server must not run twice (a sweep launched twice).
  */
 export async function requestAPI<T>(
   endpoint: string,
   init: RequestInit = {},
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
+  retry: IRetryOptions = {}
 ): Promise<T> {
   const url = URLExt.join(settings.baseUrl, 'workbench/api', endpoint);
+  const method = (init.method ?? 'GET').toUpperCase();
+  const idempotent = method === 'GET' || method === 'HEAD';
+  return withRetry(
+    () => requestOnce<T>(url, endpoint, init, settings),
+    reason =>
+      idempotent && reason instanceof WorkbenchAPIError && isTransient(reason)
+        ? { retry: true, afterMs: reason.retryAfterMs }
+        : { retry: false },
+    { signal: init.signal, ...retry }
+  );
+}
+
+async function requestOnce<T>(
+  url: string,
+  endpoint: string,
+  init: RequestInit,
+  settings: ServerConnection.ISettings
+): Promise<T> {
   let response: Response;
   try {
     response = await ServerConnection.makeRequest(url, init, settings);
   } catch (reason) {
-    throw new WorkbenchAPIError(0, 'network_error', String(reason));
+    const message = reason instanceof Error ? reason.message : String(reason);
+    // Only a fetch that failed is a network error; anything else is a bug here.
+    const network = reason instanceof ServerConnection.NetworkError;
+    throw new WorkbenchAPIError(
+      0,
+      network ? NETWORK_ERROR : 'request_error',
+      message
+    );
   }
   const text = await response.text();
   let body: unknown = null;
@@ -144,7 +201,8 @@ export async function requestAPI<T>(
     throw new WorkbenchAPIError(
       response.status,
       err?.error ?? `http_${response.status}`,
-      err?.message ?? (response.statusText || `HTTP ${response.status}`)
+      err?.message ?? (response.statusText || `HTTP ${response.status}`),
+      parseRetryAfter(response.headers.get('Retry-After'))
     );
   }
   if (body === null) {
@@ -185,7 +243,5 @@ export function getRun(runId: string): Promise<RunDetail> {
 
 /** GET runs/{run_id}/notebook: the executed notebook of a job run. */
 export function getRunNotebook(runId: string): Promise<NotebookJSON> {
-  return requestAPI<NotebookJSON>(
-    `runs/${encodeURIComponent(runId)}/notebook`
-  );
+  return requestAPI<NotebookJSON>(`runs/${encodeURIComponent(runId)}/notebook`);
 }

@@ -20,7 +20,8 @@ const PLUGIN_ID = 'jupyter-mlops-workbench:sidebar';
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description: 'Lists Workbench runs in the left sidebar and opens their notebooks.',
+  description:
+    'Lists Workbench runs in the left sidebar and opens their notebooks.',
   autoStart: true,
   requires: [ILabShell],
   optional: [ILayoutRestorer, ICommandPalette],
@@ -42,7 +43,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     // while focus is elsewhere, until that notebook closes.
     let tracked: DocumentWidget | null = null;
     const follow = (widget: Widget | null): void => {
-      if (widget instanceof DocumentWidget && isNotebook(widget)) {
+      if (isNotebook(widget)) {
         if (tracked !== widget) {
           tracked?.context.pathChanged.disconnect(onRename);
           tracked?.disposed.disconnect(onClose);
@@ -68,8 +69,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-function isNotebook(widget: DocumentWidget): boolean {
-  return widget.context.path.endsWith('.ipynb');
+function isNotebook(widget: Widget | null): widget is DocumentWidget {
+  return (
+    widget instanceof DocumentWidget && widget.context.path.endsWith('.ipynb')
+  );
 }
 
 export default plugin;

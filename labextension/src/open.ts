@@ -7,6 +7,7 @@ import { Notification } from '@jupyterlab/apputils';
 import { Contents } from '@jupyterlab/services';
 
 import { getRunNotebook, RunSummary } from './api';
+import { describeError, errorText } from './errors';
 import { runLabel } from './format';
 
 /** Where executed notebooks are copied, relative to the server root. */
@@ -32,7 +33,7 @@ export async function openRun(
       );
     }
   } catch (reason) {
-    const message = reason instanceof Error ? reason.message : String(reason);
+    const message = errorText(describeError(reason));
     Notification.error(`Could not open run ${runLabel(run)}: ${message}`, {
       autoClose: 8000
     });

@@ -3,15 +3,23 @@
  *
  * State lives on the widget; render() draws it. A timer refreshes the list
  * every 2 s while a listed run is queued or running and every 10 s otherwise,
- * and only while the panel is visible. The Sweeps view (sweeps.tsx) polls
- * on its own timer, only while it is the view on screen.
+ * and only while the panel is visible. While the store (or the server) is
+ * unavailable it says so and polls with a backoff (retry.ts) until it
+ * answers. The Sweeps view (sweeps.tsx) polls on its own timer, only while it
+ * is the view on screen.
  */
 import { refreshIcon, ReactWidget } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { describeError, ErrorBlock, IViewError } from './errors';
-import { listRuns, RunError, RunSummary } from './api';
+import {
+  isTransient,
+  listRuns,
+  retryAfterOf,
+  RunError,
+  RunSummary
+} from './api';
 import {
   ACTIVE_STATUSES,
   formatStart,
@@ -20,6 +28,7 @@ import {
   runLabel,
   statusLabel
 } from './format';
+import { PollBackoff } from './retry';
 import { SweepsView } from './sweeps';
 
 export type RunsView = 'notebook' | 'all' | 'sweeps';
@@ -27,7 +36,6 @@ export type RunsView = 'notebook' | 'all' | 'sweeps';
 export const FAST_POLL_MS = 2000;
 export const SLOW_POLL_MS = 10000;
 const PAGE_SIZE = 50;
-
 
 export interface IRunsPanelOptions {
   /** Called when the user picks a run. */
@@ -98,6 +106,7 @@ export class RunsPanel extends ReactWidget {
       this._runs = [];
       this._total = 0;
       this._error = null;
+      this._backoff.reset();
       this._schedule();
       this.update();
       return;
@@ -115,11 +124,18 @@ export class RunsPanel extends ReactWidget {
       this._runs = page.runs;
       this._total = page.total;
       this._error = null;
+      this._backoff.reset();
     } catch (reason) {
       if (request !== this._request) {
         return;
       }
-      this._error = describeError(reason);
+      // The store or server is down: keep polling, backing off, until it answers.
+      if (isTransient(reason)) {
+        this._backoff.failed(retryAfterOf(reason));
+      } else {
+        this._backoff.reset();
+      }
+      this._error = describeError(reason, { retrying: true });
     } finally {
       if (request === this._request) {
         this._loading = false;
@@ -160,7 +176,10 @@ export class RunsPanel extends ReactWidget {
           {this._tab('sweeps', 'Sweeps')}
         </div>
         {this._view === 'notebook' && (
-          <div className="wb-RunsPanel-context" title={this._notebookPath ?? ''}>
+          <div
+            className="wb-RunsPanel-context"
+            title={this._notebookPath ?? ''}
+          >
             {this._notebookPath ?? 'Open a notebook to see its runs.'}
           </div>
         )}
@@ -223,17 +242,15 @@ export class RunsPanel extends ReactWidget {
       return;
     }
     const active = this._runs.some(run => ACTIVE_STATUSES.has(run.status));
-    this._timer = window.setTimeout(
-      () => {
-        this._timer = null;
-        if (this.isVisible) {
-          void this.refresh();
-        } else {
-          this._schedule(); // hidden: check again later, fetch nothing
-        }
-      },
-      active ? FAST_POLL_MS : SLOW_POLL_MS
-    );
+    const delay = this._backoff.delay(active ? FAST_POLL_MS : SLOW_POLL_MS);
+    this._timer = window.setTimeout(() => {
+      this._timer = null;
+      if (this.isVisible) {
+        void this.refresh();
+      } else {
+        this._schedule(); // hidden: check again later, fetch nothing
+      }
+    }, delay);
   }
 
   private _clearTimer(): void {
@@ -251,6 +268,7 @@ export class RunsPanel extends ReactWidget {
   private _total = 0;
   private _loading = false;
   private _error: IViewError | null = null;
+  private readonly _backoff = new PollBackoff();
   private _request = 0;
   private _timer: number | null = null;
 }
@@ -264,7 +282,11 @@ export interface IRunRowProps {
 }
 
 /** One run: status badge, name, start, duration, error and key metrics. */
-export function RunRow({ run, open: onOpen, label }: IRunRowProps): JSX.Element {
+export function RunRow({
+  run,
+  open: onOpen,
+  label
+}: IRunRowProps): JSX.Element {
   const open = (): void => void onOpen(run);
   const metrics = keyMetrics(run);
   return (
@@ -315,5 +337,7 @@ export function RunRow({ run, open: onOpen, label }: IRunRowProps): JSX.Element 
 function errorText(error: RunError): string {
   const what = [error.name, error.value].filter(Boolean).join(': ');
   const text = what || error.reason || 'error';
-  return error.cell_index !== null ? `${text} (cell ${error.cell_index})` : text;
+  return error.cell_index !== null
+    ? `${text} (cell ${error.cell_index})`
+    : text;
 }

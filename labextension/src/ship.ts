@@ -14,7 +14,7 @@ import {
 import { DocumentWidget } from '@jupyterlab/docregistry';
 import { Widget } from '@lumino/widgets';
 
-import { WorkbenchAPIError } from './api';
+import { describeError, errorText } from './errors';
 import {
   createExport,
   CreateExportResponse,
@@ -46,7 +46,8 @@ export function registerShipCommands(
   });
   app.commands.addCommand(CommandIDs.export, {
     label: 'Export notebook…',
-    caption: 'Validate the notebook and export it as a package and pipeline steps',
+    caption:
+      'Validate the notebook and export it as a package and pipeline steps',
     isEnabled: () => currentNotebook(app) !== null,
     execute: () => runExport(app)
   });
@@ -58,7 +59,10 @@ export function registerShipCommands(
 /** The path (relative to the server root) of the notebook in focus. */
 function currentNotebook(app: JupyterFrontEnd): string | null {
   const widget = app.shell.currentWidget;
-  if (widget instanceof DocumentWidget && widget.context.path.endsWith('.ipynb')) {
+  if (
+    widget instanceof DocumentWidget &&
+    widget.context.path.endsWith('.ipynb')
+  ) {
     return widget.context.localPath;
   }
   return null;
@@ -71,15 +75,23 @@ async function runValidate(app: JupyterFrontEnd): Promise<void> {
   }
   const conditions = await InputDialog.getText({
     title: 'Validate notebook',
-    label: 'Conditions on metrics, comma-separated (optional), e.g. accuracy>=0.9',
+    label:
+      'Conditions on metrics, comma-separated (optional), e.g. accuracy>=0.9',
     placeholder: 'accuracy>=0.9'
   });
   if (!conditions.button.accept) {
     return;
   }
-  const tab = openTab(app, `Validation: ${basename(path)}`, `Validating ${path}…`);
+  const tab = openTab(
+    app,
+    `Validation: ${basename(path)}`,
+    `Validating ${path}…`
+  );
   try {
-    const report = await validateNotebook({ path, require: splitList(conditions.value ?? '') });
+    const report = await validateNotebook({
+      path,
+      require: splitList(conditions.value ?? '')
+    });
     fill(tab.content, [reportSection(report)]);
   } catch (reason) {
     failed(tab, 'Validation could not run', reason);
@@ -100,7 +112,11 @@ async function runExport(app: JupyterFrontEnd): Promise<void> {
   if (!out.button.accept || !out.value) {
     return;
   }
-  const tab = openTab(app, `Export: ${basename(path)}`, `Validating and exporting ${path}…`);
+  const tab = openTab(
+    app,
+    `Export: ${basename(path)}`,
+    `Validating and exporting ${path}…`
+  );
   try {
     const result = await createExport({ path, out: out.value });
     fill(tab.content, exportSections(result));
@@ -127,16 +143,20 @@ function openTab(
   return tab;
 }
 
-function failed(tab: MainAreaWidget<Widget>, title: string, reason: unknown): void {
-  const message =
-    reason instanceof WorkbenchAPIError
-      ? reason.status === 404 && reason.code === 'http_404'
-        ? 'The Workbench server extension was not found: is it installed and enabled?'
-        : reason.message
-      : String(reason);
-  fill(tab.content, [heading(title), paragraph(message)]);
+function failed(
+  tab: MainAreaWidget<Widget>,
+  title: string,
+  reason: unknown
+): void {
+  // A POST is never retried (it must not run twice): say why it failed.
+  const error = describeError(reason);
+  const lines = [heading(title), paragraph(error.message)];
+  if (error.hint) {
+    lines.push(paragraph(error.hint));
+  }
+  fill(tab.content, lines);
   if (!tab.isAttached) {
-    void showErrorMessage(title, message);
+    void showErrorMessage(title, errorText(error));
   }
 }
 
@@ -181,9 +201,15 @@ function exportSections(result: CreateExportResponse): HTMLElement[] {
   const e = result.export;
   const written = document.createElement('section');
   written.append(heading(`Exported ${e.name} ${e.version} into ${e.path}`));
-  written.append(paragraph(`From validation run ${e.run_id}; targets: ${e.targets.join(', ')}.`));
+  written.append(
+    paragraph(
+      `From validation run ${e.run_id}; targets: ${e.targets.join(', ')}.`
+    )
+  );
   written.append(list(result.files));
-  written.append(paragraph(`Install: cd ${e.path} && pip install ./wheels/*.whl`));
+  written.append(
+    paragraph(`Install: cd ${e.path} && pip install ./wheels/*.whl`)
+  );
   sections.push(written);
   return sections;
 }

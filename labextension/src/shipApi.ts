@@ -101,7 +101,9 @@ export function validateNotebook(
 }
 
 /** POST exports: export a run or a notebook (or write an earlier version again). */
-export function createExport(body: CreateExport): Promise<CreateExportResponse> {
+export function createExport(
+  body: CreateExport
+): Promise<CreateExportResponse> {
   return requestAPI<CreateExportResponse>('exports', {
     method: 'POST',
     body: JSON.stringify(body)

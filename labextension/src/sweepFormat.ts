@@ -21,7 +21,7 @@ export function sweepAxes(sweep: SweepSummary): string[] {
   }
   const rows = spec.values;
   if (Array.isArray(rows)) {
-    for (const row of rows) {
+    for (const row of rows as unknown[]) {
       if (row && typeof row === 'object') {
         Object.keys(row).forEach(name => names.add(name));
       }

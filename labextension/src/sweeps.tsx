@@ -7,14 +7,17 @@
  * state, fetches it and asks the panel to redraw. It polls every 2 s while a
  * sweep is queued or running and every 10 s otherwise, and only while it is
  * the view on screen (the panel calls refresh() again when it comes back).
+ * While the store (or the server) is unavailable it says so and polls with a
+ * backoff (retry.ts) until it answers.
  */
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { describeError, ErrorBlock, IViewError } from './errors';
-import { RunStatus } from './api';
+import { describeError, ErrorBlock, errorText, IViewError } from './errors';
+import { isTransient, retryAfterOf, RunStatus } from './api';
 import { ACTIVE_STATUSES, formatStart, statusLabel } from './format';
+import { PollBackoff } from './retry';
 import { sweepAxes, sweepName, sweepRunLabel } from './sweepFormat';
 import {
   cancelSweep,
@@ -72,10 +75,17 @@ export class SweepsView {
       }
       this._sweeps = page.sweeps;
       this._error = null;
+      this._backoff.reset();
       await this._refreshDetails();
     } catch (reason) {
       if (request === this._request) {
-        this._error = describeError(reason);
+        // The store or server is down: keep polling, backing off, until it answers.
+        if (isTransient(reason)) {
+          this._backoff.failed(retryAfterOf(reason));
+        } else {
+          this._backoff.reset();
+        }
+        this._error = describeError(reason, { retrying: true });
       }
     } finally {
       if (request === this._request) {
@@ -120,8 +130,9 @@ export class SweepsView {
       );
       this._onChange();
     } catch (reason) {
-      const { message } = describeError(reason);
-      Notification.error(`Could not cancel the sweep: ${message}`, {
+      // Not retried (a DELETE): say why, with the server's message.
+      const text = errorText(describeError(reason));
+      Notification.error(`Could not cancel the sweep: ${text}`, {
         autoClose: 8000
       });
     }
@@ -227,9 +238,7 @@ export class SweepsView {
     const problem = this._detailErrors.get(sweep.sweep_id);
     if (!detail) {
       return (
-        <div className="wb-SweepRuns-empty">
-          {problem ?? 'Loading runs…'}
-        </div>
+        <div className="wb-SweepRuns-empty">{problem ?? 'Loading runs…'}</div>
       );
     }
     if (detail.runs.length === 0) {
@@ -238,7 +247,9 @@ export class SweepsView {
     return (
       <>
         <ul className="wb-RunList wb-SweepRuns">
-          {detail.runs.map(run => this._renderRun(run, sweepRunLabel(run, axes)))}
+          {detail.runs.map(run =>
+            this._renderRun(run, sweepRunLabel(run, axes))
+          )}
         </ul>
         {detail.runs.length < detail.runs_total && (
           <div className="wb-SweepRuns-empty">
@@ -288,20 +299,20 @@ export class SweepsView {
       return;
     }
     const fast = this._sweeps.some(isActive);
-    this._timer = window.setTimeout(
-      () => {
-        this._timer = null;
-        if (this._isShown()) {
-          void this.refresh();
-        } // else: stop; the panel refreshes when the view is shown again
-      },
+    const delay = this._backoff.delay(
       fast ? SWEEPS_FAST_POLL_MS : SWEEPS_SLOW_POLL_MS
     );
+    this._timer = setTimeout(() => {
+      this._timer = null;
+      if (this._isShown()) {
+        void this.refresh();
+      } // else: stop; the panel refreshes when the view is shown again
+    }, delay);
   }
 
   private _clearTimer(): void {
     if (this._timer !== null) {
-      window.clearTimeout(this._timer);
+      clearTimeout(this._timer);
       this._timer = null;
     }
   }
@@ -315,8 +326,9 @@ export class SweepsView {
   private readonly _detailErrors = new Map<string, string>();
   private _loading = false;
   private _error: IViewError | null = null;
+  private readonly _backoff = new PollBackoff();
   private _request = 0;
-  private _timer: number | null = null;
+  private _timer: ReturnType<typeof setTimeout> | null = null;
   private _disposed = false;
 }
 
@@ -368,4 +380,3 @@ function SweepProgress({ sweep }: { sweep: SweepSummary }): JSX.Element {
 function isActive(sweep: SweepSummary): boolean {
   return ACTIVE_STATUSES.has(sweep.status);
 }
-

@@ -6,8 +6,39 @@
  */
 import { requestAPI, RunStatus, RunSummary } from './api';
 
-/** Mirrors sweep_models.CreateSweep: the body of `POST sweeps`. */
-export interface CreateSweep {
+/**
+ * Mirrors workbench.entities.SweepOptions: how a sweep's jobs run. The server
+ * checks the limits (jobs/options.check_options); defaults are the server's.
+ */
+export interface SweepOptions {
+  /** 1..64 jobs at once; null: the cores (local) or the cluster's. */
+  workers?: number | null;
+  /** "local", "dask" (a local cluster), or "tcp://HOST:PORT" / "tls://HOST:PORT". */
+  executor?: string;
+  /** Seconds per job, above 0; null: no limit. */
+  timeout?: number | null;
+  /** 0..10 new attempts for a job that fails or whose kernel dies. */
+  retries?: number;
+  /** A kernel name; null: the notebook's kernelspec, else python3. */
+  kernel?: string | null;
+  /** Run again jobs that already succeeded. */
+  force?: boolean;
+  /** Allow parameters the notebook's parameters cell lacks. */
+  allow_unknown?: boolean;
+  /** null: the notebook's default experiment. */
+  experiment?: string | null;
+  /** A cold kernel start per job instead of a warm fork. */
+  cold?: boolean;
+}
+
+/** SweepSummary.options: every option, as the sweep was launched with them. */
+export type SweepOptionValues = Required<SweepOptions>;
+
+/**
+ * Mirrors sweep_models.CreateSweep: the body of `POST sweeps`, a notebook,
+ * its sweep spec and the options of SweepOptions.
+ */
+export interface CreateSweep extends SweepOptions {
   /** Relative to the server root, as in the file browser. */
   notebook: string;
   grid?: Record<string, unknown[]> | null;
@@ -17,17 +48,6 @@ export interface CreateSweep {
   seed?: number | null;
   values?: Array<Record<string, unknown>> | null;
   params?: Record<string, unknown> | null;
-  /** 1..64; default: the server's cores. */
-  workers?: number | null;
-  /** "local", "dask" or "tcp://HOST:PORT". */
-  executor?: string;
-  /** Seconds per job, above 0. */
-  timeout?: number | null;
-  /** 0..10. */
-  retries?: number;
-  force?: boolean;
-  allow_unknown?: boolean;
-  experiment?: string | null;
 }
 
 /** Mirrors sweep_models.ListSweepsQuery. */
@@ -57,7 +77,7 @@ export interface SweepSummary {
   total: number;
   done: number;
   spec: Record<string, unknown>;
-  options: Record<string, unknown>;
+  options: SweepOptionValues;
 }
 
 /** Mirrors sweep_models.SweepRun: a run of a sweep's job. */
