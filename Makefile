@@ -24,8 +24,8 @@ lab: setup
 		../$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --no-browser \
 		$$( [ "$$(id -u)" = 0 ] && echo --allow-root ) demo.ipynb
 
-## make test: set everything up and run the whole test suite (what CI runs)
-test: setup chromium postgres test-python test-browser
+## make test: set everything up, check the house, and run the whole test suite (what CI runs)
+test: setup chromium postgres lint test-python test-browser
 
 test-python:
 	WORKBENCH_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python -m pytest --ignore=tests/browser
@@ -69,9 +69,16 @@ bench: setup
 	$(BIN)/python benchmarks/tracking.py --mlflow-python .venv-bench/bin/python
 	$(BIN)/python benchmarks/sweeps.py
 
-lint:
+## make lint: ruff (lint, format), the import contracts of DESIGN.md's layers, and the
+## labextension's eslint, prettier and unit tests
+lint: setup
 	$(BIN)/ruff check workbench tests benchmarks
 	$(BIN)/ruff format --check workbench tests benchmarks
+	$(BIN)/lint-imports
+	test -d labextension/node_modules || npm --prefix labextension ci
+	npm --prefix labextension run lint
+	npm --prefix labextension run prettier:check
+	npm --prefix labextension run test
 
 clean:
 	rm -rf $(VENV) workbench/labextension labextension/node_modules labextension/lib dist build
