@@ -266,6 +266,10 @@ def test_python_api_runs_in_the_background(store: Store) -> None:
     assert sorted(frame["metrics.score"]) == [2.0, 4.0]
     board = handle.leaderboard("-score")
     assert list(board["params.x"]) == [2, 1]
+    # The query language's order works too, here ascending by a metric's summary.
+    assert list(handle.leaderboard("metrics.score.max asc")["params.x"]) == [1, 2]
+    with pytest.raises(InvalidInput, match="unknown field"):
+        handle.leaderboard("score.max desc")
     assert (store.location.home / "sweeps" / f"{handle.sweep_id}.log").exists()
 
 

@@ -6,7 +6,6 @@ Used by the CLI and ``SweepHandle`` (and the widgets later), so each is written 
 
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,18 +78,40 @@ def job_line(run: Run, attempt: int | None = None, retry: bool = False) -> str:
 
 
 def parse_sort(text: str | None) -> tuple[str, bool] | None:
-    """``-accuracy`` -> (accuracy, descending); ``loss`` or ``+loss`` -> ascending."""
+    """The shorthand ``-accuracy`` -> (accuracy, descending); ``loss`` or ``+loss`` ->
+    ascending. None for no sort, or when ``text`` is already the query language's order
+    (``metrics.accuracy desc``), which the store checks itself."""
     if text is None or not text.strip():
         return None
     text = text.strip()
+    if _is_order_by(text):
+        return None
     descending = text.startswith("-")
     name = text.lstrip("+-").strip()
     if not name:
         raise InvalidInput(
-            f"--sort {text!r} names nothing: write --sort -accuracy (descending) "
-            "or --sort loss (ascending)"
+            f"--sort {text!r} names nothing: write --sort -accuracy (descending), "
+            "--sort loss (ascending) or --sort 'metrics.accuracy.max desc'"
         )
     return name, descending
+
+
+def _is_order_by(text: str) -> bool:
+    """Whether ``text`` is written in the query language (a field with its prefix, a
+    direction, or several fields) rather than the -NAME shorthand."""
+    lowered = text.lower()
+    return (
+        "," in text
+        or lowered.endswith((" asc", " desc"))
+        or lowered.startswith(("metrics.", "params.", "tags."))
+        or lowered in ("name", "status", "started_at", "ended_at", "duration_s", "run_id")
+    )
+
+
+def _shorthand_order(name: str, descending: bool, metrics: set[str], params: set[str]) -> str:
+    prefix = "metrics" if name in metrics else "params"
+    key = name if name.isidentifier() else "`" + name.replace("`", "``") + "`"
+    return f"{prefix}.{key} {'desc' if descending else 'asc'}"
 
 
 def default_direction(metric: str) -> bool:
@@ -125,24 +146,35 @@ def leaderboard(store: Any, sweep_id: str, sort: str | None = None) -> Leaderboa
 
     latest = latest_attempts(store.job_runs(sweep_id))
     attempts = {r.run_id: r.attempt for r in latest}
-    runs, _ = store.search_runs(RunFilter(run_ids=list(attempts)))
-    order = {rid: i for i, rid in enumerate(attempts)}
-    runs.sort(key=lambda r: order[r.run_id])
+    filt = RunFilter(run_ids=list(attempts), deleted=None)
+    runs, _ = store.search_runs(filt)
     params = sorted({k for r in runs for k in r.params})
     metrics = sorted({k for r in runs for k in r.metrics})
     wanted = parse_sort(sort)
-    note = ""
-    if wanted is None and metrics:
-        wanted = (metrics[0], default_direction(metrics[0]))
-    if wanted is not None:
+    order_by, note, first = None, "", None
+    if sort is not None and sort.strip() and wanted is None:  # the query language's order
+        order_by = sort.strip()
+        note = f"(sorted by {order_by}; --sort to change)"
+    elif wanted is None and metrics:
+        first = metrics[0]
+        order_by = _shorthand_order(first, default_direction(first), set(metrics), set())
+    elif wanted is not None:
         name, descending = wanted
         if name not in metrics and name not in params:
             note = f"(no job has a metric or parameter {name!r}: shown in job order)"
         else:
-            runs = _sorted(runs, name, descending)
-            how = "descending" if descending else "ascending"
-            note = f"(sorted by {name}, {how}; --sort NAME or --sort -NAME to change)"
-    metrics.sort(key=lambda m: (wanted is None or m != wanted[0], m))
+            first = name
+            order_by = _shorthand_order(name, descending, set(metrics), set(params))
+    if order_by is not None:
+        # Sorted by the store, as every face sorts runs: numbers as numbers, NULLs last.
+        runs, _ = store.search_runs(filt, order_by=order_by)
+        if not note:
+            how = "descending" if order_by.endswith(" desc") else "ascending"
+            note = f"(sorted by {first}, {how}; --sort -NAME, NAME or a query order to change)"
+    else:
+        order = {rid: i for i, rid in enumerate(attempts)}
+        runs.sort(key=lambda r: order[r.run_id])
+    metrics.sort(key=lambda m: (m != first, m))
     headers = ["run", "status", "attempt", *params, *metrics, "duration"]
     rows, records = [], []
     for run in runs:
@@ -167,20 +199,6 @@ def leaderboard(store: Any, sweep_id: str, sort: str | None = None) -> Leaderboa
             }
         )
     return Leaderboard(headers=headers, rows=rows, records=records, note=note)
-
-
-def _sorted(runs: list[Run], name: str, descending: bool) -> list[Run]:
-    """Numbers by value in the asked direction, then texts by text, then runs without it."""
-
-    def key(run: Run) -> tuple[int, float, str]:
-        value = run.metrics.get(name, run.params.get(name))
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return (2, 0.0, "")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return (1, 0.0, str(value))
-        return (0, -value if descending else value, "")
-
-    return sorted(runs, key=key)
 
 
 def sweep_dict(sweep: Any) -> dict[str, Any]:
