@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -129,3 +130,34 @@ def test_three_concurrent_cli_sweeps_run_three_jobs(tmp_path: Path) -> None:
     said = b"".join(out for out, _ in outputs)
     assert said.count(b"skipped") >= 2, said  # the other two said what they skipped
     store.close()
+
+
+@pytest.mark.slow
+async def test_four_concurrent_identical_posts_run_each_job_once(
+    jp_fetch, jp_root_dir: Path, wb_home: Path
+) -> None:
+    import asyncio
+    import json
+    import shutil
+
+    from workbench.store import open_store
+
+    shutil.copy(NOTEBOOK, Path(jp_root_dir) / "job.ipynb")
+    body = json.dumps({"notebook": "job.ipynb", "grid": {"x": [1, 2, 3]}, "workers": 1})
+    answers = await asyncio.gather(
+        *(
+            jp_fetch("workbench", "api", "sweeps", method="POST", body=body, raise_error=False)
+            for _ in range(4)
+        )
+    )
+    assert [a.code for a in answers] == [201] * 4, [a.body for a in answers]
+    store = open_store(home=str(wb_home))
+    sweeps = [json.loads(a.body) for a in answers]
+    assert sum(s["total"] for s in sweeps) == 3  # the other three queued nothing
+    deadline = time.monotonic() + 180
+    while not all(store.get_sweep(s["sweep_id"]).status.finished for s in sweeps):
+        assert time.monotonic() < deadline, "the sweeps did not finish"
+        await asyncio.sleep(0.5)
+    runs, total = store.search_runs(RunFilter())
+    assert total == 3 and sorted(r.params["x"] for r in runs) == [1, 2, 3]
+    assert {r.status for r in runs} == {RunStatus.SUCCEEDED}

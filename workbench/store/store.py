@@ -150,7 +150,10 @@ class Store(RunReads, SweepStore, ExportStore, JobStore, RetentionStore):
         values: dict[str, Any] = {"status": status.value, "heartbeat_at": time.time()}
         if status.finished:
             values["ended_at"] = ended_at or time.time()
-        if error is not None:
+        if error is not None or status is RunStatus.SUCCEEDED:
+            # A success carries no error, even one an earlier status left (a run judged
+            # lost while it was in fact still running, then ending well).
+            error = error or RunError()
             values.update(
                 error_name=error.name,
                 error_value=error.value,
