@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.entities import Run, RunError, RunSource, RunStatus, check_key
 from workbench.errors import InvalidInput
 from workbench.notebooks.params import check_params
-from workbench.notebooks.reader import read_notebook
+from workbench.notebooks.reader import notebook_path, read_notebook
 from workbench.store import Store, open_store
 from workbench.store.location import DB_FILENAME
 
@@ -66,7 +66,7 @@ def run_notebook(
     """
     from workbench.notebooks.kernel import kernel_language
 
-    nb_path = Path(path).resolve()
+    nb_path = notebook_path(path)
     nb = read_notebook(nb_path)
     params = check_params(parameters)
     budget = check_timeout(timeout)
