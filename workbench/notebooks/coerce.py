@@ -11,6 +11,7 @@ from typing import Any
 
 from workbench.entities import check_json_value, check_param_name
 from workbench.errors import InvalidInput
+from workbench.notebooks.reader import shown
 from workbench.notebooks.schema import ParamSchema
 
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
@@ -40,6 +41,16 @@ def coerce(
         if spec is None and not allow_unknown:
             raise InvalidInput(_unknown_message(schema, name))
         type_ = spec.type if spec else "any"
+        # One rule for every face: a value is a JSON value before any conversion, so NaN,
+        # infinities (even inside lists) and non-JSON objects never reach a str parameter
+        # as "nan"; text naming a non-finite number is refused where it would be a number.
+        if not isinstance(value, str):
+            value = check_json_value(name, value)
+        elif type_ in ("int", "float", "any", "None") and _non_finite(value):
+            wanted = f"expects {type_}, got" if type_ in ("int", "float") else "got"
+            raise InvalidInput(
+                f"parameter {name!r} {wanted} {shown(value, quoted=True)}: use a finite number"
+            )
         nullable = spec.nullable or type_ == "any" if spec else True
         if value is None or (nullable and isinstance(value, str) and value.strip() in _NULLS):
             if not nullable:
@@ -48,7 +59,8 @@ def coerce(
             continue
         converted = _convert(type_, value)
         if converted is _FAIL:
-            raise InvalidInput(f"parameter {name!r} expects {type_}, got {value!r}: {_HOW[type_]}")
+            got = shown(value, quoted=True)
+            raise InvalidInput(f"parameter {name!r} expects {type_}, got {got}: {_HOW[type_]}")
         out[name] = check_json_value(name, converted)
     return out
 
@@ -114,6 +126,14 @@ def _convert(type_: str, value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+def _non_finite(text: str) -> bool:
+    """``nan``, ``-inf``, ``Infinity``, ``1e999``: text Python reads as a non-finite float."""
+    try:
+        return not math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _float(text: str) -> float | Any:

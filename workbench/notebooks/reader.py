@@ -97,11 +97,12 @@ def read_notebook(path: str | os.PathLike[str]) -> NotebookNode:
     return nb
 
 
-def shown(value: Any, limit: int = 80) -> str:
-    """``value`` for a one-line message: control characters escaped, long text shortened."""
+def shown(value: Any, limit: int = 80, *, quoted: bool = False) -> str:
+    """``value`` for a one-line message: control characters escaped, long text shortened;
+    text in quotes (as repr would) when ``quoted``."""
     if isinstance(value, os.PathLike):
         value = os.fspath(value)
-    text = value if isinstance(value, str) else repr(value)
+    text = value if isinstance(value, str) and not quoted else repr(value)
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
     if len(text) > limit:
         keep = limit - 20
