@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.entities import Run, RunError, RunSource, RunStatus, check_key
 from workbench.errors import InvalidInput
+from workbench.notebooks.coerce import coerce_for_notebook
 from workbench.notebooks.params import check_params
 from workbench.notebooks.reader import notebook_path, read_notebook
 from workbench.store import Store, open_store
@@ -51,6 +52,7 @@ def run_notebook(
     run_id: str | None = None,
     on_kernel_started: Callable[[int, int | None], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    allow_unknown: bool = False,
 ) -> Run:
     """Execute the notebook at ``path`` in a fresh kernel as one run; return the stored run.
 
@@ -58,6 +60,11 @@ def run_notebook(
     ``workers`` is how many jobs share this machine (it sets the kernel's BLAS thread caps).
     ``cwd`` is the kernel's working folder, by default the notebook's folder.
     A bad notebook or bad arguments raise InvalidInput before anything is written.
+
+    ``parameters`` are checked and converted against the notebook's typed schema exactly as
+    a sweep's are (texts such as ``"0.1"`` read for the parameter's type): a name the
+    notebook does not have, or any parameter of a notebook without a ``parameters`` cell,
+    is refused unless ``allow_unknown``; a value of the wrong type always is.
 
     ``run_id`` names an existing queued run (a sweep job) to execute instead of creating
     one; if it is not queued any more (cancelled, or started by someone else), nothing runs
@@ -68,7 +75,10 @@ def run_notebook(
 
     nb_path = notebook_path(path)
     nb = read_notebook(nb_path)
-    params = check_params(parameters)
+    if run_id is None:
+        params = coerce_for_notebook(nb, parameters, allow_unknown=allow_unknown, name=nb_path.name)
+    else:  # a sweep's job: coerced when the sweep was planned, against this same notebook
+        params = check_params(parameters)
     budget = check_timeout(timeout)
     for kind, key in (("experiment", experiment), ("run", name)):
         if key is not None:
