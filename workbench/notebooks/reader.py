@@ -117,7 +117,8 @@ _JSON_TEXT = (
 
 
 def _looks_like_json(text: str) -> bool:
-    return text.lstrip().startswith(("{", "["))
+    # also when a server joined the text under its root folder
+    return text.lstrip().startswith(("{", "[")) or '"nbformat"' in text
 
 
 def _exists(text: str) -> bool:
