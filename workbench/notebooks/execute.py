@@ -3,8 +3,10 @@
 The run context reaches the kernel through its environment (``WORKBENCH_RUN_ID``,
 ``WORKBENCH_HOME``, ``WORKBENCH_DB_URL``), never as extra notebook parameters. The status
 comes from what happened (the exception papermill or nbclient raised), not from papermill's
-cell metadata. Whatever the outcome, the executed notebook is stored before the final
-status, and the run never stays ``running``.
+cell metadata. papermill runs the notebook on the engine of
+:mod:`workbench.notebooks.engine` (progress visible while it runs, a cost linear in cells);
+whatever the outcome, the executed notebook, saying where a stopped job stopped, is stored
+from memory before the final status, and the run never stays ``running``.
 
 A sweep job passes the id of its queued run (``run_id``): that run is started here (never
 twice), and the sweep's watchdog learns the kernel's process group (``on_kernel_started``)
