@@ -168,7 +168,8 @@ class _Job:
         self.cancelled: Callable[[], bool] | None = None
 
     def execute(self, budget: float | None, workdir: Path, log_output: bool, workers: int) -> None:
-        status, error = RunStatus.FAILED, RunError(reason="the job runner stopped unexpectedly")
+        status = RunStatus.FAILED
+        error: RunError | None = RunError(reason="the job runner stopped unexpectedly")
         try:
             status, error = self._papermill(budget, workdir, log_output, workers)
             if status is not RunStatus.SUCCEEDED and self.cancelled and self.cancelled():
