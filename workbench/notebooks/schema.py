@@ -132,6 +132,7 @@ def notebook_schema(
 
     ``name`` is how error messages refer to a notebook given as an object.
     """
+    nb: Mapping[str, Any]
     if isinstance(nb_or_path, (str, os.PathLike)):
         name = name or str(nb_or_path)
         nb = read_notebook(nb_or_path)
