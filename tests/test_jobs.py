@@ -17,8 +17,9 @@ import pytest
 from workbench.entities import RunStatus
 from workbench.errors import InvalidInput
 from workbench.notebooks import kernel as kernel_mod
+from workbench.notebooks.coerce import coerce_for_notebook
 from workbench.notebooks.execute import run_notebook
-from workbench.notebooks.params import check_params, parse_cli_params, parse_cli_value
+from workbench.notebooks.params import check_params, parse_cli_params
 from workbench.store import Store, open_store
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
@@ -58,14 +59,24 @@ def executed(store: Store, run_id: str) -> nbformat.NotebookNode:
 # -- parameters (no kernel) ---------------------------------------------------------------
 
 
-def test_cli_values_are_json_when_they_parse_else_strings() -> None:
-    assert parse_cli_value("0.05") == 0.05 and isinstance(parse_cli_value("0.05"), float)
-    assert parse_cli_value("3") == 3 and isinstance(parse_cli_value("3"), int)
-    assert parse_cli_value("true") is True
-    assert parse_cli_value('"x"') == "x"
-    assert parse_cli_value("[1,2]") == [1, 2]
-    assert parse_cli_value("adam") == "adam"
-    assert parse_cli_params([("lr", "0.1"), ("lr", "0.2")]) == {"lr": 0.2}
+def test_cli_values_are_read_for_their_type_else_json_else_strings() -> None:
+    nb = nbformat.read(NOTEBOOKS / "tracked.ipynb", as_version=4)  # lr = 0.1, epochs = 2
+    raw = parse_cli_params([("lr", "0.1"), ("lr", "0.2"), ("epochs", "3")])
+    assert raw == {"lr": "0.2", "epochs": "3"}  # texts: the schema reads them
+    got = coerce_for_notebook(nb, raw)
+    assert got == {"lr": 0.2, "epochs": 3} and isinstance(got["lr"], float)
+    # names the notebook does not type (with allow_unknown): JSON when it parses, as papermill
+    untyped = parse_cli_params(
+        [("a", "0.05"), ("b", "3"), ("c", "true"), ("d", '"x"'), ("e", "[1,2]"), ("f", "adam")]
+    )
+    assert coerce_for_notebook(nb, untyped, allow_unknown=True) == {
+        "a": 0.05,
+        "b": 3,
+        "c": True,
+        "d": "x",
+        "e": [1, 2],
+        "f": "adam",
+    }
 
 
 @pytest.mark.parametrize(
@@ -85,8 +96,9 @@ def test_bad_parameters_are_refused(params: dict) -> None:
 
 
 def test_cli_nan_is_refused() -> None:
+    nb = nbformat.read(NOTEBOOKS / "tracked.ipynb", as_version=4)
     with pytest.raises(InvalidInput, match="finite"):
-        parse_cli_params([("x", "NaN")])
+        coerce_for_notebook(nb, parse_cli_params([("lr", "NaN")]))
 
 
 @pytest.mark.parametrize(

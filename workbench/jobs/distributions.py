@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from workbench.entities import check_param_name
 from workbench.errors import InvalidInput
+from workbench.notebooks.reader import shown
 
 FORMS = (
     "uniform(a,b), loguniform(a,b) with 0 < a <= b, int(a,b) (whole numbers, both ends "
@@ -112,9 +113,13 @@ def parse_random(text: str) -> tuple[str, Distribution]:
     if kind == "normal":
         if b <= 0:
             raise _bad(text, f"sigma must be above 0, got {b!r}")
+        if not math.isfinite(abs(a) + 40 * b):  # draws could overflow to infinity
+            raise _bad(text, "mu and sigma are too large to draw finite numbers")
         return name, Normal(a, b)
     if a > b:
         raise _bad(text, f"the lower bound {a!r} is above the upper bound {b!r}")
+    if not math.isfinite(b - a):  # uniform draws a + (b - a) * u: infinity otherwise
+        raise _bad(text, "the bounds are too far apart to draw finite numbers between them")
     if kind == "loguniform":
         if a <= 0:
             raise _bad(text, f"loguniform needs bounds above 0, got {a!r}")
@@ -166,9 +171,9 @@ def _number(text: str, arg: str) -> float:
     try:
         value = float(arg)
     except ValueError:
-        raise _bad(text, f"{arg!r} is not a number") from None
+        raise _bad(text, f"{shown(arg, quoted=True)} is not a number") from None
     if not math.isfinite(value):
-        raise _bad(text, f"{arg!r} is not a finite number")
+        raise _bad(text, f"{shown(arg, quoted=True)} is not a finite number")
     return value
 
 
@@ -176,7 +181,7 @@ def _whole(text: str, arg: str) -> int:
     try:
         return int(arg)
     except ValueError:
-        raise _bad(text, f"int(a,b) takes whole numbers, got {arg!r}") from None
+        raise _bad(text, f"int(a,b) takes whole numbers, got {shown(arg, quoted=True)}") from None
 
 
 def _quote(option: str) -> str:
@@ -187,5 +192,6 @@ def _quote(option: str) -> str:
 
 def _bad(text: str, problem: str) -> InvalidInput:
     return InvalidInput(
-        f"cannot read --random {text!r}: {problem}. Write name=DIST with DIST one of: {FORMS}"
+        f"cannot read --random {shown(text, quoted=True)}: {problem}. "
+        f"Write name=DIST with DIST one of: {FORMS}"
     )

@@ -1,5 +1,5 @@
 """Values from the CLI, a file or the API, checked and converted against a notebook's
-typed parameter schema."""
+typed parameter schema: the one check for a sweep's jobs and for a single run."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ import ast
 import difflib
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from workbench.entities import check_json_value, check_param_name
 from workbench.errors import InvalidInput
-from workbench.notebooks.schema import ParamSchema
+from workbench.notebooks.params import check_params
+from workbench.notebooks.reader import shown
+from workbench.notebooks.schema import HOW_TO_TAG, ParamSchema, notebook_schema, parameters_cell
 
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 _NULLS = {"null", "None"}
@@ -40,6 +43,16 @@ def coerce(
         if spec is None and not allow_unknown:
             raise InvalidInput(_unknown_message(schema, name))
         type_ = spec.type if spec else "any"
+        # One rule for every face: a value is a JSON value before any conversion, so NaN,
+        # infinities (even inside lists) and non-JSON objects never reach a str parameter
+        # as "nan"; text naming a non-finite number is refused where it would be a number.
+        if not isinstance(value, str):
+            value = check_json_value(name, value)
+        elif type_ in ("int", "float", "any", "None") and _non_finite(value):
+            wanted = f"expects {type_}, got" if type_ in ("int", "float") else "got"
+            raise InvalidInput(
+                f"parameter {name!r} {wanted} {shown(value, quoted=True)}: use a finite number"
+            )
         nullable = spec.nullable or type_ == "any" if spec else True
         if value is None or (nullable and isinstance(value, str) and value.strip() in _NULLS):
             if not nullable:
@@ -48,9 +61,39 @@ def coerce(
             continue
         converted = _convert(type_, value)
         if converted is _FAIL:
-            raise InvalidInput(f"parameter {name!r} expects {type_}, got {value!r}: {_HOW[type_]}")
+            got = shown(value, quoted=True)
+            raise InvalidInput(f"parameter {name!r} expects {type_}, got {got}: {_HOW[type_]}")
         out[name] = check_json_value(name, converted)
     return out
+
+
+def coerce_for_notebook(
+    nb: Mapping[str, Any],
+    values: Mapping[str, Any] | None,
+    *,
+    allow_unknown: bool = False,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """The parameters of one run of ``nb``, checked and converted as a sweep's jobs are.
+
+    An unknown name is an error unless ``allow_unknown``; so is any parameter of a notebook
+    without a ``parameters`` cell (papermill would inject it in a new first cell, before
+    the defaults it was meant to override). ``name`` is how messages call the notebook.
+    """
+    given = check_params(values)
+    if not given:
+        return {}
+    if parameters_cell(nb) is None:
+        if not allow_unknown:
+            label = f"notebook {name}" if name else "the notebook"
+            listed = ", ".join(given)
+            raise InvalidInput(
+                f"{label} has no cell tagged `parameters`, so it takes no parameters "
+                f"(got {shown(listed)}): {HOW_TO_TAG}; or pass --allow-unknown to inject "
+                "them in a new first cell anyway"
+            )
+        return coerce(ParamSchema(), given, allow_unknown=True)
+    return coerce(notebook_schema(nb, name=name), given, allow_unknown=allow_unknown)
 
 
 def _unknown_message(schema: ParamSchema, name: str) -> str:
@@ -114,6 +157,14 @@ def _convert(type_: str, value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+def _non_finite(text: str) -> bool:
+    """``nan``, ``-inf``, ``Infinity``, ``1e999``: text Python reads as a non-finite float."""
+    try:
+        return not math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _float(text: str) -> float | Any:

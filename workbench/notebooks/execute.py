@@ -3,8 +3,10 @@
 The run context reaches the kernel through its environment (``WORKBENCH_RUN_ID``,
 ``WORKBENCH_HOME``, ``WORKBENCH_DB_URL``), never as extra notebook parameters. The status
 comes from what happened (the exception papermill or nbclient raised), not from papermill's
-cell metadata. Whatever the outcome, the executed notebook is stored before the final
-status, and the run never stays ``running``.
+cell metadata. papermill runs the notebook on the engine of
+:mod:`workbench.notebooks.engine` (progress visible while it runs, a cost linear in cells);
+whatever the outcome, the executed notebook, saying where a stopped job stopped, is stored
+from memory before the final status, and the run never stays ``running``.
 
 A sweep job passes the id of its queued run (``run_id``): that run is started here (never
 twice), and the sweep's watchdog learns the kernel's process group (``on_kernel_started``)
@@ -22,13 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.entities import Run, RunError, RunSource, RunStatus, check_key
 from workbench.errors import InvalidInput
+from workbench.notebooks.coerce import coerce_for_notebook
 from workbench.notebooks.params import check_params
-from workbench.notebooks.reader import read_notebook
+from workbench.notebooks.reader import notebook_path, read_notebook
 from workbench.store import Store, open_store
 from workbench.store.location import DB_FILENAME
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
+
+    from workbench.notebooks.engine import JobRecorder
 
 DEFAULT_KERNEL = "python3"
 
@@ -51,6 +56,7 @@ def run_notebook(
     run_id: str | None = None,
     on_kernel_started: Callable[[int, int | None], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    allow_unknown: bool = False,
 ) -> Run:
     """Execute the notebook at ``path`` in a fresh kernel as one run; return the stored run.
 
@@ -59,6 +65,11 @@ def run_notebook(
     ``cwd`` is the kernel's working folder, by default the notebook's folder.
     A bad notebook or bad arguments raise InvalidInput before anything is written.
 
+    ``parameters`` are checked and converted against the notebook's typed schema exactly as
+    a sweep's are (texts such as ``"0.1"`` read for the parameter's type): a name the
+    notebook does not have, or any parameter of a notebook without a ``parameters`` cell,
+    is refused unless ``allow_unknown``; a value of the wrong type always is.
+
     ``run_id`` names an existing queued run (a sweep job) to execute instead of creating
     one; if it is not queued any more (cancelled, or started by someone else), nothing runs
     and the run is returned as it is. ``on_kernel_started(pid, pgid)`` is called once the
@@ -66,9 +77,12 @@ def run_notebook(
     """
     from workbench.notebooks.kernel import kernel_language
 
-    nb_path = Path(path).resolve()
+    nb_path = notebook_path(path)
     nb = read_notebook(nb_path)
-    params = check_params(parameters)
+    if run_id is None:
+        params = coerce_for_notebook(nb, parameters, allow_unknown=allow_unknown, name=nb_path.name)
+    else:  # a sweep's job: coerced when the sweep was planned, against this same notebook
+        params = check_params(parameters)
     budget = check_timeout(timeout)
     for kind, key in (("experiment", experiment), ("run", name)):
         if key is not None:
@@ -147,17 +161,15 @@ class _Job:
         self.store, self.run_id, self.nb, self.params = store, run_id, nb, params
         self.nb_path = nb_path
         self.kernel, self.language = kernel, language
-        tmp = store.location.home / "tmp"
-        tmp.mkdir(parents=True, exist_ok=True)
-        self.output = tmp / f"{run_id}.ipynb"
-        self.current_cell: int | None = None
+        self.recorder: JobRecorder | None = None  # of the current attempt
         self.kernel_started = False
         self.error_cell_unknown = False
         self.on_kernel_started: Callable[[int, int | None], None] | None = None
         self.cancelled: Callable[[], bool] | None = None
 
     def execute(self, budget: float | None, workdir: Path, log_output: bool, workers: int) -> None:
-        status, error = RunStatus.FAILED, RunError(reason="the job runner stopped unexpectedly")
+        status = RunStatus.FAILED
+        error: RunError | None = RunError(reason="the job runner stopped unexpectedly")
         try:
             status, error = self._papermill(budget, workdir, log_output, workers)
             if status is not RunStatus.SUCCEEDED and self.cancelled and self.cancelled():
@@ -183,13 +195,20 @@ class _Job:
             # The kernel is already shut down here (papermill's client stops it on the way
             # out), so everything it flushed is in the store before the status is final.
             try:
-                data = self._executed_bytes()
+                data = self._executed_bytes(error)
                 if self.error_cell_unknown and error is not None:
-                    error = _with_error_cell(error, data)
+                    from workbench.notebooks.engine import with_error_cell
+
+                    error = with_error_cell(error, data)
                 self.store.set_executed_notebook(self.run_id, data)
             finally:
                 self.store.set_status(self.run_id, status, error=error)
-                self.output.unlink(missing_ok=True)
+                if self.recorder is not None:
+                    self.recorder.cleanup()
+
+    @property
+    def current_cell(self) -> int | None:
+        return self.recorder.current if self.recorder is not None else None
 
     def _papermill(
         self, budget: float | None, workdir: Path, log_output: bool, workers: int
@@ -222,30 +241,36 @@ class _Job:
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
         from papermill.exceptions import PapermillExecutionError
 
+        from workbench.notebooks.engine import JobRecorder, engine_name
         from workbench.notebooks.kernel import job_kernel_manager
 
         manager = job_kernel_manager(self._run_context(), workers=workers)
         if self.on_kernel_started is not None:
             manager = _announcing(manager, self.on_kernel_started)
+        if self.recorder is not None:  # an earlier attempt's
+            self.recorder.cleanup()
+        self.recorder = JobRecorder(self.store.location.home, self.run_id)
         try:
             papermill.execute_notebook(
                 # The validated notebook itself: papermill re-reading the file would warn
                 # about cells without ids and could see a different file.
                 self.nb,
-                # papermill formats the output path with the parameters: escape braces
-                str(self.output).replace("{", "{{").replace("}", "}}"),
+                # No output path: the engine saves progress as cells run, and the executed
+                # notebook goes from memory to the store (see execute()).
+                None,
+                engine_name=engine_name(),
+                recorder=self.recorder,
                 parameters=self.params,
                 kernel_name=self.kernel,
                 language=self.language,
                 progress_bar=False,
                 log_output=log_output,
-                request_save_on_cell_execute=True,
-                # nbclient engine options: the kernel seam, the budget, the running cell
+                request_save_on_cell_execute=False,
+                # nbclient engine options: the kernel seam, the budget
                 kernel_manager_class=manager,
                 shutdown_kernel="immediate",
                 timeout_func=None if deadline is None else _remaining(deadline),
                 on_notebook_start=self._on_notebook_start,
-                on_cell_execute=self._on_cell_execute,
                 resources={"metadata": {"path": str(workdir)}},
             )
         except PapermillExecutionError as exc:
@@ -284,9 +309,6 @@ class _Job:
         notebook.metadata.setdefault("papermill", {})["input_path"] = str(self.nb_path)
         self.kernel_started = True
 
-    def _on_cell_execute(self, cell: Any = None, cell_index: int | None = None, **_: Any) -> None:
-        self.current_cell = cell_index
-
     def _run_context(self) -> dict[str, str | None]:
         location = self.store.location
         default_db = f"sqlite:///{location.home / DB_FILENAME}"
@@ -298,16 +320,19 @@ class _Job:
             "WORKBENCH_DB_URL": None if location.db_url == default_db else location.db_url,
         }
 
-    def _executed_bytes(self) -> bytes:
-        """What papermill wrote; if the kernel never started, the parameterized input."""
-        if self.kernel_started:
-            try:
-                data = self.output.read_bytes()
-                if data.strip():
-                    return data
-            except OSError:
-                pass
+    def _executed_bytes(self, error: RunError | None) -> bytes:
+        """The executed notebook, saying where the job stopped if something other than a
+        cell's exception stopped it; if the kernel never started, the parameterized input."""
         import nbformat
+
+        recorder = self.recorder
+        if self.kernel_started and recorder is not None and recorder.nb is not None:
+            if recorder.stopped and error is not None:
+                from workbench.notebooks.engine import mark_stopped
+
+                reason = error.reason or error.name or "the job stopped"
+                mark_stopped(recorder.nb, recorder.stopped_at, error.name or "Stopped", reason)
+            return nbformat.writes(recorder.nb).encode("utf-8")
 
         nb = self.nb
         if self.params:
@@ -360,31 +385,3 @@ def _remaining(deadline: float) -> Callable[[Any], float]:
 
 def _while_running(index: int | None) -> str:
     return f" while running cell {index}" if index is not None else ""
-
-
-def _with_error_cell(error: RunError, data: bytes) -> RunError:
-    """The error with the index (among all cells of the executed notebook) of the first code
-    cell whose outputs hold an error; a clean ``sys.exit(0)`` does not count."""
-    import json
-
-    try:
-        cells = json.loads(data).get("cells", [])
-    except (ValueError, AttributeError):
-        return error
-    for index, cell in enumerate(cells):
-        if cell.get("cell_type") != "code":
-            continue
-        for out in cell.get("outputs", []):
-            if out.get("output_type") != "error":
-                continue
-            if out.get("ename") == "SystemExit" and out.get("evalue") in ("", "0"):
-                continue
-            count = cell.get("execution_count")
-            label = f" (In [{count}])" if count is not None else ""
-            return RunError(
-                name=error.name,
-                value=error.value,
-                cell_index=index,
-                reason=f"cell {index}{label} raised {error.name}",
-            )
-    return error

@@ -7,7 +7,6 @@ faithful literal and can be stored). Every check runs before a run exists or a k
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -15,22 +14,18 @@ from workbench.entities import check_json_value, check_param_name
 from workbench.errors import InvalidInput
 
 
-def parse_cli_value(text: str) -> Any:
-    """Papermill's convention: JSON when it parses (``0.05``, ``3``, ``true``, ``[1,2]``,
-    ``"x"``), otherwise the text itself as a string."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+def parse_cli_params(pairs: Iterable[tuple[str, str] | list[str]] | None) -> dict[str, str]:
+    """``[(name, value_text), ...]`` from repeated ``-p NAME VALUE``; a later name wins.
 
-
-def parse_cli_params(pairs: Iterable[tuple[str, str] | list[str]] | None) -> dict[str, Any]:
-    """``[(name, value_text), ...]`` from repeated ``-p NAME VALUE``; a later name wins."""
-    raw: dict[str, Any] = {}
+    The texts stay texts: the notebook's schema reads each for its parameter's type, as it
+    does a sweep's (``-p lr 0.1`` is a float, ``-p name 1e3`` the text "1e3"); a name the
+    schema does not type is read as JSON when it parses, as papermill does.
+    """
+    raw: dict[str, str] = {}
     for pair in pairs or ():
         name, text = pair
-        raw[name] = parse_cli_value(text)
-    return check_params(raw)
+        raw[check_param_name(name)] = text
+    return raw
 
 
 def check_params(parameters: Mapping[str, Any] | None) -> dict[str, Any]:

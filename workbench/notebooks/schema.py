@@ -110,6 +110,20 @@ class ParamSchema:
 
 # --- reading the parameters cell --------------------------------------------------------------
 
+HOW_TO_TAG = (
+    "add the tag `parameters` to the cell that sets their defaults (JupyterLab: "
+    "Property Inspector > Cell Tags, the gear icon in the right sidebar; classic Notebook: "
+    "View > Cell Toolbar > Tags)"
+)
+
+
+def parameters_cell(nb: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The first cell tagged ``parameters``, as papermill finds it; None if there is none."""
+    return next(
+        (c for c in nb.get("cells", []) if "parameters" in c.get("metadata", {}).get("tags", [])),
+        None,
+    )
+
 
 def notebook_schema(
     nb_or_path: Mapping[str, Any] | str | os.PathLike[str], *, name: str | None = None
@@ -118,21 +132,16 @@ def notebook_schema(
 
     ``name`` is how error messages refer to a notebook given as an object.
     """
+    nb: Mapping[str, Any]
     if isinstance(nb_or_path, (str, os.PathLike)):
         name = name or str(nb_or_path)
         nb = read_notebook(nb_or_path)
     else:
         nb = nb_or_path
     label = f"notebook {name}" if name else "the notebook"
-    cell = next(
-        (c for c in nb.get("cells", []) if "parameters" in c.get("metadata", {}).get("tags", [])),
-        None,
-    )
+    cell = parameters_cell(nb)
     if cell is None:
-        raise InvalidInput(
-            f"{label} has no cell tagged `parameters`: add the tag in JupyterLab "
-            "(Property Inspector > Cell Tags)"
-        )
+        raise InvalidInput(f"{label} has no cell tagged `parameters`: {HOW_TO_TAG}")
     source = cell.get("source", "")
     source = "".join(source) if isinstance(source, list) else source
     language = (

@@ -43,12 +43,11 @@ def validate(
     ``metadata.workbench.require`` adds its own. ``max_seconds`` is the time budget
     (default 600 s), enforced as the run's timeout.
     """
-    from workbench.notebooks.coerce import coerce
+    from workbench.notebooks.coerce import coerce_for_notebook
     from workbench.notebooks.execute import run_notebook
-    from workbench.notebooks.params import check_params
-    from workbench.notebooks.reader import read_notebook
+    from workbench.notebooks.reader import notebook_path, read_notebook
 
-    path = Path(notebook).resolve()
+    path = notebook_path(notebook)
     nb = read_notebook(path)
     budget = _budget(max_seconds)
     conditions = collect_conditions(
@@ -56,13 +55,10 @@ def validate(
     )
     report = ValidationReport(notebook=str(path), run_id=None, max_seconds=budget)
     checks.check_structure(report, nb)
-    schema = checks.check_parameters(report, nb)
-    given = dict(params or {})
-    values = (
-        coerce(schema, given, allow_unknown=allow_unknown)
-        if schema is not None
-        else check_params(given)
-    )
+    checks.check_parameters(report, nb)
+    given = params
+    # Checked now (bad input: nothing written); run_notebook repeats the same check.
+    coerce_for_notebook(nb, given, allow_unknown=allow_unknown, name=path.name)
     scan = checks.scan_imports(nb, path.parent)
     checks.check_imports(report, scan)
     checks.check_paths(report, nb, project_root(path.parent))
@@ -70,7 +66,8 @@ def validate(
     store = store or open_store()
     run = run_notebook(
         path,
-        values,
+        given,
+        allow_unknown=allow_unknown,
         timeout=budget,
         experiment=experiment,
         store=store,

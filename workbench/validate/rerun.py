@@ -96,6 +96,8 @@ def rerun(
         new = run_notebook(
             path,
             params,
+            # the original run took these (perhaps with --allow-unknown): so does its rerun
+            allow_unknown=True,
             timeout=timeout,
             experiment=original.experiment,
             store=store,
