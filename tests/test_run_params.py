@@ -22,7 +22,7 @@ import psutil
 import pytest
 
 import workbench as wb
-from workbench.entities import RunStatus
+from workbench.entities import RunStatus, SweepOptions
 from workbench.errors import InvalidInput
 from workbench.jobs.plan import plan_sweep, spec_from_api
 from workbench.jobs.spec import SweepSpec, expand
@@ -216,7 +216,7 @@ def test_nan_is_refused_by_name_before_anything_is_stored(
     with pytest.raises(InvalidInput, match=f"parameter '{name}'.*finite number"):
         expand(spec, schema, allow_unknown=True)
     with pytest.raises(InvalidInput, match=f"parameter '{name}'.*finite number"):
-        plan_sweep(SWEEP_JOB, make(), workers=1, allow_unknown=True, store=store)
+        plan_sweep(SWEEP_JOB, make(), SweepOptions(workers=1, allow_unknown=True), store=store)
     assert nothing_written(store)
 
 

@@ -302,7 +302,7 @@ async def test_list_and_describe_progress(jp_fetch, root, store: Store) -> None:
         experiment="old",
         spec={},
         options=SweepOptions(),
-        jobs=jobs[:1],
+        jobs=[({"x": 1}, "an-older-job")],  # its own key: a key is queued once
     ).sweep_id
     store.set_sweep_status(older, RunStatus.SUCCEEDED)
     sweep_id = store.create_sweep(

@@ -31,8 +31,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="append",
         metavar=("NAME", "VALUE"),
         default=[],
-        help="set a parameter (repeatable); VALUE is read as JSON if it parses "
-        '(0.05, 3, true, [1,2], "text"), else kept as a string',
+        help="set a parameter (repeatable); VALUE is read as the type the notebook's "
+        "parameters cell declares (as JSON when it declares none)",
+    )
+    run.add_argument(
+        "--allow-unknown",
+        action="store_true",
+        help="allow parameters the notebook's parameters cell does not have",
     )
     run.add_argument(
         "--timeout", type=float, metavar="S", help="wall-clock budget in seconds for the whole job"
@@ -135,6 +140,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         kernel_name=args.kernel,
         log_output=args.log_output,
         on_run_created=announce,
+        allow_unknown=args.allow_unknown,
     )
     from workbench.text import error_line, status_line
 

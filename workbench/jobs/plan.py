@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from workbench.entities import SweepOptions, check_param_name
@@ -58,12 +57,12 @@ def plan_sweep(
     """Check, expand and store a sweep; its jobs wait, queued, for :func:`run_sweep`."""
     from workbench.notebooks.execute import DEFAULT_KERNEL
     from workbench.notebooks.kernel import available_cores, kernel_language
-    from workbench.notebooks.reader import read_notebook
+    from workbench.notebooks.reader import notebook_path, read_notebook
     from workbench.notebooks.schema import notebook_schema
     from workbench.tracking.provenance import notebook_sha256
 
     options = check_options(options or SweepOptions(), default_workers=available_cores())
-    path = Path(notebook).resolve()
+    path = notebook_path(notebook)
     nb = read_notebook(path)
     kernel = options.kernel or (nb.metadata.get("kernelspec") or {}).get("name") or DEFAULT_KERNEL
     kernel_language(kernel)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.entities import Run, RunError, RunSource, RunStatus, check_key
 from workbench.errors import InvalidInput
 from workbench.notebooks.coerce import coerce_for_notebook
+from workbench.notebooks.liveness import Heartbeat
 from workbench.notebooks.params import check_params
 from workbench.notebooks.reader import notebook_path, read_notebook
 from workbench.store import Store, open_store
@@ -171,7 +172,8 @@ class _Job:
         status = RunStatus.FAILED
         error: RunError | None = RunError(reason="the job runner stopped unexpectedly")
         try:
-            status, error = self._papermill(budget, workdir, log_output, workers)
+            with Heartbeat(self.store, self.run_id):
+                status, error = self._papermill(budget, workdir, log_output, workers)
             if status is not RunStatus.SUCCEEDED and self.cancelled and self.cancelled():
                 # the watchdog killed the kernel on request: not a failure of the job
                 status, error = (

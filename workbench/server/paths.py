@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from workbench.errors import Forbidden
+from workbench.errors import Forbidden, InvalidInput
 
 
 def resolve_root(root_dir: str | os.PathLike[str]) -> Path:
@@ -52,3 +52,14 @@ def resolve_under_root(root_dir: str | os.PathLike[str], relpath: str) -> Path:
             "only files under the folder JupyterLab was started in can be used"
         )
     return resolved
+
+
+def is_file_under_root(path: Path) -> bool:
+    """``path.is_file()``, with a name the filesystem refuses (too long) a clear 400."""
+    try:
+        return path.is_file()
+    except OSError as exc:
+        raise InvalidInput(
+            f"path {str(path)[:80]!r}... cannot be used ({exc.strerror or exc}): give the "
+            "path of a notebook as shown in JupyterLab's file browser"
+        ) from None

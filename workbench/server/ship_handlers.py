@@ -21,7 +21,7 @@ from jupyter_server.auth.decorator import authorized
 
 from workbench.errors import Forbidden, InvalidInput, NotFound
 from workbench.server.base import WorkbenchHandler, build_json
-from workbench.server.paths import resolve_under_root
+from workbench.server.paths import is_file_under_root, resolve_under_root
 from workbench.server.ship_models import (
     CreateExport,
     CreateExportResponse,
@@ -40,7 +40,7 @@ T = TypeVar("T")
 
 def _notebook(root: Path, relpath: str, field: str) -> Path:
     path = resolve_under_root(root, relpath)
-    if not path.is_file():  # a field of the body: the caller's 400, not a 404 of the URL
+    if not is_file_under_root(path):  # a field of the body: the caller's 400, not a 404 of the URL
         raise InvalidInput(
             f"{field}: notebook {relpath!r} not found under the server root: "
             "give its path as shown in JupyterLab's file browser"

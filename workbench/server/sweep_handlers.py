@@ -23,7 +23,7 @@ from workbench.errors import InvalidInput, NotFound
 from workbench.notebooks.schema import notebook_schema
 from workbench.server.base import WorkbenchHandler, build_json
 from workbench.server.models import run_summary
-from workbench.server.paths import resolve_under_root
+from workbench.server.paths import is_file_under_root, resolve_under_root
 from workbench.server.sweep_models import (
     CreateSweep,
     DescribeSweep,
@@ -79,7 +79,7 @@ def describe_sweep(
 def notebook_under_root(root: Path, relpath: str) -> Path:
     """The notebook file at ``relpath``, confined to the root (Forbidden) and existing."""
     path = resolve_under_root(root, relpath)
-    if not path.is_file():
+    if not is_file_under_root(path):
         raise NotFound(
             f"notebook {relpath!r} not found under the server root: give its path "
             "as shown in JupyterLab's file browser"
