@@ -117,8 +117,8 @@ class Backoff:
         self.failures = 0
 
 
-def outage_text(exc: WorkbenchError, delay: float) -> str:
-    return f"Store unavailable: {exc.message}; retrying in {delay:g} s"
+def outage_text(exc: BaseException, delay: float) -> str:
+    return f"Store unavailable: {error_text(exc)}; retrying in {delay:g} s"
 
 
 def error_text(exc: BaseException) -> str:
@@ -155,7 +155,6 @@ class StoreRetry:
                 delay = self._backoff.delay(exc)
                 if delay is None:
                     raise
-                assert isinstance(exc, WorkbenchError)
                 self.outage = True
                 self._show(outage_text(exc, delay), "error")
                 self._timer = threading.Timer(delay, self._retry, (attempt,))

@@ -30,7 +30,8 @@ from workbench.widgets._common import (
 from workbench.widgets.runs_grid import RunsGrid
 
 if TYPE_CHECKING:
-    from workbench.store.tables import RunTable
+    from workbench.entities import Run
+    from workbench.store.query_fields import Field
     from workbench.widgets.compare import Compare
 
 PAGE_SIZE = 100
@@ -75,7 +76,7 @@ class RunsTable(w.VBox):
         self.where = ""  # the filter applied (the box may hold a malformed one)
         self.sort_by: str | None = None  # a query field; None is the store's newest first
         self.ascending = True
-        self.page: RunTable | None = None
+        self.page: list[Run] = []  # the runs shown, with params and last metric values
         self.error: str | None = None  # why the last filter or sort was not applied
         self.comparison: Compare | None = None
 
@@ -163,7 +164,7 @@ class RunsTable(w.VBox):
     @property
     def rows(self) -> list[str]:
         """Run ids shown, top to bottom."""
-        return [] if self.page is None else [str(r) for r in self.page.data["run_id"]]
+        return [run.run_id for run in self.page]
 
     @property
     def columns(self) -> list[tuple[str, str]]:
@@ -267,7 +268,7 @@ class RunsTable(w.VBox):
         store = self._store_now()
         where = self._pending_where
         try:
-            page = store.run_table(
+            page, total = store.search_runs(
                 self._filter(),
                 where=where or None,
                 order_by=self._order_by(),
@@ -280,11 +281,11 @@ class RunsTable(w.VBox):
             self._pending_where = self.where
             self._show_notice(self.error, "error")
             return
-        if not page.data["run_id"] and self.offset and page.total:  # runs went away
-            self.offset = (page.total - 1) // self.page_size * self.page_size
+        if not page and self.offset and total:  # runs went away: show the last page
+            self.offset = (total - 1) // self.page_size * self.page_size
             self._load()
             return
-        self.where, self.error, self.page, self.total = where, None, page, page.total
+        self.where, self.error, self.page, self.total = where, None, page, total
         self._show_notice(None, "")
         self._prune_selection(store)
         self._render()
@@ -303,29 +304,25 @@ class RunsTable(w.VBox):
     # -- drawing -------------------------------------------------------------------------
 
     def _render(self) -> None:
-        assert self.page is not None
-        data = self.page.data
-        values = {"params": _by_run(self.page.params), "metrics": _by_run(self.page.metrics)}
+        page = self.page
         # (label, query field, params/metrics, key); base columns have no key
         columns: list[tuple[str, str, str, str | None]] = [
             (label, BASE[label], "base", None)
             for label in ("id", "name", "status", "notebook", "started", "duration")
-            if label != "notebook" or any(data["notebook"])
+            if label != "notebook" or any(run.notebook for run in page)
         ]
         for kind in ("params", "metrics"):
-            columns += [
-                (f.label, f.label, kind, f.key) for f in _fields(kind, values[kind], self.sort_by)
-            ]
+            keys = {key for run in page for key in getattr(run, kind)}
+            columns += [(f.label, f.label, kind, f.key) for f in _fields(kind, keys, self.sort_by)]
         rows = []
-        for i, run_id in enumerate(data["run_id"]):
-            base = {name: data[name][i] for name in data}
+        for run in page:
             cells = []
             for label, _, kind, key in columns:
                 if key is None:
-                    cells.append(_base_html(label, base))
+                    cells.append(_base_html(label, run))
                 else:
-                    cells.append(_value_html(values[kind].get(run_id, {}).get(key)))
-            rows.append({"id": run_id, "label": base["name"] or run_id[:8], "cells": cells})
+                    cells.append(_value_html(getattr(run, kind).get(key)))
+            rows.append({"id": run.run_id, "label": run.name or run.run_id[:8], "cells": cells})
         arrow = "asc" if self.ascending else "desc"
         self.grid.set_page(
             [
@@ -367,30 +364,20 @@ class RunsTable(w.VBox):
                 self._show_notice(error_text(exc), "error")
 
 
-def _by_run(triples: list[tuple[str, str, Any]]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for run_id, key, value in triples:
-        out.setdefault(run_id, {})[key] = value
-    return out
-
-
-def _fields(kind: str, values: dict[str, dict[str, Any]], sort_by: str | None) -> list[Any]:
+def _fields(kind: str, keys: set[str], sort_by: str | None) -> list[Field]:
     """The fields of the keys the page's runs have (and the one sorted by, so its arrow
     shows), in name order."""
-    from workbench.store.query_fields import Field
+    from workbench.store.query_fields import Field, parse_field
 
-    keys = {key for run in values.values() for key in run}
     fields = {Field(kind, key).label: Field(kind, key) for key in keys}
     if sort_by is not None and sort_by.startswith(f"{kind}.") and sort_by not in fields:
-        from workbench.store.query_fields import parse_field
-
         try:
             extra = parse_field(sort_by)
         except InvalidInput:
             extra = None
         if extra is not None and extra.summary == "last":
             fields[sort_by] = extra
-    return [fields[label] for label in sorted(fields, key=lambda f: fields[f].key or "")]
+    return sorted(fields.values(), key=lambda f: f.key or "")
 
 
 def _value_html(value: Any) -> str:
@@ -405,28 +392,27 @@ def _cut(text: str) -> str:
     return f'<span title="{html.escape(text)}">{html.escape(text[: CELL_CHARS - 1])}…</span>'
 
 
-def _base_html(label: str, run: dict[str, Any]) -> str:
+def _base_html(label: str, run: Run) -> str:
     from workbench.text import duration, local_time
 
     if label == "id":
-        run_id = str(run["run_id"])
-        return f'<code title="{html.escape(run_id)}">{html.escape(run_id[:8])}</code>'
+        run_id = html.escape(run.run_id)
+        return f'<code title="{run_id}">{run_id[:8]}</code>'
     if label == "status":
-        status = html.escape(str(run["status"]))
+        status = html.escape(run.status.value)
         return f'<span class="wb-status wb-status-{status}">{status}</span>'
     if label == "notebook":
-        path = run["notebook"]
-        if not path:
+        if not run.notebook:
             return ""
-        return f'<span title="{html.escape(path)}">{html.escape(PurePath(path).name)}</span>'
+        path = html.escape(run.notebook)
+        return f'<span title="{path}">{html.escape(PurePath(run.notebook).name)}</span>'
     if label == "started":
-        return html.escape(local_time(run["started_at"]))
+        return html.escape(local_time(run.started_at))
     if label == "duration":
-        started, ended = run["started_at"], run["ended_at"]
-        if ended is None or started is None:
+        if run.ended_at is None:
             return '<span class="wb-muted">-</span>'
-        return html.escape(duration(ended - started))
-    return _cut(str(run[label] or ""))
+        return html.escape(duration(run.ended_at - run.started_at))
+    return _cut(run.name or "")
 
 
 def runs(
