@@ -109,7 +109,7 @@ class Backoff:
         help (not a store error, or one without ``retry_after``, such as a read-only store)."""
         if not isinstance(exc, StoreError) or exc.retry_after is None:
             return None
-        delay = min(self.cap, exc.retry_after * 2**self.failures)
+        delay: float = min(self.cap, float(exc.retry_after) * 2**self.failures)
         self.failures += 1
         return delay
 

@@ -109,8 +109,10 @@ class Compare(w.VBox):
         if not metrics or not params:
             return [message("A metric against a parameter needs runs with both.")]
         # The parameter that varies most (numeric first) says the most against a metric.
-        numeric = set(plots.numeric_params(self.frame))
-        varied = max(params, key=lambda p: (p in numeric, _distinct(self.frame[f"params.{p}"])))
+        frame = self.frame
+        assert frame is not None
+        numeric = set(plots.numeric_params(frame))
+        varied = max(params, key=lambda p: (p in numeric, _distinct(frame[f"params.{p}"])))
         self.scatter_metric = w.Dropdown(options=metrics, value=metrics[0], description="metric")
         self.scatter_param = w.Dropdown(options=params, value=varied, description="parameter")
         self.scatter = go.FigureWidget(
@@ -153,8 +155,10 @@ class Compare(w.VBox):
 
     def _axes(self) -> list[str]:
         """Numeric parameters that vary between the runs (all of them if none varies)."""
-        numeric = plots.numeric_params(self.frame)
-        varied = [p for p in numeric if _distinct(self.frame[f"params.{p}"]) > 1]
+        frame = self.frame
+        assert frame is not None
+        numeric = plots.numeric_params(frame)
+        varied = [p for p in numeric if _distinct(frame[f"params.{p}"]) > 1]
         return varied or numeric
 
     def _redraw_parallel(self, _: Any = None) -> None:
