@@ -183,4 +183,10 @@ def test_runs_widget_and_compare_figures_render_in_lab(
     assert _contrast(page, ".wb-RunsTable-sort") >= 4.5
     assert _contrast(page, ".wb-RunsTable-cell") >= 4.5
     grid.screenshot(path=str(artifacts / "widgets-runs-dark.png"))
+    # A message (here a malformed filter) takes the theme's colour from widgets.css.
+    query.fill("metrics.accuracy >")
+    query.press("Enter")
+    expect(notice).to_contain_text("Filter not applied", timeout=15_000)
+    assert _contrast(page, ".wb-RunsTable-notice .wb-message-error") >= 4.5
+    table.screenshot(path=str(artifacts / "widgets-runs-dark-error.png"))
     page.screenshot(path=str(artifacts / "widgets-page-dark.png"), full_page=False)

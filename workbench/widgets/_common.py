@@ -56,7 +56,7 @@ def message_html(text: str, kind: str = "info") -> str:
     role = "alert" if kind == "error" else "status"
     style = f"color:var(--wb-message-color, {MESSAGE_FALLBACK[kind]})"
     if "\n" in text:  # a query error's caret line must stay under its column
-        style += ";white-space:pre;font-family:var(--jp-code-font-family, monospace)"
+        style += ";white-space:pre-wrap;font-family:var(--jp-code-font-family, monospace)"
     return (
         f'<span class="wb-message wb-message-{kind}" role="{role}" style="{style}">'
         f"{html.escape(text)}</span>"
