@@ -90,14 +90,25 @@ function render({ model, el }) {
     }
   }
 
-  model.on('change:columns', draw);
-  model.on('change:rows', draw);
-  model.on('change:selected', draw);
+  // columns and rows arrive in one message but fire two events: draw once for both.
+  let queued = false;
+  function schedule() {
+    if (!queued) {
+      queued = true;
+      queueMicrotask(() => {
+        queued = false;
+        draw();
+      });
+    }
+  }
+  model.on('change:columns', schedule);
+  model.on('change:rows', schedule);
+  model.on('change:selected', schedule);
   draw();
   return () => {
-    model.off('change:columns', draw);
-    model.off('change:rows', draw);
-    model.off('change:selected', draw);
+    model.off('change:columns', schedule);
+    model.off('change:rows', schedule);
+    model.off('change:selected', schedule);
   };
 }
 
