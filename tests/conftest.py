@@ -83,3 +83,37 @@ def postgres_url(postgres_admin_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- a PostgreSQL store that stops answering -------------------------------------------------
+
+
+def _set_connections(postgres_admin_url: str, db_url: str, allowed: bool) -> None:
+    """ALTER DATABASE ... ALLOW_CONNECTIONS, and end every session it has when refusing."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(postgres_admin_url).set(drivername="postgresql")
+    name = make_url(db_url).database
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+        if not allowed:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+
+
+@pytest.fixture
+def outage(postgres_admin_url: str, postgres_url: str) -> Iterator[tuple[str, Any]]:
+    """The test database's URL and a switch: ``switch(False)`` refuses connections (and
+    ends the open ones), ``switch(True)`` lets them in again; always let in afterwards."""
+
+    def switch(allowed: bool) -> None:
+        _set_connections(postgres_admin_url, postgres_url, allowed)
+
+    try:
+        yield postgres_url, switch
+    finally:
+        switch(True)

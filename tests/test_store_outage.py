@@ -24,38 +24,6 @@ from workbench.store.location import StoreLocation
 pytestmark = pytest.mark.slow
 
 
-def _admin(postgres_admin_url: str) -> str:
-    return make_url(postgres_admin_url).set(drivername="postgresql").render_as_string(False)
-
-
-def _set_connections(postgres_admin_url: str, db_url: str, allowed: bool) -> None:
-    """ALTER DATABASE ... ALLOW_CONNECTIONS, and end every session it has when refusing."""
-    import psycopg
-
-    name = make_url(db_url).database
-    with psycopg.connect(_admin(postgres_admin_url), autocommit=True) as conn:
-        conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
-        if not allowed:
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
-                (name,),
-            )
-
-
-@pytest.fixture
-def outage(postgres_admin_url: str, postgres_url: str) -> Iterator[tuple[str, object]]:
-    """The test database's URL and a switch: ``switch(False)`` refuses connections."""
-
-    def switch(allowed: bool) -> None:
-        _set_connections(postgres_admin_url, postgres_url, allowed)
-
-    try:
-        yield postgres_url, switch
-    finally:
-        switch(True)
-
-
 def _cli(env_url: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     import os
 

@@ -127,82 +127,176 @@ def test_import_workbench_leaves_widgets_unloaded_until_used() -> None:
 # -- the runs table -------------------------------------------------------------------------
 
 
-def test_runs_table_holds_the_store_runs_and_filters_them(
+def _click_header(table: Any, field: str) -> None:
+    """What the browser sends when a header is clicked (runs_grid.js)."""
+    table.grid._handle_custom_msg({"type": "sort", "field": field}, [])
+
+
+def _sorted_column(table: Any) -> list[tuple[str, str]]:
+    return [(c["field"], c["sort"]) for c in table.grid.columns if c["sort"]]
+
+
+def test_runs_table_filters_with_the_query_language_and_sorts_in_the_store(
     store: Store, three_runs: list[str]
 ) -> None:
     from workbench.widgets import RunsTable
 
     slow, fast, broken = three_runs
     table = RunsTable(store=store)
-    assert table.rows == [broken, fast, slow]  # newest first, as runs_frame returns them
-    assert "3 runs" in table.count.value
-    # 1 corner + one header button per column + (checkbox + cells) per run
-    columns = len(table._columns)
-    assert {"params.lr", "params.opt", "metrics.loss", "metrics.acc"} <= {
-        c for _, c in table._columns
-    }
-    assert len(table.grid.children) == 1 + columns + 3 * (1 + columns)
+    assert table.rows == [broken, fast, slow]  # newest first, as the store lists them
+    assert "1–3 of 3 runs" in table.count.value
+    fields = [field for _, field in table.columns]
+    assert fields[:5] == ["run_id", "name", "status", "started_at", "duration_s"]
+    assert {"params.lr", "params.opt", "metrics.acc", "metrics.loss"} <= set(fields)
+    # the page as the browser gets it: one row per run, one cell per column, escaped
+    assert [r["id"] for r in table.grid.rows] == table.rows
+    assert all(len(r["cells"]) == len(fields) for r in table.grid.rows)
+    broken_row = table.grid.rows[0]["cells"]
+    assert 'class="wb-status wb-status-failed"' in broken_row[2]
+    assert broken_row[fields.index("metrics.acc")] == ""  # broken logged no acc
 
-    table.status_filter.value = "failed"  # goes to the store query
+    table.status_filter.value = "failed"  # a RunFilter for the store
     assert table.rows == [broken]
     table.status_filter.value = "running"
-    assert table.rows == []
-    assert "No running runs" in table.count.value
+    assert table.rows == [] and "No running runs" in table.count.value
     table.status_filter.value = ""
 
-    table.text_filter.value = "opt=adam"
-    assert table.rows == [broken, fast]
-    table.text_filter.value = "SLOW"
-    assert table.rows == [slow]
-    assert "1 of 3 runs" in table.count.value
-    table.text_filter.value = "adam 0.1"  # every word must match
-    assert table.rows == [fast]
-    table.text_filter.value = ""
+    table.query.value = "params.opt = 'adam'"  # what Enter in the box sends
+    assert table.rows == [broken, fast] and table.where == "params.opt = 'adam'"
+    assert "1–2 of 2 runs" in table.count.value
+    table.filter("metrics.acc > 0.7 and params.lr < 1")
+    assert table.rows == [fast] and table.notice.value == ""
+
+    # A malformed filter or an unknown field: said above the table, the last page stays.
+    table.filter("metrics.acc >")
+    assert table.rows == [fast] and table.where == "metrics.acc > 0.7 and params.lr < 1"
+    assert "Filter not applied" in table.notice.value and "column 14" in table.notice.value
+    assert "wb-message-error" in table.notice.value
+    table.filter("accuracy > 0.95")
+    assert "unknown field &#x27;accuracy&#x27;" in table.notice.value
+    assert "known fields" in table.notice.value and table.rows == [fast]
+    table.filter("metrics.acc > 2")
+    assert table.rows == [] and "No runs match the filter" in table.count.value
+    assert table.notice.value == ""
+    table.filter("")
+    assert table.rows == [broken, fast, slow]
 
     table.sort("params.lr")
     assert table.rows == [slow, fast, broken]
-    table.sort("params.lr")  # the same column again: descending
+    assert _sorted_column(table) == [("params.lr", "asc")]
+    _click_header(table, "params.lr")  # the same column again: descending
     assert table.rows == [broken, fast, slow]
-    header = table.grid.children[1 : 1 + columns]
-    assert any(b.description == "params.lr ▼" for b in header)
-    table.sort("metrics.acc", ascending=False)  # the run without acc goes last
+    assert _sorted_column(table) == [("params.lr", "desc")]
+    table.sort("metrics.acc", ascending=False)  # the run without acc goes last...
     assert table.rows == [fast, slow, broken]
-    table.sort("name")
+    table.sort("metrics.acc", ascending=True)  # ...in both directions
+    assert table.rows == [slow, fast, broken]
+    _click_header(table, "name")
     assert table.rows == [broken, fast, slow]
+    table.sort("started")  # a shown label works too
+    assert table.rows == [slow, fast, broken]
+    assert _sorted_column(table) == [("started_at", "asc")]
+
+    _click_header(table, "params")  # not a field: said, and the sort stays
+    assert "Cannot sort" in table.notice.value and "needs a name" in table.notice.value
+    assert table.rows == [slow, fast, broken] and table.sort_by == "started_at"
+    table.close()
 
 
-def test_runs_table_selection_and_compare_button(store: Store, three_runs: list[str]) -> None:
+def test_runs_table_reads_one_page_at_a_time(store: Store) -> None:
+    from workbench.widgets import RunsTable
+
+    # Older runs have param "old", newer ones "new": a page shows only its runs' columns.
+    ids = [
+        add_run(store, f"r{i:02d}", {"old" if i < 12 else "new": i}, {"m": [i]}) for i in range(25)
+    ]
+    newest_first = ids[::-1]
+    table = RunsTable(store=store, page_size=10)
+    assert table.rows == newest_first[:10] and len(table.grid.rows) == 10
+    assert "1–10 of 25 runs" in table.count.value
+    assert table.prev_button.disabled and not table.next_button.disabled
+    fields = {field for _, field in table.columns}
+    assert "params.new" in fields and "params.old" not in fields
+
+    table.next_button.click()
+    assert table.rows == newest_first[10:20] and table.page_number == 2
+    assert "11–20 of 25 runs" in table.count.value
+    assert {"params.new", "params.old"} <= {field for _, field in table.columns}
+    table.next_page()
+    assert table.rows == newest_first[20:] and "21–25 of 25 runs" in table.count.value
+    assert table.next_button.disabled
+    table.next_page()  # past the end: stays
+    assert table.page_number == 3 and table.pages == 3
+    assert "params.new" not in {field for _, field in table.columns}
+
+    # Sorting is done over every run, not the page: the largest m comes first.
+    table.sort("metrics.m", ascending=False)
+    assert table.page_number == 1 and table.rows == newest_first[:10]
+    table.sort("metrics.m", ascending=True)
+    assert table.rows == ids[:10]
+    table.go_to_page(99)
+    assert table.page_number == 3 and table.rows == ids[20:]
+    table.prev_button.click()
+    assert table.rows == ids[10:20]
+
+    # A filter and the status dropdown go back to page 1 and count what matches.
+    table.filter("metrics.m >= 12")
+    assert table.page_number == 1 and table.total == 13
+    assert table.rows == ids[12:22] and "1–10 of 13 runs" in table.count.value
+
+    # Runs deleted under a later page: Refresh shows the last page that still exists.
+    table.next_page()
+    assert table.rows == ids[22:25]
+    store.delete_runs(ids[20:25])
+    table.refresh()
+    assert table.page_number == 1 and table.rows == ids[12:20] and table.total == 8
+
+    with pytest.raises(InvalidInput, match="page_size"):
+        RunsTable(store=store, page_size=0)
+
+
+def test_runs_table_selection_survives_paging_sorting_refresh(
+    store: Store, three_runs: list[str]
+) -> None:
     from workbench.widgets import Compare, RunsTable
 
-    slow, fast, _ = three_runs
-    table = RunsTable(store=store)
-    assert table.selected == []
-    assert table.compare_button.disabled
+    slow, fast, broken = three_runs
+    table = RunsTable(store=store, page_size=2)
+    assert table.rows == [broken, fast]
+    assert table.selected == [] and table.compare_button.disabled
     table.compare_button.click()
     assert "Tick one or more runs" in table.below.children[0].value
 
-    table._checks[slow].value = True
-    table._checks[fast].value = True
-    assert table.selected == [slow, fast]
+    table.grid.selected = [fast]  # what ticking a box in the browser sends
+    table.next_page()
+    assert table.rows == [slow]
+    table.grid.selected = [fast, slow]
+    assert table.selected == [fast, slow]
     assert table.compare_button.description == "Compare (2)"
-    table.text_filter.value = "fast"  # hidden runs stay selected
-    assert table.selected == [slow, fast]
-    table.text_filter.value = ""
+    assert "2 ticked" in table.count.value
+    table.sort("params.lr", ascending=False)
+    table.filter("params.opt = 'sgd'")  # fast is hidden by the filter: still ticked
+    table.refresh()
+    assert table.rows == [slow] and table.selected == [fast, slow]
+    table.filter("")
 
     table.compare_button.click()
     comparison = table.below.children[0]
     assert isinstance(comparison, Compare) and comparison is table.comparison
-    assert comparison.run_ids == [slow, fast]
-    table._checks[slow].value = False
-    assert table.selected == [fast]
-    table.selected = [slow]
-    assert table.selected == [slow] and table._checks[slow].value and not table._checks[fast].value
+    assert comparison.run_ids == [fast, slow]
 
-    # A new run shows after Refresh; selection survives.
+    table.selected = [broken[:8], slow]  # prefixes resolve
+    assert table.selected == [broken, slow] and table.grid.selected == [broken, slow]
+    with pytest.raises(NotFound):
+        table.selected = ["ffffffffffff"]
+    assert table.selected == [broken, slow]
+
+    # A new run shows after Refresh, with its new param; a deleted run is unticked.
     newer = add_run(store, "newer", {"lr": 0.5, "opt": "sgd", "batch": 32}, {"loss": [0.2]})
-    table.refresh()
-    assert table.rows[0] == newer
-    assert "params.batch" in {c for _, c in table._columns}
+    store.delete_runs([broken])
+    table.sort("started", ascending=False)
+    assert table.rows == [newer, fast]
+    assert "params.batch" in {field for _, field in table.columns}
     assert table.selected == [slow]
     table.close()
 
@@ -388,6 +482,61 @@ def test_sweep_form_launches_a_sweep_whose_runs_land_in_the_store(
     assert "nothing to run" in form.feedback.children[0].value
 
 
+# -- store outages ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pg_store(outage: tuple[str, Any], tmp_path: Path) -> Iterator[tuple[Store, Any]]:
+    """A store on a real PostgreSQL database, and the switch that makes it refuse."""
+    from workbench.store.location import StoreLocation
+
+    url, switch = outage
+    store = Store(StoreLocation(home=tmp_path / "pghome", db_url=url))
+    yield store, switch
+    store.close()
+
+
+@pytest.mark.slow
+def test_widgets_show_a_store_outage_and_recover_by_themselves(
+    pg_store: tuple[Store, Any],
+) -> None:
+    from workbench.widgets import Compare, Monitor, RunsTable
+
+    store, switch = pg_store
+    first = add_run(store, "first", {"lr": 0.1}, {"loss": [1.0, 0.5]})
+    live = store.create_run(name="live")
+    store.log_batch(live, [("loss", 1.0, 0, time.time())])
+    table = RunsTable(store=store)
+    monitor = Monitor(run_id=live, interval=0.2, store=store)
+    try:
+        assert table.rows == [live, first] and table.notice.value == ""
+        switch(False)
+        table.refresh()  # Refresh during the outage: a message, not a traceback
+        notice = table.notice.value
+        assert "Store unavailable:" in notice and "retrying in 5 s" in notice, notice
+        assert "wb-message-error" in notice and "Traceback" not in notice
+        assert table.rows == [live, first]  # the last page stays on screen
+        comparison = Compare([first], store=store)  # drawn once the store answers
+        assert "Store unavailable" in comparison.children[0].value
+        assert comparison.history is None
+        _until(lambda: "Store unavailable" in monitor.status.value, timeout=15)
+        assert "retrying in 5 s" in monitor.status.value
+
+        switch(True)
+        # Nobody clicks anything: each widget tries again after the store's retry_after.
+        _until(lambda: table.notice.value == "", timeout=20)
+        _until(lambda: comparison.history is not None, timeout=20)
+        store.log_batch(live, [("loss", 0.5, 1, time.time())])
+        _until(lambda: [len(t.x) for t in monitor.figure.data] == [2], timeout=20)
+        assert "Store unavailable" not in monitor.status.value
+        assert comparison.run_ids == [first] and len(comparison.history.data) == 1
+        table.refresh()
+        assert table.rows == [live, first] and table.notice.value == ""
+    finally:
+        monitor.close()
+        table.close()
+
+
 # -- in a real kernel ---------------------------------------------------------------------
 
 
@@ -487,11 +636,12 @@ def test_widgets_in_a_real_kernel(kernel: KernelSession, home: Path, tmp_path: P
         table.status_filter.value = "failed"
         seen["failed"] = table.rows
         table.status_filter.value = ""
-        table.text_filter.value = "opt=sgd"
+        table.query.value = "params.opt = 'sgd'"
         seen["sgd"] = table.rows
-        table.text_filter.value = ""
+        table.query.value = ""
         table.sort("params.lr", ascending=False)
         seen["by_lr"] = table.rows
+        seen["cells"] = len(table.grid.rows[0]["cells"])
         print(json.dumps(seen))
     """)
     seen = json.loads(stdout.strip().splitlines()[-1])
@@ -501,7 +651,10 @@ def test_widgets_in_a_real_kernel(kernel: KernelSession, home: Path, tmp_path: P
     assert seen["by_lr"][:3] == [ids["k2"], ids["k1"], ids["k0"]]
     assert len(_widget_views(messages)) == 1
     models = _opened_models(messages)
-    assert "VBoxModel" in models and "GridBoxModel" in models and "CheckboxModel" in models
+    # The page is one anywidget model, whatever the number of runs and columns.
+    assert "VBoxModel" in models and models.count("AnyModel") == 1, models
+    assert "HTMLModel" in models and "CheckboxModel" not in models
+    assert seen["cells"] == 5 + 2 + 2  # base columns, lr and opt, loss and acc
 
     stdout, messages = kernel.run(f"""
         table.selected = [{ids["k0"]!r}, {ids["k1"]!r}, {ids["k2"]!r}]

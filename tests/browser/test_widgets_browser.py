@@ -45,7 +45,7 @@ def _seed(root: Path, home: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     cells = [
-        "import workbench as wb\ntable = wb.widgets.runs(experiment='widgets')\ntable",
+        "import workbench as wb\ntable = wb.widgets.runs(experiment='widgets', page_size=3)\ntable",
         textwrap.dedent("""\
             # the three best runs by accuracy, compared below the table
             table.sort("metrics.accuracy", ascending=False)
@@ -77,6 +77,29 @@ def lab(
     return lab_factory(base)
 
 
+def _contrast(page: Page, locator: str) -> float:
+    """WCAG contrast ratio of an element's text against the background it is drawn on."""
+    fg, bg = page.evaluate(
+        """(selector) => {
+            const el = document.querySelector(selector);
+            let bg = "rgba(0, 0, 0, 0)";
+            for (let n = el; n && bg === "rgba(0, 0, 0, 0)"; n = n.parentElement) {
+                bg = getComputedStyle(n).backgroundColor;
+            }
+            return [getComputedStyle(el).color, bg];
+        }""",
+        locator,
+    )
+
+    def luminance(css: str) -> float:
+        r, g, b = (int(x) / 255 for x in re.findall(r"\d+", css)[:3])
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
 def test_runs_widget_and_compare_figures_render_in_lab(
     lab: LabServer, page: Page, artifacts: Path
 ) -> None:
@@ -87,12 +110,15 @@ def test_runs_widget_and_compare_figures_render_in_lab(
 
     table = notebook_panel(page).locator(".wb-RunsTable").first
     expect(table).to_be_visible(timeout=30_000)
-    checks = table.locator(".wb-RunsTable-check input[type=checkbox]")
-    expect(checks).to_have_count(4)
-    expect(table.locator(".wb-RunsTable-count")).to_have_text("4 runs")
+    checks = table.locator("input.wb-RunsTable-check")
+    count = table.locator(".wb-RunsTable-count")
+    expect(checks).to_have_count(3)  # one page of 3
+    expect(count).to_have_text("1–3 of 4 runs · 3 ticked")
     headers = table.locator(".wb-RunsTable-header")
     expect(headers.filter(has_text="params.lr")).to_have_count(1)
-    expect(headers.filter(has_text="metrics.accuracy ▼")).to_have_count(1)  # sorted in Python
+    sorted_header = headers.filter(has_text="metrics.accuracy ▼")  # sorted in Python
+    expect(sorted_header).to_have_count(1)
+    expect(sorted_header).to_have_attribute("aria-sort", "descending")
 
     # The comparison the second cell asked for: three runs, three plotly figures.
     compare = table.locator(".wb-Compare")
@@ -103,21 +129,64 @@ def test_runs_widget_and_compare_figures_render_in_lab(
     # metric histories: one visible line per compared run
     expect(plots.first.locator(".scatterlayer .trace")).to_have_count(3)
     expect(plots.nth(2).locator(".parcoords")).to_have_count(1)
-    expect(table.locator(".wb-RunsTable-check input:checked")).to_have_count(3)
+    expect(table.locator("input.wb-RunsTable-check:checked")).to_have_count(3)
     compare.screenshot(path=str(artifacts / "widgets-compare.png"))
 
-    # From the browser: filter by text, then sort by clicking a header.
-    grid = table.locator(".wb-RunsTable-grid")
-    table.locator("input[placeholder^='filter']").click()
-    page.keyboard.type("opt=adam")
-    expect(checks).to_have_count(2, timeout=15_000)
-    expect(table.locator(".wb-RunsTable-count")).to_have_text("2 of 4 runs")
-    table.locator("input[placeholder^='filter']").fill("")
-    expect(checks).to_have_count(4, timeout=15_000)
+    # Paging from the browser: page 2 has the fourth run; the ticks on page 1 stay.
+    table.locator(".wb-RunsTable-next").click()
+    expect(count).to_have_text("4–4 of 4 runs · 3 ticked", timeout=15_000)
+    expect(checks).to_have_count(1)
+    checks.first.check()  # a tick in the browser reaches Python: the button counts it
+    expect(table.locator(".wb-RunsTable-count")).to_have_text(re.compile("4 ticked"))
+    expect(table.get_by_role("button", name="Compare (4)")).to_be_visible()
+    table.locator(".wb-RunsTable-prev").click()
+    expect(table.locator("input.wb-RunsTable-check:checked")).to_have_count(3, timeout=15_000)
+
+    # The filter box takes the query language, applied on Enter; a malformed one is named.
+    query = table.locator(".wb-RunsTable-query input")
+    query.fill("params.opt = 'adam'")
+    query.press("Enter")
+    expect(count).to_have_text("1–2 of 2 runs · 4 ticked", timeout=15_000)
+    expect(checks).to_have_count(2)
+    query.fill("accuracy > 0.95")
+    query.press("Enter")
+    notice = table.locator(".wb-RunsTable-notice .wb-message-error")
+    expect(notice).to_contain_text("unknown field 'accuracy'", timeout=15_000)
+    expect(checks).to_have_count(2)  # the last good page stays
+    query.fill("")
+    query.press("Enter")
+    expect(count).to_have_text("1–3 of 4 runs · 4 ticked", timeout=15_000)
+    expect(notice).to_have_count(0)
+
+    # A header click sorts in the store: ascending by lr, the smallest first.
     headers.filter(has_text=re.compile(r"^params\.lr")).click()
     expect(headers.filter(has_text="params.lr ▲")).to_have_count(1, timeout=15_000)
-    expect(grid.locator(".wb-RunsTable-cell", has_text="lr-0.01").first).to_be_visible()
-    first_name = grid.locator(".wb-RunsTable-cell").nth(1)  # row 1: id, then name
+    first_name = table.locator(".wb-RunsTable-row").first.locator(".wb-RunsTable-cell").nth(1)
     expect(first_name).to_have_text("lr-0.01")
+    grid = table.locator(".wb-RunsTable-grid")
     grid.screenshot(path=str(artifacts / "widgets-runs.png"))
     page.screenshot(path=str(artifacts / "widgets-page.png"), full_page=False)
+    assert _contrast(page, ".wb-RunsTable-sort") >= 4.5
+
+    # The dark theme, chosen from the Settings menu: the header follows it and stays legible.
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Settings$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).hover()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Dark$")).click()
+    expect(page.locator("body[data-jp-theme-light='false']")).to_have_count(1, timeout=15_000)
+    # the header text takes the dark theme's --jp-ui-font-color1 (once its CSS has loaded)
+    sort_button = table.locator(".wb-RunsTable-sort").first
+    expect(sort_button).to_have_css("color", "rgba(255, 255, 255, 0.87)", timeout=15_000)
+    header_bg = page.evaluate(
+        "getComputedStyle(document.querySelector('.wb-RunsTable-header')).backgroundColor"
+    )
+    assert sum(int(x) for x in re.findall(r"\d+", header_bg)[:3]) < 3 * 128, header_bg
+    assert _contrast(page, ".wb-RunsTable-sort") >= 4.5
+    assert _contrast(page, ".wb-RunsTable-cell") >= 4.5
+    grid.screenshot(path=str(artifacts / "widgets-runs-dark.png"))
+    # A message (here a malformed filter) takes the theme's colour from widgets.css.
+    query.fill("metrics.accuracy >")
+    query.press("Enter")
+    expect(notice).to_contain_text("Filter not applied", timeout=15_000)
+    assert _contrast(page, ".wb-RunsTable-notice .wb-message-error") >= 4.5
+    table.screenshot(path=str(artifacts / "widgets-runs-dark-error.png"))
+    page.screenshot(path=str(artifacts / "widgets-page-dark.png"), full_page=False)

@@ -11,6 +11,7 @@ use); the figures come from :mod:`workbench.plots` and are wrapped in ``go.Figur
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ import plotly.graph_objects as go
 
 from workbench import plots
 from workbench.store import RunFilter, Store
-from workbench.widgets._common import fresh_store, message, resolve_ids
+from workbench.widgets._common import StoreRetry, fresh_store, message, resolve_ids
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,32 +35,50 @@ class Compare(w.VBox):
     """Charts of ``run_ids`` (ids, unique prefixes, a ``wb.runs()`` frame or a runs table)."""
 
     def __init__(self, run_ids: Any, store: Store | None = None) -> None:
-        from workbench.tracking.frames import runs_frame
-
-        store = store or fresh_store()
-        self.run_ids: list[str] = resolve_ids(store, run_ids)
-        self.runs: list[Run] = [store.get_run(r) for r in self.run_ids]
-        frame = runs_frame(store, RunFilter(run_ids=self.run_ids))
-        order = {r: i for i, r in enumerate(self.run_ids)}
-        self.frame: pd.DataFrame = frame.sort_values(
-            "run_id", key=lambda s: s.map(order)
-        ).reset_index(drop=True)
-        self.sweep_ids = {store.job_info(r).sweep_id for r in self.run_ids}
-
+        super().__init__([])
+        self.add_class("wb-Compare")
+        # A runs table's ticks as they are now, even if the charts are drawn after an outage.
+        self._wanted = run_ids.selected if hasattr(run_ids, "selected") else run_ids
+        self._store = store
+        self.run_ids: list[str] = []
+        self.runs: list[Run] = []
+        self.frame: pd.DataFrame | None = None
+        self.sweep_ids: set[str | None] = set()
         self.history: go.FigureWidget | None = None
         self.scatter: go.FigureWidget | None = None
         self.parallel: go.FigureWidget | None = None
+        self._retry = StoreRetry(self._show_outage)
+        self._retry.call(self._load)  # unknown ids raise; an outage is shown and retried
+
+    def _load(self) -> None:
+        from workbench.tracking.frames import runs_frame
+
+        store = self._store or fresh_store()
+        run_ids = resolve_ids(store, self._wanted)
+        runs = [store.get_run(r) for r in run_ids]
+        frame = runs_frame(store, RunFilter(run_ids=run_ids))
+        order = {r: i for i, r in enumerate(run_ids)}
+        self.frame = frame.sort_values("run_id", key=lambda s: s.map(order)).reset_index(drop=True)
+        self.sweep_ids = {store.job_info(r).sweep_id for r in run_ids}
+        self.run_ids, self.runs = run_ids, runs
         sections: list[w.Widget] = [
             w.HTML(
                 f"<b>Comparing {len(self.runs)} run{'s' if len(self.runs) != 1 else ''}</b>: "
-                + ", ".join(plots.run_label(r.run_id, r.name) for r in self.runs)
+                + ", ".join(html.escape(plots.run_label(r.run_id, r.name)) for r in self.runs)
             )
         ]
         sections += self._history_section()
         sections += self._scatter_section()
         sections += self._parallel_section()
-        super().__init__(sections)
-        self.add_class("wb-Compare")
+        self.children = sections
+
+    def _show_outage(self, text: str | None, kind: str) -> None:
+        if text is not None:
+            self.children = [message(text, kind)]
+
+    def close(self) -> None:
+        self._retry.cancel()
+        super().close()
 
     @property
     def figures(self) -> list[go.FigureWidget]:
@@ -90,8 +109,10 @@ class Compare(w.VBox):
         if not metrics or not params:
             return [message("A metric against a parameter needs runs with both.")]
         # The parameter that varies most (numeric first) says the most against a metric.
-        numeric = set(plots.numeric_params(self.frame))
-        varied = max(params, key=lambda p: (p in numeric, _distinct(self.frame[f"params.{p}"])))
+        frame = self.frame
+        assert frame is not None
+        numeric = set(plots.numeric_params(frame))
+        varied = max(params, key=lambda p: (p in numeric, _distinct(frame[f"params.{p}"])))
         self.scatter_metric = w.Dropdown(options=metrics, value=metrics[0], description="metric")
         self.scatter_param = w.Dropdown(options=params, value=varied, description="parameter")
         self.scatter = go.FigureWidget(
@@ -134,8 +155,10 @@ class Compare(w.VBox):
 
     def _axes(self) -> list[str]:
         """Numeric parameters that vary between the runs (all of them if none varies)."""
-        numeric = plots.numeric_params(self.frame)
-        varied = [p for p in numeric if _distinct(self.frame[f"params.{p}"]) > 1]
+        frame = self.frame
+        assert frame is not None
+        numeric = plots.numeric_params(frame)
+        varied = [p for p in numeric if _distinct(frame[f"params.{p}"]) > 1]
         return varied or numeric
 
     def _redraw_parallel(self, _: Any = None) -> None:

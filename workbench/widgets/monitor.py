@@ -10,7 +10,6 @@ thread; monitoring an explicit ``run_id`` also ends once that run has finished.
 
 from __future__ import annotations
 
-import html
 import os
 import threading
 import time
@@ -21,7 +20,7 @@ import plotly.graph_objects as go
 from workbench import plots
 from workbench.entities import Run
 from workbench.store import Store
-from workbench.widgets._common import fresh_store
+from workbench.widgets._common import Backoff, error_text, fresh_store, message_html, outage_text
 
 DEFAULT_INTERVAL = 1.0
 
@@ -62,7 +61,8 @@ class Monitor(w.VBox):
             ]
         )
         self.add_class("wb-Monitor")
-        self.refresh()
+        self._backoff = Backoff()
+        self._next_wait = self._poll()
         if start:
             self.start()
 
@@ -114,13 +114,25 @@ class Monitor(w.VBox):
     # -- internals -----------------------------------------------------------------------
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                if self.refresh():
-                    self._stop.set()
-            except Exception as exc:  # the chart says what went wrong; the loop goes on
-                self._set_status(f"could not read the run: {type(exc).__name__}: {exc}")
+        while not self._stop.wait(self._next_wait):
+            self._next_wait = self._poll()
         self.stop_button.disabled = True
+
+    def _poll(self) -> float:
+        """One refresh that never raises: the seconds to wait before the next one (longer,
+        with a backoff, while the store is unavailable)."""
+        try:
+            if self.refresh():
+                self._stop.set()
+        except Exception as exc:  # the status line says what went wrong; the loop goes on
+            delay = self._backoff.delay(exc)
+            if delay is not None:
+                self._set_status(outage_text(exc, delay))
+                return delay
+            self._set_status(f"could not read the run: {error_text(exc)}")
+        else:
+            self._backoff.reset()
+        return self.interval
 
     def _draw(self, run: Run) -> bool:
         counts = {k: len(v) for k, v in run.metric_history.items()}
@@ -147,7 +159,8 @@ class Monitor(w.VBox):
 
     def _set_status(self, text: str) -> None:
         self._text = text
-        self.status.value = f"<span>{html.escape(text)}</span>"
+        kind = "error" if text.startswith(("Store unavailable", "could not")) else "info"
+        self.status.value = message_html(text, kind)
 
 
 def _current_run_id() -> str | None:

@@ -1,45 +1,41 @@
-"""``wb.widgets.runs()``: the runs of the store as an interactive table.
+"""``wb.widgets.runs()``: the runs of the store as a paged, sortable, filterable table.
 
-The rows come from :func:`workbench.tracking.frames.runs_frame` (what ``wb.runs()``, the CLI
-and the REST API read); the status filter is passed to it as a ``RunFilter``. The text filter
-and the sorting only rearrange rows already read. One row is a checkbox and a few ``HTML``
-cells in a ``GridBox``; row widgets are kept per run, so sorting and filtering reorder them
-instead of rebuilding them, and a ticked box stays ticked.
+Only the page shown is read: ``Store.run_table`` (what ``wb.runs()``, the CLI and the REST
+API read) answers one page, its params and last metric values, and the total, with the
+status dropdown as a ``RunFilter``, the filter box as the query language's ``where`` and a
+header click as its ``order_by``; filtering, sorting, paging and counting happen in SQL. The
+page is drawn by one small anywidget (:mod:`workbench.widgets.runs_grid`) instead of a widget
+per cell, so a page of 100 runs with 20 columns is one comm message, not 2,000 widgets.
 """
 
 from __future__ import annotations
 
 import html
-import math
 import os
-from numbers import Real
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
-from ipywidgets.widgets.widget_bool import CheckboxStyle
-from ipywidgets.widgets.widget_string import HTMLStyle
 
 from workbench.entities import RunStatus
+from workbench.errors import InvalidInput
 from workbench.store import RunFilter, Store
-from workbench.widgets._common import fresh_store, message
+from workbench.widgets._common import (
+    StoreRetry,
+    error_text,
+    fresh_store,
+    message_html,
+    resolve_ids,
+)
+from workbench.widgets.runs_grid import RunsGrid
 
 if TYPE_CHECKING:
-    import pandas as pd
-
+    from workbench.entities import Run
+    from workbench.store.query_fields import Field
     from workbench.widgets.compare import Compare
 
 PAGE_SIZE = 100
-STATUS_COLOURS = {
-    "queued": "#777",
-    "running": "#1565c0",
-    "succeeded": "#1b7f3b",
-    "failed": "#b00020",
-    "timed_out": "#e65100",
-    "cancelled": "#6d4c41",
-    "lost": "#6a1b9a",
-}
-# Shown column -> frame column it sorts by.
+# Shown label -> the query field it sorts by.
 BASE = {
     "id": "run_id",
     "name": "name",
@@ -48,10 +44,13 @@ BASE = {
     "started": "started_at",
     "duration": "duration_s",
 }
+CELL_CHARS = 40  # longer values are cut, whole in the tooltip
+PLACEHOLDER = "filter, then Enter: metrics.acc > 0.9 and params.opt = 'adam'"
 
 
 class RunsTable(w.VBox):
-    """Runs with a status filter, a text filter, sortable columns and a selection.
+    """One page of runs with a status filter, a query filter, sorting in the store, paging
+    and a selection that survives paging, sorting and refresh.
 
     ``.selected`` is the list of ticked run ids; the Compare button shows
     ``wb.widgets.compare(selected)`` below the table (also ``.compare()``).
@@ -64,29 +63,22 @@ class RunsTable(w.VBox):
         status: RunStatus | str | None = None,
         store: Store | None = None,
         page_size: int = PAGE_SIZE,
+        where: str = "",
     ) -> None:
+        if not isinstance(page_size, int) or not 1 <= page_size <= 10_000:
+            raise InvalidInput(f"page_size {page_size!r} is not usable: give 1 to 10000 runs")
         self._store = store
         self._notebook = str(Path(notebook).resolve()) if notebook else None
         self._experiment = experiment
         self.page_size = page_size
-        self.sort_by: str | None = None  # a frame column
+        self.offset = 0
+        self.total = 0
+        self.where = ""  # the filter applied (the box may hold a malformed one)
+        self.sort_by: str | None = None  # a query field; None is the store's newest first
         self.ascending = True
-        self.frame: pd.DataFrame | None = None  # what the store returned
-        self.view: pd.DataFrame | None = None  # after the text filter and sorting
+        self.page: list[Run] = []  # the runs shown, with params and last metric values
+        self.error: str | None = None  # why the last filter or sort was not applied
         self.comparison: Compare | None = None
-        self._columns: list[tuple[str, str]] = []  # (label, frame column)
-        self._cells: dict[str, list[w.Widget]] = {}
-        self._checks: dict[str, w.Checkbox] = {}
-        self._header: list[w.Button] = []
-        self._selected: list[str] = []
-        # One layout and style model shared by every cell: a table of N cells syncs (and
-        # saves into an executed notebook) N models instead of 3N.
-        self._cell_layout = w.Layout()
-        self._cell_style = HTMLStyle()
-        self._check_layout = w.Layout(width="24px")
-        self._check_style = CheckboxStyle()
-        self._header_layout = w.Layout(width="auto")
-        self._header_style = w.ButtonStyle(button_color="#f2f2f2", font_weight="bold")
 
         statuses = [("all", "")] + [(s.value.replace("_", " "), s.value) for s in RunStatus]
         self.status_filter = w.Dropdown(
@@ -95,11 +87,15 @@ class RunsTable(w.VBox):
             description="status",
             layout=w.Layout(width="190px"),
         )
-        self.text_filter = w.Text(
-            placeholder="filter: id, name, notebook, params, tags",
-            continuous_update=True,
-            layout=w.Layout(width="300px"),
+        # continuous_update=False: the value arrives on Enter (or leaving the box), so a
+        # half-typed expression is never sent to the store.
+        self.query = w.Text(
+            value=where,
+            placeholder=PLACEHOLDER,
+            continuous_update=False,
+            layout=w.Layout(width="420px"),
         )
+        self.query.add_class("wb-RunsTable-query")
         self.refresh_button = w.Button(
             description="Refresh", icon="refresh", layout=w.Layout(width="100px")
         )
@@ -110,97 +106,120 @@ class RunsTable(w.VBox):
             disabled=True,
             layout=w.Layout(width="130px"),
         )
-        self.count = w.HTML()
-        self.grid = w.GridBox(
-            layout=w.Layout(
-                grid_gap="0px 12px", align_items="center", overflow="auto", max_height="420px"
-            )
+        self.prev_button = w.Button(
+            icon="chevron-left",
+            tooltip="previous page",
+            disabled=True,
+            layout=w.Layout(width="36px"),
         )
-        self.grid.add_class("wb-RunsTable-grid")
-        self._corner = w.HTML("")
+        self.next_button = w.Button(
+            icon="chevron-right", tooltip="next page", disabled=True, layout=w.Layout(width="36px")
+        )
+        self.prev_button.add_class("wb-RunsTable-prev")
+        self.next_button.add_class("wb-RunsTable-next")
+        self.count = w.HTML()
+        self.notice = w.HTML()  # a malformed filter, or the store being unavailable
+        self.notice.add_class("wb-RunsTable-notice")
+        self.grid = RunsGrid()
         self.below = w.VBox()
-        self.status_filter.observe(lambda _: self.refresh(), "value")
-        self.text_filter.observe(lambda _: self._render(), "value")
+        self._retry = StoreRetry(self._show_notice)
+
+        self.status_filter.observe(lambda _: self._first_page(), "value")
+        self.query.observe(lambda change: self.filter(change["new"]), "value")
         self.refresh_button.on_click(lambda _: self.refresh())
         self.compare_button.on_click(lambda _: self.compare())
+        self.prev_button.on_click(lambda _: self.previous_page())
+        self.next_button.on_click(lambda _: self.next_page())
+        self.grid.observe(lambda _: self._update_buttons(), "selected")
+        self.grid.on_msg(self._grid_message)
         bar = w.HBox(
             [
                 self.status_filter,
-                self.text_filter,
+                self.query,
                 self.refresh_button,
                 self.compare_button,
+                self.prev_button,
+                self.next_button,
                 self.count,
             ],
             layout=w.Layout(align_items="center", flex_flow="row wrap"),
         )
-        super().__init__([bar, self.grid, self.below])
+        super().__init__([bar, self.notice, self.grid, self.below])
         self.add_class("wb-RunsTable")
+        self._pending_where = where.strip()
         self.refresh()
 
     # -- public --------------------------------------------------------------------------
 
     @property
     def selected(self) -> list[str]:
-        """Ticked run ids, in the order they were ticked."""
-        return list(self._selected)
+        """Ticked run ids, in the order they were ticked (on any page)."""
+        return list(self.grid.selected)
 
     @selected.setter
-    def selected(self, run_ids: list[str]) -> None:
-        known = set(self._checks)
-        wanted = [r for r in run_ids if r in known]
-        self._selected = []
-        for run_id, check in self._checks.items():
-            check.value = run_id in wanted
-        self._selected = wanted
-        self._update_buttons()
+    def selected(self, run_ids: Any) -> None:
+        """Tick these runs (ids, unique prefixes, a frame...) and nothing else."""
+        self.grid.selected = resolve_ids(self._store_now(), run_ids) if run_ids else []
 
     @property
     def rows(self) -> list[str]:
         """Run ids shown, top to bottom."""
-        return [] if self.view is None else [str(r) for r in self.view["run_id"]][: self.page_size]
+        return [run.run_id for run in self.page]
+
+    @property
+    def columns(self) -> list[tuple[str, str]]:
+        """(label, query field) of the columns shown."""
+        return [(c["label"], c["field"]) for c in self.grid.columns]
+
+    @property
+    def page_number(self) -> int:
+        return self.offset // self.page_size + 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
 
     def refresh(self) -> None:
-        """Read the runs again (the status filter goes to the store's query)."""
-        from workbench.tracking.frames import runs_frame
+        """Read the page again (new runs, changed values); a store outage is shown and
+        retried with a backoff until the store answers."""
+        self._retry.call(self._load)
 
-        store = self._store or fresh_store()
-        status = self.status_filter.value
-        filt = RunFilter(
-            notebook=self._notebook,
-            experiment=self._experiment,
-            status=RunStatus(status) if status else None,
-        )
-        self.frame = runs_frame(store, filt)
-        # A base column empty for every run (no notebook for script runs) is left out.
-        columns = [
-            (label, col)
-            for label, col in BASE.items()
-            if label in ("id", "status") or self.frame[col].notna().any()
-        ]
-        for prefix in ("params.", "metrics."):
-            columns += [(c, c) for c in self.frame.columns if c.startswith(prefix)]
-        if columns != self._columns:  # new params or metrics: every row gets new cells
-            self._drop_cells()
-            self._columns = columns
-            self._make_header()
-        ids = set(self.frame["run_id"])
-        for run_id in [r for r in self._checks if r not in ids]:
-            for cell in self._cells.pop(run_id, [])[1:]:
-                cell.close()
-            self._checks.pop(run_id).close()
-        self._selected = [r for r in self._selected if r in ids]
-        for _, row in self.frame.iterrows():
-            self._make_row(row)
-        self._render()
+    def filter(self, where: str) -> None:
+        """Apply a query-language filter (``metrics.acc > 0.9 and params.opt = 'adam'``);
+        a malformed one is shown above the table and the last good filter stays."""
+        if self.query.value != where:
+            self.query.value = where  # observed: comes back here once
+            return
+        self._pending_where = where.strip()
+        self._first_page()
 
     def sort(self, column: str, ascending: bool | None = None) -> None:
-        """Sort by a shown column label (``id``, ``status``, ``params.lr``...) or frame
-        column; the same column again flips the direction."""
-        target = BASE.get(column, column)
+        """Sort in the store by a shown column label (``id``, ``status``, ``params.lr``...)
+        or any query field; the same column again flips the direction. NULLs go last."""
+        field = BASE.get(column, column)
         if ascending is None:
-            ascending = not self.ascending if target == self.sort_by else True
-        self.sort_by, self.ascending = target, ascending
-        self._render()
+            ascending = not self.ascending if field == self.sort_by else True
+        previous = self.sort_by, self.ascending
+        self.sort_by, self.ascending = field, ascending
+        self.offset = 0
+        self.refresh()
+        if self.error is not None and self.error.startswith("Cannot sort"):
+            self.sort_by, self.ascending = previous
+
+    def next_page(self) -> None:
+        if self.offset + self.page_size < self.total:
+            self.offset += self.page_size
+            self.refresh()
+
+    def previous_page(self) -> None:
+        if self.offset:
+            self.offset = max(0, self.offset - self.page_size)
+            self.refresh()
+
+    def go_to_page(self, number: int) -> None:
+        """Show page ``number`` (1-based; past the end shows the last page)."""
+        self.offset = (min(max(1, number), self.pages) - 1) * self.page_size
+        self.refresh()
 
     def compare(self) -> Compare | None:
         """Show ``compare(self.selected)`` below the table and return it (None, with a hint,
@@ -209,182 +228,203 @@ class RunsTable(w.VBox):
 
         if self.comparison is not None:
             self.comparison.close()
-        if not self._selected:
-            self.below.children = [message("Tick one or more runs to compare them.")]
+        if not self.selected:
+            self.below.children = [w.HTML(message_html("Tick one or more runs to compare them."))]
             self.comparison = None
             return None
-        self.comparison = Compare(self._selected, store=self._store)
+        self.comparison = Compare(self.selected, store=self._store)
         self.below.children = [self.comparison]
         return self.comparison
 
     def close(self) -> None:
-        self._drop_cells()
-        for widget in [*self._header, *self._checks.values()]:
-            widget.close()
+        self._retry.cancel()
+        if self.comparison is not None:
+            self.comparison.close()
         super().close()
 
-    # -- rows ----------------------------------------------------------------------------
+    # -- reading -------------------------------------------------------------------------
 
-    def _make_row(self, row: pd.Series) -> None:
-        run_id = str(row["run_id"])
-        check = self._checks.get(run_id)
-        if check is None:
-            check = w.Checkbox(
-                value=run_id in self._selected,
-                indent=False,
-                layout=self._check_layout,
-                style=self._check_style,
+    def _store_now(self) -> Store:
+        return self._store or fresh_store()
+
+    def _first_page(self) -> None:
+        self.offset = 0
+        self.refresh()
+
+    def _filter(self) -> RunFilter:
+        status = self.status_filter.value
+        return RunFilter(
+            notebook=self._notebook,
+            experiment=self._experiment,
+            status=RunStatus(status) if status else None,
+        )
+
+    def _order_by(self) -> str | None:
+        if self.sort_by is None:
+            return None
+        return f"{self.sort_by} {'asc' if self.ascending else 'desc'}"
+
+    def _load(self) -> None:
+        store = self._store_now()
+        where = self._pending_where
+        try:
+            page, total = store.search_runs(
+                self._filter(),
+                where=where or None,
+                order_by=self._order_by(),
+                limit=self.page_size,
+                offset=self.offset,
             )
-            check.add_class("wb-RunsTable-check")
-            check.observe(lambda change, r=run_id: self._ticked(r, change["new"]), "value")
-            self._checks[run_id] = check
-        values = [_cell_html(label, row.get(column)) for label, column in self._columns]
-        cells = self._cells.get(run_id)
-        if cells is not None:  # a run read again: its values may have changed
-            for cell, value in zip(cells[1:], values, strict=True):
-                cell.value = value
+        except InvalidInput as exc:
+            what = "Filter not applied" if where != self.where else "Cannot sort"
+            self.error = f"{what}: {exc.message}"
+            self._pending_where = self.where
+            self._show_notice(self.error, "error")
             return
-        cells = [check]
-        for value in values:
-            cell = w.HTML(value, layout=self._cell_layout, style=self._cell_style)
-            cell.add_class("wb-RunsTable-cell")
-            cells.append(cell)
-        self._cells[run_id] = cells
+        if not page and self.offset and total:  # runs went away: show the last page
+            self.offset = (total - 1) // self.page_size * self.page_size
+            self._load()
+            return
+        self.where, self.error, self.page, self.total = where, None, page, total
+        self._show_notice(None, "")
+        self._prune_selection(store)
+        self._render()
 
-    def _drop_cells(self) -> None:
-        for cells in self._cells.values():
-            for cell in cells[1:]:
-                cell.close()
-        self._cells = {}
+    def _prune_selection(self, store: Store) -> None:
+        """Ticked runs that are gone (deleted) are unticked; ticked runs on other pages or
+        hidden by the filter stay ticked."""
+        ticked = self.grid.selected
+        if not ticked:
+            return
+        found = store.run_table(RunFilter(run_ids=ticked), columns=["run_id"])
+        alive = set(found.data["run_id"])
+        if len(alive) < len(ticked):
+            self.grid.selected = [r for r in ticked if r in alive]
 
-    def _make_header(self) -> None:
-        for button in self._header:
-            button.close()
-        self._header = []
-        for label, column in self._columns:
-            button = w.Button(
-                description=label,
-                tooltip=f"sort by {label}",
-                layout=self._header_layout,
-                style=self._header_style,
-            )
-            button.add_class("wb-RunsTable-header")
-            button.on_click(lambda _, c=column: self.sort(c))
-            self._header.append(button)
+    # -- drawing -------------------------------------------------------------------------
 
-    def _ticked(self, run_id: str, on: bool) -> None:
-        if on and run_id not in self._selected:
-            self._selected.append(run_id)
-        elif not on and run_id in self._selected:
-            self._selected.remove(run_id)
+    def _render(self) -> None:
+        page = self.page
+        # (label, query field, params/metrics, key); base columns have no key
+        columns: list[tuple[str, str, str, str | None]] = [
+            (label, BASE[label], "base", None)
+            for label in ("id", "name", "status", "notebook", "started", "duration")
+            if label != "notebook" or any(run.notebook for run in page)
+        ]
+        for kind in ("params", "metrics"):
+            keys = {key for run in page for key in getattr(run, kind)}
+            columns += [(f.label, f.label, kind, f.key) for f in _fields(kind, keys, self.sort_by)]
+        rows = []
+        for run in page:
+            cells = []
+            for label, _, kind, key in columns:
+                if key is None:
+                    cells.append(_base_html(label, run))
+                else:
+                    cells.append(_value_html(getattr(run, kind).get(key)))
+            rows.append({"id": run.run_id, "label": run.name or run.run_id[:8], "cells": cells})
+        arrow = "asc" if self.ascending else "desc"
+        self.grid.set_page(
+            [
+                {"label": label, "field": field, "sort": arrow if field == self.sort_by else ""}
+                for label, field, _, _ in columns
+            ],
+            rows,
+        )
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        n = len(self._selected)
+        n = len(self.grid.selected)
         self.compare_button.disabled = n == 0
         self.compare_button.description = f"Compare ({n})" if n else "Compare"
-
-    # -- rendering -----------------------------------------------------------------------
-
-    def _render(self) -> None:
-        assert self.frame is not None
-        view = self.frame
-        words = self.text_filter.value.lower().split()
-        if words:
-            keep = [all(word in _row_text(row) for word in words) for _, row in view.iterrows()]
-            view = view[keep]
-        if self.sort_by is not None and self.sort_by in view.columns:
-            view = view.sort_values(
-                self.sort_by,
-                ascending=self.ascending,
-                na_position="last",
-                key=_sort_key,
-                kind="stable",
-            )
-        self.view = view
-        for button, (label, column) in zip(self._header, self._columns, strict=True):
-            arrow = (" ▲" if self.ascending else " ▼") if column == self.sort_by else ""
-            button.description = label + arrow
-        shown = self.rows
-        body = [cell for run_id in shown for cell in self._cells[run_id]]
-        self.grid.layout.grid_template_columns = "24px " + " ".join(
-            "max-content" for _ in self._columns
-        )
-        self.grid.children = [self._corner, *self._header, *body]
-        total, matching = len(self.frame), len(view)
-        text = f"{matching} of {total} runs" if words else f"{total} runs"
-        if matching > len(shown):
-            text += f" (first {len(shown)} shown: filter to narrow)"
-        if not total and self.status_filter.value:
+        self.prev_button.disabled = self.offset == 0
+        self.next_button.disabled = self.offset + self.page_size >= self.total
+        shown = len(self.rows)
+        if shown:
+            text = f"{self.offset + 1:,}–{self.offset + shown:,} of {self.total:,} run"
+            text += "" if self.total == 1 else "s"
+        elif self.where:
+            text = "No runs match the filter."
+        elif self.status_filter.value:
             text = f"No {self.status_filter.value.replace('_', ' ')} runs."
-        elif not total:
+        else:
             text = "No runs yet: log a metric with wb.log_metric or run a notebook as a job."
+        if n:
+            text += f" · {n} ticked"
         self.count.value = f'<span class="wb-RunsTable-count">{html.escape(text)}</span>'
-        self._update_buttons()
+
+    def _show_notice(self, text: str | None, kind: str) -> None:
+        self.notice.value = "" if text is None else message_html(text, kind)
+
+    def _grid_message(self, _: Any, content: dict[str, Any], buffers: list[bytes]) -> None:
+        if isinstance(content, dict) and content.get("type") == "sort":
+            try:
+                self.sort(str(content.get("field", "")))
+            except Exception as exc:  # a click has no caller: say it above the table
+                self._show_notice(error_text(exc), "error")
 
 
-def _cell_html(label: str, value: Any) -> str:
-    from workbench.text import duration, local_time, value_text
+def _fields(kind: str, keys: set[str], sort_by: str | None) -> list[Field]:
+    """The fields of the keys the page's runs have (and the one sorted by, so its arrow
+    shows), in name order."""
+    from workbench.store.query_fields import Field, parse_field
+
+    fields = {Field(kind, key).label: Field(kind, key) for key in keys}
+    if sort_by is not None and sort_by.startswith(f"{kind}.") and sort_by not in fields:
+        try:
+            extra = parse_field(sort_by)
+        except InvalidInput:
+            extra = None
+        if extra is not None and extra.summary == "last":
+            fields[sort_by] = extra
+    return sorted(fields.values(), key=lambda f: f.key or "")
+
+
+def _value_html(value: Any) -> str:
+    from workbench.text import value_text
+
+    return _cut(value_text(value))
+
+
+def _cut(text: str) -> str:
+    if len(text) <= CELL_CHARS:
+        return html.escape(text)
+    return f'<span title="{html.escape(text)}">{html.escape(text[: CELL_CHARS - 1])}…</span>'
+
+
+def _base_html(label: str, run: Run) -> str:
+    from workbench.text import duration, local_time
 
     if label == "id":
-        text = str(value)[:8]
-        return f'<code title="{html.escape(str(value))}">{html.escape(text)}</code>'
+        run_id = html.escape(run.run_id)
+        return f'<code title="{run_id}">{run_id[:8]}</code>'
     if label == "status":
-        colour = STATUS_COLOURS.get(str(value), "#333")
-        return (
-            f'<span class="wb-RunsTable-status" style="color:{colour};font-weight:600">'
-            f"{html.escape(str(value))}</span>"
-        )
+        status = html.escape(run.status.value)
+        return f'<span class="wb-status wb-status-{status}">{status}</span>'
     if label == "notebook":
-        name = PurePath(str(value)).name if _present(value) else ""
-        return f'<span title="{html.escape(str(value))}">{html.escape(name)}</span>'
+        if not run.notebook:
+            return ""
+        path = html.escape(run.notebook)
+        return f'<span title="{path}">{html.escape(PurePath(run.notebook).name)}</span>'
     if label == "started":
-        return html.escape(local_time(value.timestamp()) if _present(value) else "-")
+        return html.escape(local_time(run.started_at))
     if label == "duration":
-        return html.escape(duration(value if _present(value) else None))
-    return html.escape(value_text(value) if _present(value) else "")
-
-
-def _row_text(row: pd.Series) -> str:
-    parts = []
-    for column, value in row.items():
-        if not _present(value):
-            continue
-        if str(column).startswith(("params.", "tags.")):
-            parts.append(f"{str(column).split('.', 1)[1]}={value}")
-        parts.append(str(value))
-    return " ".join(parts).lower()
-
-
-def _sort_key(series: pd.Series) -> pd.Series:
-    """Numbers sort as numbers; mixed or text columns sort by their text."""
-    import pandas as pd
-
-    values = [v for v in series if _present(v)]
-    if values and all(isinstance(v, Real) and not isinstance(v, bool) for v in values):
-        return pd.to_numeric(series, errors="coerce")
-    if series.dtype.kind in "mM":
-        return series
-    return series.map(lambda v: str(v).lower() if _present(v) else None)
-
-
-def _present(value: Any) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, float) and math.isnan(value):
-        return False
-    try:
-        import pandas as pd
-
-        return not (pd.api.types.is_scalar(value) and pd.isna(value))
-    except (TypeError, ValueError):
-        return True
+        if run.ended_at is None:
+            return '<span class="wb-muted">-</span>'
+        return html.escape(duration(run.ended_at - run.started_at))
+    return _cut(run.name or "")
 
 
 def runs(
     notebook: str | os.PathLike[str] | None = None,
     experiment: str | None = None,
     status: RunStatus | str | None = None,
+    where: str = "",
+    page_size: int = PAGE_SIZE,
 ) -> RunsTable:
-    """An interactive table of runs (filters, sorting, selection, Compare)."""
-    return RunsTable(notebook=notebook, experiment=experiment, status=status)
+    """An interactive table of runs, one page at a time: a status filter, a query filter
+    (``where``, the language of ``wb.runs``), sorting by a header click, paging, ticks and
+    Compare."""
+    return RunsTable(
+        notebook=notebook, experiment=experiment, status=status, where=where, page_size=page_size
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,15 @@ from workbench.jobs.options import MAX_RETRIES, MAX_WORKERS
 from workbench.jobs.spec import SweepSpec
 from workbench.notebooks.schema import NOT_LITERAL, ParamSpec, notebook_schema
 from workbench.store import Store
-from workbench.widgets._common import fresh_store, html_table, message
+from workbench.widgets._common import (
+    Backoff,
+    error_text,
+    fresh_store,
+    hint_html,
+    html_table,
+    message,
+    outage_text,
+)
 
 MODES = ("fixed", "list", "random")
 PLACEHOLDERS = {
@@ -51,7 +60,7 @@ class ParamRow:
             f"<code>{html.escape(spec.name)}</code>: {html.escape(spec.type)}",
             layout=w.Layout(width="170px"),
         )
-        hint = w.HTML(f'<span style="color:#666">{html.escape(spec.help)}</span>')
+        hint = w.HTML(hint_html(spec.help))
         self.box = w.HBox(
             [label, self.mode, self.text, hint], layout=w.Layout(align_items="center")
         )
@@ -88,6 +97,7 @@ class SweepForm(w.VBox):
         self.handle: Any = None  # SweepHandle once launched
         self.sweep: Sweep | None = None
         self._thread: threading.Thread | None = None
+        self._outage = False
         self.rows = {spec.name: ParamRow(spec) for spec in self.schema}
 
         narrow = w.Layout(width="200px")
@@ -264,16 +274,33 @@ class SweepForm(w.VBox):
             self.feedback.children = [message(exc.message, "error")]
 
     def _follow(self) -> None:
+        backoff = Backoff()
         while True:
             try:
-                sweep = self.handle.wait(timeout=self.poll, poll=min(0.5, self.poll))
-            except TimeoutError:
-                sweep = None
+                try:
+                    sweep = self.handle.wait(timeout=self.poll, poll=min(0.5, self.poll))
+                except TimeoutError:
+                    sweep = None
+                self._show(sweep or self.handle.status())
             except Exception as exc:  # shown, not lost in a thread
-                self.feedback.children = [message(f"could not follow the sweep: {exc}", "error")]
-                return
-            current = sweep or self.handle.status()
-            self._show(current)
+                delay = backoff.delay(exc)
+                if delay is None:
+                    self.feedback.children = [
+                        message(f"could not follow the sweep: {error_text(exc)}", "error")
+                    ]
+                    return
+                # The sweep runs on in its own process; the form catches up when the store
+                # answers again.
+                self.feedback.children = [message(outage_text(exc, delay), "error")]
+                self._outage = True
+                time.sleep(delay)
+                continue
+            backoff.reset()
+            if self._outage:
+                self._outage = False
+                self.feedback.children = [
+                    message(f"Following sweep {self.handle.sweep_id[:8]} again.", "ok")
+                ]
             if sweep is not None:
                 self.cancel_button.disabled = True
                 self.feedback.children = [
@@ -292,7 +319,7 @@ class SweepForm(w.VBox):
         self.progress.value = sweep.done
         self.counts.value = html.escape(counts_text(sweep))
         board = leaderboard(self.handle.store, sweep.sweep_id)
-        note = f'<div style="color:#666">{html.escape(board.note)}</div>' if board.note else ""
+        note = f"<div>{hint_html(board.note)}</div>" if board.note else ""
         self.leaderboard.value = html_table(board.headers, board.rows, "wb-SweepForm-board") + note
 
 
