@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from workbench.cli.args import job_args, notebook_arg, parameter_arg
 from workbench.cli.logs import quiet_papermill
 from workbench.errors import InvalidInput
 from workbench.ids import PREFIX_MIN
@@ -22,33 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Run a notebook with papermill in a fresh kernel, recorded as one run. "
         "Exit code 0 if it succeeded, 1 if it failed or timed out, 2 for bad input.",
     )
-    run.add_argument("notebook", metavar="NOTEBOOK", help="path of the .ipynb file")
-    run.add_argument(
-        "-p",
-        "--parameter",
-        dest="parameters",
-        nargs=2,
-        action="append",
-        metavar=("NAME", "VALUE"),
-        default=[],
-        help="set a parameter (repeatable); VALUE is read as the type the notebook's "
-        "parameters cell declares (as JSON when it declares none)",
-    )
-    run.add_argument(
-        "--allow-unknown",
-        action="store_true",
-        help="allow parameters the notebook's parameters cell does not have",
-    )
+    notebook_arg(run)
+    parameter_arg(run)
     run.add_argument(
         "--timeout", type=float, metavar="S", help="wall-clock budget in seconds for the whole job"
     )
-    run.add_argument("--experiment", metavar="E", help="experiment name (default: Default)")
     run.add_argument("--name", metavar="N", help="run name")
-    run.add_argument(
-        "--kernel",
-        metavar="K",
-        help="kernel name (default: the notebook's kernelspec, else python3)",
-    )
+    job_args(run)
     run.add_argument(
         "--log-output", action="store_true", help="print the notebook's output while it runs"
     )

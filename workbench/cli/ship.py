@@ -11,25 +11,12 @@ import json
 import sys
 from pathlib import Path
 
+from workbench.cli.args import notebook_arg, parameter_arg
 from workbench.errors import InvalidInput
-
-_PARAM_HELP = (
-    "set a parameter (repeatable); VALUE is converted to the type the notebook's "
-    "parameters cell declares"
-)
 
 
 def _param_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-p",
-        "--parameter",
-        dest="parameters",
-        nargs=2,
-        action="append",
-        metavar=("NAME", "VALUE"),
-        default=[],
-        help=_PARAM_HELP,
-    )
+    parameter_arg(parser)
     parser.add_argument(
         "--require",
         action="append",
@@ -56,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "conditions, imports installed, no absolute paths outside the project, time budget. "
         "Exit code 0 pass, 1 a check failed, 2 bad input.",
     )
-    val.add_argument("notebook", metavar="NOTEBOOK", help="path of the .ipynb file")
+    notebook_arg(val)
     _param_args(val)
     val.add_argument("--experiment", metavar="E", help="experiment of the validation run")
     val.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from workbench.cli.args import job_args, notebook_arg, parameter_arg
 from workbench.errors import InvalidInput
 from workbench.ids import resolve_sweep_id, resolve_target
 
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Show the parameters of the notebook's cell tagged `parameters`: name, "
         "type, default and the help text of a trailing comment.",
     )
-    params.add_argument("notebook", metavar="NOTEBOOK", help="path of the .ipynb file")
+    notebook_arg(params)
     params.add_argument("--json", action="store_true", help="the schema as a JSON list")
     params.set_defaults(func=cmd_params)
 
@@ -42,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "are skipped (--force runs them). Exit code 0 if every job succeeded, 1 if any did "
         "not, 2 for bad input (nothing is started).",
     )
-    sweep.add_argument("notebook", metavar="NOTEBOOK", help="path of the .ipynb file")
+    notebook_arg(sweep)
     sweep.add_argument(
         "--grid",
         action="append",
@@ -65,16 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="explicit jobs: a .csv, .yaml or .json file, one row per job",
     )
-    sweep.add_argument(
-        "-p",
-        "--parameter",
-        dest="parameters",
-        nargs=2,
-        action="append",
-        metavar=("NAME", "VALUE"),
-        default=[],
-        help="a parameter for every job (repeatable)",
-    )
+    parameter_arg(sweep, help="a parameter for every job (repeatable), read as its type")
     _option_args(sweep)
     sweep.add_argument(
         "--sort",
@@ -165,19 +157,9 @@ def _option_args(parser: argparse.ArgumentParser) -> None:
         help="new attempts for a job that fails or whose kernel dies",
     )
     parser.add_argument(
-        "--kernel",
-        metavar="K",
-        help="kernel name (default: the notebook's kernelspec, else python3)",
-    )
-    parser.add_argument(
         "--force", action="store_true", help="run jobs again even if they already succeeded"
     )
-    parser.add_argument(
-        "--allow-unknown",
-        action="store_true",
-        help="allow parameters the notebook's parameters cell does not have",
-    )
-    parser.add_argument("--experiment", metavar="E", help="experiment name (default: Default)")
+    job_args(parser)
     parser.add_argument(
         "--cold",
         action="store_true",
