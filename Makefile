@@ -67,6 +67,9 @@ bench: setup
 	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/python -m pip install -q "mlflow>=2.15,<4"
 	$(BIN)/python benchmarks/tracking.py --mlflow-python .venv-bench/bin/python
+	$(BIN)/python benchmarks/rest.py
+	$(BIN)/python benchmarks/widgets.py
+	$(BIN)/python benchmarks/cells.py
 	$(BIN)/python benchmarks/sweeps.py
 
 ## make lint: ruff (lint, format), the import contracts of DESIGN.md's layers, and the
