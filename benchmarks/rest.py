@@ -82,7 +82,8 @@ def main() -> None:
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit(f"the server did not start: see {work / 'server.log'}") from None
+                    log_path = work / "server.log"
+                    raise SystemExit(f"the server did not start: see {log_path}") from None
                 time.sleep(0.3)
 
         def q(**params: str) -> str:
