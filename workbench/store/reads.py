@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, func, select
+from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from workbench.entities import Artifact, MetricPoint, MetricSummary, Run, RunError, RunStatus
 from workbench.errors import InvalidInput, NotFound
-from workbench.store.blobs import BlobStore
+from workbench.store.base import StoreBase
 from workbench.store.query import EXPERIMENTS, RUNS, RunQuery, compile_query, runs_with_experiments
 from workbench.store.query_fields import Field, parse_field
 from workbench.store.schema import (
@@ -38,10 +38,7 @@ class RunFilter:
     deleted: bool | None = False  # False: live runs, True: deleted ones, None: both
 
 
-class RunReads:
-    engine: Engine
-    blobs: BlobStore
-
+class RunReads(StoreBase):
     def get_run(self, run_id: str, *, history: bool = True) -> Run:
         runs, _ = self.search_runs(RunFilter(run_ids=[run_id], deleted=None))
         if not runs:

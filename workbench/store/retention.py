@@ -16,12 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import delete, select, update
 
 from workbench.errors import Conflict, NotFound
-from workbench.store.blobs import BlobStore
+from workbench.store.base import StoreBase
 from workbench.store.engine import write_connection
-from workbench.store.location import StoreLocation
 from workbench.store.schema import ArtifactRow, ExportRow, RunRow
 
 ACTIVE = ("queued", "running")
@@ -46,11 +45,7 @@ class GcReport:
         return sum(size for _, size in (*self.blobs, *self.temporary))
 
 
-class RetentionStore:
-    engine: Engine
-    blobs: BlobStore
-    location: StoreLocation
-
+class RetentionStore(StoreBase):
     def delete_runs(self, run_ids: Sequence[str]) -> int:
         """Mark runs deleted (kept, restorable until `workbench gc` passes the retention).
         A queued or running run is refused: cancel it first."""
