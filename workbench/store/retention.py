@@ -12,11 +12,11 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from workbench.errors import Conflict, NotFound
 from workbench.store.base import StoreBase
@@ -102,7 +102,7 @@ class RetentionStore(StoreBase):
             report.runs = sorted(expired - exported)
             if report.runs and not dry_run:
                 conn.execute(delete(RunRow).where(RunRow.run_id.in_(report.runs)))
-            referenced = set(conn.execute(select(ArtifactRow.digest)).scalars())
+            referenced: set[str | None] = set(conn.execute(select(ArtifactRow.digest)).scalars())
             referenced |= set(
                 conn.execute(
                     select(RunRow.executed_notebook).where(RunRow.executed_notebook.is_not(None))
@@ -124,7 +124,7 @@ class RetentionStore(StoreBase):
         return report
 
     @staticmethod
-    def _digests_only_of(conn, run_ids: list[str]) -> set[str]:  # noqa: ANN001
+    def _digests_only_of(conn: Connection, run_ids: list[str]) -> set[str]:
         if not run_ids:
             return set()
         theirs = set(
@@ -142,7 +142,7 @@ class RetentionStore(StoreBase):
         return theirs - others
 
 
-def _blob_files(root: Path):  # noqa: ANN202 - a generator of Paths
+def _blob_files(root: Path) -> Iterator[Path]:
     if not root.is_dir():
         return
     for folder in root.iterdir():
@@ -152,7 +152,7 @@ def _blob_files(root: Path):  # noqa: ANN202 - a generator of Paths
                     yield path
 
 
-def _temporary(home: Path, blob_root: Path, active: set[str]):  # noqa: ANN202
+def _temporary(home: Path, blob_root: Path, active: set[str]) -> Iterator[Path]:
     """Half-written blobs, and job scratch files of runs that are not queued or running."""
     if blob_root.is_dir():
         yield from blob_root.glob("*/.tmp-*")
@@ -165,8 +165,8 @@ def _temporary(home: Path, blob_root: Path, active: set[str]):  # noqa: ANN202
             yield path
 
 
-def _stale(paths, now: float) -> list[tuple[Path, int]]:  # noqa: ANN001
-    out = []
+def _stale(paths: Iterable[Path], now: float) -> list[tuple[Path, int]]:
+    out: list[tuple[Path, int]] = []
     for path in paths:
         try:
             info = path.lstat()
