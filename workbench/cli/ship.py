@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from workbench.errors import InvalidInput
@@ -124,7 +125,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     rer.set_defaults(func=cmd_rerun)
 
 
-def _announce(kind: str, notebook: str):  # noqa: ANN202
+def _announce(kind: str, notebook: str) -> Callable[[str], None]:
     def announce(run_id: str) -> None:
         print(f"workbench: {kind} {notebook} as run {run_id}", file=sys.stderr, flush=True)
 

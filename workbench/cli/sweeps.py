@@ -136,7 +136,7 @@ def _dash_values(parser: argparse.ArgumentParser) -> None:
     """Let ``--sort -accuracy`` read ``-accuracy`` as a value: argparse takes any unknown
     ``-word`` for an option, except what its negative-number pattern matches. Known options
     (-n, -p) are matched before this pattern is consulted, so they keep working."""
-    parser._negative_number_matcher = re.compile(r"^-[A-Za-z_]")  # type: ignore[attr-defined]
+    parser._negative_number_matcher = re.compile(r"^-[A-Za-z_]")
 
 
 def _option_args(parser: argparse.ArgumentParser) -> None:

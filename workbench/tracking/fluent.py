@@ -33,6 +33,8 @@ from workbench.entities import (
 from workbench.errors import Conflict
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     import pandas as pd
 
     from workbench.store import Store
@@ -228,7 +230,12 @@ class ActiveRun:
     def __enter__(self) -> ActiveRun:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if exc_type is None:
             end_run()
         elif issubclass(exc_type, KeyboardInterrupt):
