@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
-from workbench.store.schema import JobClaimRow, RunRow
+from workbench.store.schema import JobClaimRow, RunRow, table_of
 
 CLAIM_TRIES = 5
 
@@ -48,7 +48,9 @@ def claim(conn: Connection, key: str, run_id: str, previous: str | None, now: fl
     """Point the key's claim at ``run_id``: insert it (the primary key refuses a racing
     twin) or move it from ``previous`` (compare-and-set: 0 rows means someone else did)."""
     if previous is None:
-        conn.execute(insert(JobClaimRow).values(job_key=key, run_id=run_id, claimed_at=now))
+        conn.execute(
+            table_of(JobClaimRow).insert().values(job_key=key, run_id=run_id, claimed_at=now)
+        )
         return
     moved = conn.execute(
         update(JobClaimRow)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, select
 
 from workbench.entities import check_key
 from workbench.errors import InvalidInput, NotFound
 from workbench.store.policy import MAX_PARAM_BYTES
-from workbench.store.schema import ExperimentRow, ParamRow, RunRow, TagRow
+from workbench.store.schema import ExperimentRow, ParamRow, RunRow, TagRow, table_of
 
 
 def experiment_id(conn: Connection, name: str, now: float) -> int:
@@ -21,7 +21,7 @@ def experiment_id(conn: Connection, name: str, now: float) -> int:
     ).scalar_one_or_none()
     if found is not None:
         return found
-    created = conn.execute(insert(ExperimentRow).values(name=name, created_at=now))
+    created = conn.execute(table_of(ExperimentRow).insert().values(name=name, created_at=now))
     key = created.inserted_primary_key
     assert key is not None  # typed optional; a one-row INSERT without RETURNING has one
     return int(key[0])
@@ -55,7 +55,7 @@ def write_params(conn: Connection, run_id: str, params: dict[str, Any]) -> None:
                 f"values are capped at {MAX_PARAM_BYTES:,}: log large data as an "
                 "artifact (wb.log_artifact) and its name or digest as the parameter"
             )
-    conn.execute(insert(ParamRow), rows)
+    conn.execute(table_of(ParamRow).insert(), rows)
 
 
 def write_tags(conn: Connection, run_id: str, tags: dict[str, str]) -> None:
@@ -64,6 +64,6 @@ def write_tags(conn: Connection, run_id: str, tags: dict[str, str]) -> None:
     keys = [check_key("tag", k) for k in tags]
     conn.execute(delete(TagRow).where(TagRow.run_id == run_id, TagRow.key.in_(keys)))
     conn.execute(
-        insert(TagRow),
+        table_of(TagRow).insert(),
         [{"run_id": run_id, "key": k, "value": str(v)} for k, v in tags.items()],
     )

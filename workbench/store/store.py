@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workbench.entities import (
@@ -34,7 +34,7 @@ from workbench.store.policy import DEFAULT_EXPERIMENT, lost_after
 from workbench.store.reads import RunReads
 from workbench.store.retention import RetentionStore
 from workbench.store.rows import experiment_id, require_run, write_params, write_tags
-from workbench.store.schema import ArtifactRow, LatestMetricRow, MetricRow, RunRow
+from workbench.store.schema import ArtifactRow, LatestMetricRow, MetricRow, RunRow, table_of
 from workbench.store.sweeps import SweepStore
 
 
@@ -85,7 +85,9 @@ class Store(RunReads, SweepStore, ExportStore, JobStore, RetentionStore):
                 with write_connection(self.engine) as conn, conn.begin():
                     exp_id = experiment_id(conn, experiment, now)
                     conn.execute(
-                        insert(RunRow).values(
+                        table_of(RunRow)
+                        .insert()
+                        .values(
                             run_id=run_id,
                             name=name,
                             experiment_id=exp_id,
@@ -200,9 +202,13 @@ class Store(RunReads, SweepStore, ExportStore, JobStore, RetentionStore):
         # third of building one dict per point. The SQL is compiled for this dialect; its
         # placeholders follow the table's column order.
         if self._metric_sql is None:
-            compiled = insert(MetricRow).compile(
-                dialect=self.engine.dialect,
-                column_keys=["run_id", "key", "value", "step", "timestamp"],
+            compiled = (
+                table_of(MetricRow)
+                .insert()
+                .compile(
+                    dialect=self.engine.dialect,
+                    column_keys=["run_id", "key", "value", "step", "timestamp"],
+                )
             )
             self._metric_sql = (str(compiled), compiled.positiontup)
         sql, order = self._metric_sql
@@ -229,9 +235,9 @@ class Store(RunReads, SweepStore, ExportStore, JobStore, RetentionStore):
                 delete(ArtifactRow).where(ArtifactRow.run_id == run_id, ArtifactRow.name == name)
             )
             conn.execute(
-                insert(ArtifactRow).values(
-                    run_id=run_id, name=name, digest=digest, size=size, created_at=now
-                )
+                table_of(ArtifactRow)
+                .insert()
+                .values(run_id=run_id, name=name, digest=digest, size=size, created_at=now)
             )
         return Artifact(name=name, digest=digest, size=size, created_at=now)
 
@@ -247,13 +253,19 @@ _SUMMARY_BINDS = tuple(f"b_{c}" for c in _SUMMARY_COLUMNS)
 
 def _update_latest(conn: Connection, run_id: str, batch: dict[str, _Summary]) -> None:
     """Fold a batch's summaries (``_summarize``) into the stored ones."""
-    m = LatestMetricRow
+    table = table_of(LatestMetricRow)
     existing = {
         row.key: row
         for row in conn.execute(
             select(
-                m.key, m.step, m.timestamp, m.value, m.min_value, m.max_value, m.point_count
-            ).where(m.run_id == run_id, m.key.in_(list(batch)))
+                table.c.key,
+                table.c.step,
+                table.c.timestamp,
+                table.c.value,
+                table.c.min_value,
+                table.c.max_value,
+                table.c.point_count,
+            ).where(table.c.run_id == run_id, table.c.key.in_(list(batch)))
         )
     }
     inserts: list[dict[str, Any]] = []
@@ -270,14 +282,14 @@ def _update_latest(conn: Connection, run_id: str, batch: dict[str, _Summary]) ->
     names = dict(zip(_SUMMARY_COLUMNS, _SUMMARY_BINDS, strict=True))
     if inserts:
         conn.execute(
-            insert(m).values(run_id=run_id, **{c: bindparam(b) for c, b in names.items()}),
+            table.insert().values(run_id=run_id, **{c: bindparam(b) for c, b in names.items()}),
             inserts,
         )
     if updates:
         key = names.pop("key")
         conn.execute(
-            update(m)
-            .where(m.run_id == run_id, m.key == bindparam(key))
+            table.update()
+            .where(table.c.run_id == run_id, table.c.key == bindparam(key))
             .values(**{c: bindparam(b) for c, b in names.items()}),
             updates,
         )

@@ -9,7 +9,7 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workbench.entities import JobInfo, JobRun, RunSource, RunStatus, Sweep, SweepOptions
@@ -19,7 +19,7 @@ from workbench.store.claims import CLAIM_TRIES, ClaimTaken, SweepCreated, claim,
 from workbench.store.engine import write_connection
 from workbench.store.policy import DEFAULT_EXPERIMENT
 from workbench.store.rows import experiment_id, write_params
-from workbench.store.schema import ExperimentRow, JobClaimRow, RunRow, SweepRow
+from workbench.store.schema import ExperimentRow, JobClaimRow, RunRow, SweepRow, table_of
 
 ACTIVE = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
 
@@ -72,7 +72,9 @@ class SweepStore(StoreBase):
         with write_connection(self.engine) as conn, conn.begin():
             exp_id = experiment_id(conn, experiment or DEFAULT_EXPERIMENT, now)
             conn.execute(
-                insert(SweepRow).values(
+                table_of(SweepRow)
+                .insert()
+                .values(
                     sweep_id=sweep_id,
                     notebook=notebook,
                     notebook_sha256=notebook_sha256,
@@ -160,7 +162,9 @@ class SweepStore(StoreBase):
     ) -> str:
         run_id = uuid.uuid4().hex
         conn.execute(
-            insert(RunRow).values(
+            table_of(RunRow)
+            .insert()
+            .values(
                 run_id=run_id,
                 experiment_id=exp_id,
                 notebook=notebook,
