@@ -47,7 +47,7 @@ def _param_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this area's subcommands to the `workbench` parser."""
     val = sub.add_parser(
         "validate",

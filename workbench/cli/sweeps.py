@@ -21,7 +21,7 @@ from workbench.ids import resolve_sweep_id, resolve_target
 CANCEL_WAIT_S = 30.0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this area's subcommands to the `workbench` parser."""
     params = sub.add_parser(
         "params",

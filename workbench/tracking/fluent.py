@@ -381,6 +381,7 @@ def get_run(run_id: str) -> Run:
 def _check_step(key: str, step: object) -> int:
     from workbench.errors import InvalidInput
 
+    as_int: int | None
     try:
         as_int = int(step)  # type: ignore[call-overload]
     except (TypeError, ValueError):
