@@ -20,7 +20,8 @@ class WorkbenchError(Exception):
         super().__init__(message)
         self.message = message
 
-    def __reduce__(self):  # picklable across processes (sweep workers, Dask)
+    def __reduce__(self) -> tuple[type[WorkbenchError], tuple[str]]:
+        # picklable across processes (sweep workers, Dask)
         return (type(self), (self.message,))
 
 

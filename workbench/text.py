@@ -83,7 +83,7 @@ def runs_table(frame: pd.DataFrame, total: int) -> str:
                 *(value_text(rec[c]) for c in extra),
             ]
         )
-    text = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+    text: str = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
     if total > len(rows):
         text += f"\n(showing {len(rows)} of {total} runs: --limit N shows more)"
     return text
@@ -104,7 +104,9 @@ def columns_table(frame: pd.DataFrame, total: int) -> str:
                 value = value[:8]
             cells.append(value_text(value) if not isinstance(value, str) else value)
         rows.append(cells)
-    text = tabulate(rows, headers=list(frame.columns), tablefmt="simple", disable_numparse=True)
+    text: str = tabulate(
+        rows, headers=list(frame.columns), tablefmt="simple", disable_numparse=True
+    )
     if total > len(rows):
         text += f"\n(showing {len(rows)} of {total} runs: --limit N shows more)"
     return text

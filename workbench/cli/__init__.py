@@ -50,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        return code
     except WorkbenchError as exc:
         return _fail(exc.message, 2 if exc.user_error else 1)
     except KeyboardInterrupt:

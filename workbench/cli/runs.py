@@ -15,7 +15,7 @@ from workbench.ids import PREFIX_MIN
 TABLE_LIMIT = 50
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this area's subcommands to the `workbench` parser."""
     run = sub.add_parser(
         "run",

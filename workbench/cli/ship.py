@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from workbench.cli.args import notebook_arg, parameter_arg
@@ -33,7 +34,7 @@ def _param_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this area's subcommands to the `workbench` parser."""
     val = sub.add_parser(
         "validate",
@@ -111,7 +112,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     rer.set_defaults(func=cmd_rerun)
 
 
-def _announce(kind: str, notebook: str):  # noqa: ANN202
+def _announce(kind: str, notebook: str) -> Callable[[str], None]:
     def announce(run_id: str) -> None:
         print(f"workbench: {kind} {notebook} as run {run_id}", file=sys.stderr, flush=True)
 

@@ -10,7 +10,7 @@ from workbench.errors import InvalidInput
 DEFAULT_RETENTION_DAYS = 30.0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this area's subcommands to the `workbench` parser."""
     init = sub.add_parser(
         "init",

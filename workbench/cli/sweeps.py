@@ -22,7 +22,7 @@ from workbench.ids import resolve_sweep_id, resolve_target
 CANCEL_WAIT_S = 30.0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this area's subcommands to the `workbench` parser."""
     params = sub.add_parser(
         "params",
@@ -128,7 +128,7 @@ def _dash_values(parser: argparse.ArgumentParser) -> None:
     """Let ``--sort -accuracy`` read ``-accuracy`` as a value: argparse takes any unknown
     ``-word`` for an option, except what its negative-number pattern matches. Known options
     (-n, -p) are matched before this pattern is consulted, so they keep working."""
-    parser._negative_number_matcher = re.compile(r"^-[A-Za-z_]")  # type: ignore[attr-defined]
+    parser._negative_number_matcher = re.compile(r"^-[A-Za-z_]")
 
 
 def _option_args(parser: argparse.ArgumentParser) -> None:

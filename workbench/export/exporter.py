@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench._version import __version__
 from workbench.entities import Export, Run, RunSource
@@ -29,6 +29,9 @@ from workbench.export.names import (
 from workbench.store import Store, open_store
 from workbench.store.blobs import write_atomic
 
+if TYPE_CHECKING:
+    from workbench.validate.report import ValidationReport
+
 FIRST_VERSION = "0.1.0"
 
 
@@ -39,7 +42,7 @@ class ValidationFailed(WorkbenchError):
     http_status = 409
     user_error = True
 
-    def __init__(self, message: str, report: Any = None) -> None:
+    def __init__(self, message: str, report: ValidationReport | None = None) -> None:
         super().__init__(message)
         self.report = report
 
@@ -49,7 +52,7 @@ class ExportResult:
     export: Export
     out: Path
     files: list[str] = field(default_factory=list)  # relative to out, sorted
-    report: Any = None  # the ValidationReport of a validation done on the way
+    report: ValidationReport | None = None  # of a validation done on the way
 
 
 def export(
@@ -146,7 +149,7 @@ def _validated_run(
     params: Mapping[str, Any] | None,
     require: Iterable[str] | None,
     max_seconds: float | None,
-) -> tuple[Run, Any]:
+) -> tuple[Run, ValidationReport | None]:
     """The passing validation run to export from, and the report if it was made now."""
     from workbench.validate.gate import load_report, validate
 
@@ -157,14 +160,14 @@ def _validated_run(
         return _passed(store, report), report
     run = store.get_run(_run_id(store, text), history=False)
     if run.source == RunSource.VALIDATION.value:
-        report = load_report(store, run)
-        if report is None:
+        stored = load_report(store, run)
+        if stored is None:
             raise InvalidInput(f"run {run.run_id} has no validation report: validate again")
-        if not report.passed:
+        if not stored.passed:
             raise ValidationFailed(
                 f"run {run.run_id} did not pass validation: fix what its "
                 "report says and validate again",
-                report,
+                stored,
             )
         return store.get_run(run.run_id), None
     # Another kind of run: validate the notebook it executed, with its parameters.
@@ -195,7 +198,7 @@ def _validated_run(
     return _passed(store, report), report
 
 
-def _passed(store: Store, report: Any) -> Run:
+def _passed(store: Store, report: ValidationReport) -> Run:
     if not report.passed or report.run_id is None:
         raise ValidationFailed(f"{report.notebook} did not pass validation", report)
     return store.get_run(report.run_id)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import keyword
 import re
 import sys
+from typing import TYPE_CHECKING
 
 from workbench.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 # PEP 508 names (case-insensitive), kept to a sane length.
 _DIST = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
@@ -76,7 +80,7 @@ def bump(version: str) -> str:
     return f"{major}.{minor}.{patch + 1}"
 
 
-def version_key(version: str) -> object:
+def version_key(version: str) -> Version:
     from packaging.version import Version
 
     return Version(version)

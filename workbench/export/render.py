@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.errors import WorkbenchError
 from workbench.export.literals import (
@@ -22,6 +22,9 @@ from workbench.export.literals import (
     toml_literal,
     yaml_literal,
 )
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
 
 
 def templates_dir() -> Path:
@@ -37,7 +40,7 @@ def templates_dir() -> Path:
 
 
 @lru_cache(maxsize=1)
-def environment() -> Any:
+def environment() -> SandboxedEnvironment:
     from jinja2 import FileSystemLoader, StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 

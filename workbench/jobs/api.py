@@ -23,7 +23,7 @@ from workbench.store.policy import lost_after
 if TYPE_CHECKING:
     import pandas as pd
 
-_runners: list[subprocess.Popen] = []  # reaped as they end, so none lingers as a zombie
+_runners: list[subprocess.Popen[bytes]] = []  # reaped as they end, so none lingers as a zombie
 
 
 def launch_sweep(

@@ -132,7 +132,9 @@ class Leaderboard:
 
         if not self.rows:
             return "no jobs"
-        body = tabulate(self.rows, headers=self.headers, tablefmt="simple", disable_numparse=True)
+        body: str = tabulate(
+            self.rows, headers=self.headers, tablefmt="simple", disable_numparse=True
+        )
         return body + (f"\n{self.note}" if self.note else "")
 
 

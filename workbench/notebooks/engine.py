@@ -182,7 +182,7 @@ class JobEngine(NBClientEngine):
     """papermill's nbclient engine with the job's manager and client (see the module)."""
 
     @classmethod
-    def execute_notebook(  # type: ignore[override]
+    def execute_notebook(
         cls,
         nb: Any,
         kernel_name: str,

@@ -353,7 +353,7 @@ def _announcing(base: type, callback: Callable[[int, int | None], None]) -> type
     """The job's kernel manager class, telling ``callback`` the kernel's pid and process
     group once it started (the watchdog kills that group on a cancel request)."""
 
-    class AnnouncingKernelManager(base):  # type: ignore[valid-type,misc]
+    class AnnouncingKernelManager(base):
         async def start_kernel(self, **kw: Any) -> None:
             await super().start_kernel(**kw)
             pid = getattr(self.provisioner, "pid", None)

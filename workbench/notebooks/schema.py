@@ -17,7 +17,7 @@ import ast
 import io
 import os
 import tokenize
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +79,7 @@ class ParamSchema:
     def get(self, name: str) -> ParamSpec | None:
         return next((p for p in self.params if p.name == name), None)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[ParamSpec]:
         return iter(self.params)
 
     def __len__(self) -> int:

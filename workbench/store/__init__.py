@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from workbench.store.location import StoreLocation, find_home, locate
     from workbench.store.policy import DEFAULT_EXPERIMENT
-    from workbench.store.reads import RunFilter, RunTable
+    from workbench.store.reads import RunFilter
     from workbench.store.store import Store, open_store
+    from workbench.store.tables import RunTable
 
 _HOMES = {
     "DEFAULT_EXPERIMENT": "workbench.store.policy",
     "RunFilter": "workbench.store.reads",
-    "RunTable": "workbench.store.reads",
+    "RunTable": "workbench.store.tables",
     "Store": "workbench.store.store",
     "StoreLocation": "workbench.store.location",
     "find_home": "workbench.store.location",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -61,7 +62,7 @@ class BlobStore:
             raise NotFound(f"artifact {digest} is missing from {self.root}") from None
 
     @staticmethod
-    def _write(target: Path, fill) -> None:
+    def _write(target: Path, fill: Callable[[BinaryIO], object]) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select, update
 
-from workbench.store.schema import JobClaimRow, RunRow
+from workbench.store.schema import JobClaimRow, RunRow, table_of
 
 CLAIM_TRIES = 5
 
@@ -49,7 +49,7 @@ def claim(conn: Connection, key: str, run_id: str, previous: str | None, now: fl
     twin) or move it from ``previous`` (compare-and-set: 0 rows means someone else did)."""
     if previous is None:
         conn.execute(
-            JobClaimRow.__table__.insert().values(job_key=key, run_id=run_id, claimed_at=now)
+            table_of(JobClaimRow).insert().values(job_key=key, run_id=run_id, claimed_at=now)
         )
         return
     moved = conn.execute(

@@ -13,6 +13,7 @@ import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import ExceptionContext
@@ -20,6 +21,12 @@ from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
 from workbench.errors import StoreError, StoreReadOnly, StoreUnavailable
 from workbench.store.location import StoreLocation, display_url
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from alembic.config import Config
+    from sqlalchemy.pool import ConnectionPoolEntry
 
 # Bump together with a new file in migrations/versions (a test checks they agree).
 HEAD_REVISION = "0005"
@@ -98,7 +105,7 @@ def _translate_errors(engine: Engine, location: StoreLocation) -> None:
 
 def _configure_sqlite(engine: Engine, location: StoreLocation) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite would defer it).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -156,7 +163,7 @@ def current_revision(engine: Engine) -> str | None:
         return None
 
 
-def alembic_config(engine: Engine):
+def alembic_config(engine: Engine) -> Config:
     from alembic.config import Config
 
     cfg = Config()

@@ -9,18 +9,17 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from workbench.entities import Export
 from workbench.errors import Conflict, NotFound
+from workbench.store.base import StoreBase
 from workbench.store.engine import write_connection
-from workbench.store.schema import ExportRow, RunRow
+from workbench.store.schema import ExportRow, RunRow, table_of
 
 
-class ExportStore:
-    engine: Engine
-
+class ExportStore(StoreBase):
     def create_export(
         self,
         *,
@@ -49,7 +48,9 @@ class ExportStore:
         try:
             with write_connection(self.engine) as conn, conn.begin():
                 conn.execute(
-                    ExportRow.__table__.insert().values(
+                    table_of(ExportRow)
+                    .insert()
+                    .values(
                         export_id=export.export_id,
                         name=name,
                         version=version,

@@ -7,18 +7,17 @@ import json
 import time
 from typing import Any
 
-from sqlalchemy import Engine, and_, select, update
+from sqlalchemy import and_, select, update
 
 from workbench.entities import RunError, RunStatus
 from workbench.errors import NotFound
+from workbench.store.base import StoreBase
 from workbench.store.engine import write_connection
 from workbench.store.schema import RunRow, SweepRow
 from workbench.store.sweeps import ACTIVE
 
 
-class JobStore:
-    engine: Engine
-
+class JobStore(StoreBase):
     def start_queued_run(self, run_id: str, provenance: dict[str, Any]) -> bool:
         """queued -> running, with the provenance captured by the worker now. False if the
         run is not queued any more (cancelled, or started elsewhere): then do not run it."""

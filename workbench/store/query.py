@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Float,
@@ -62,6 +62,11 @@ from workbench.store.query_syntax import (
     parse_where,
 )
 from workbench.store.schema import ExperimentRow, LatestMetricRow, ParamRow, RunRow, TagRow
+
+if TYPE_CHECKING:
+    from typing import TypeVarTuple, Unpack
+
+    _Ts = TypeVarTuple("_Ts")
 
 RUNS = RunRow.__table__
 EXPERIMENTS = ExperimentRow.__table__
@@ -103,7 +108,7 @@ class RunQuery:
     joins: list[tuple[Any, ColumnElement[bool], bool]] = field(default_factory=list)
     columns: list[tuple[str, ColumnElement[Any], str]] = field(default_factory=list)
 
-    def apply(self, select_: Select[Any], *, count: bool = False) -> Select[Any]:
+    def apply(self, select_: Select[Unpack[_Ts]], *, count: bool = False) -> Select[Unpack[_Ts]]:
         """``select_`` (FROM ``runs_with_experiments()``) filtered, joined, ordered; for a
         count only the joins the filter needs and no order."""
         for table, on, in_where in self.joins:
@@ -360,11 +365,18 @@ def _seconds(text: str, value: Any) -> float:
     )
 
 
+# Text fields with a fixed set of values, in their order
+_CHOICES = {
+    "status": tuple(s.value for s in RunStatus),
+    "source": tuple(s.value for s in RunSource),
+}
+
+
 def _text_value(f: Field, text: str, value: Any) -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"{text} is text: put the value in quotes, e.g. {text} = '{value}'")
-    allowed = {"status": RunStatus, "source": RunSource}.get(f.kind)
-    if allowed is not None and value not in {s.value for s in allowed}:
-        names = ", ".join(s.value for s in allowed)
+    allowed = _CHOICES.get(f.kind)
+    if allowed is not None and value not in allowed:
+        names = ", ".join(allowed)
         raise InvalidInput(f"{text} is never {value!r}; it is one of: {names}")
     return value

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from workbench.errors import InvalidInput
+
+if TYPE_CHECKING:  # lark loads on first parse
+    from lark import Lark, Token, Tree
+    from lark.exceptions import UnexpectedInput
 
 GRAMMAR = r"""
 start_where: _expr
@@ -126,10 +130,10 @@ Node = Compare | InList | Contains | IsNull | Not | BoolOp
 
 
 _parser_lock = threading.Lock()
-_built: list[Any] = []  # the parser, once built
+_built: list[Lark] = []  # the parser, once built
 
 
-def _parser() -> Any:
+def _parser() -> Lark:
     """The LALR parser, built once per process (about 35 ms) on first use."""
     if _built:
         return _built[0]
@@ -156,17 +160,21 @@ def parse_where(text: str) -> Node | None:
     """The tree of a ``where`` string; None when it is empty."""
     if not text or not text.strip():
         return None
-    return _transform(_parse(text, "start_where", "where"))[0]
+    node = _transform(_parse(text, "start_where", "where"))
+    assert not isinstance(node, list)  # start_where gives one node
+    return node
 
 
 def parse_order_by(text: str) -> list[OrderItem]:
     """The items of an ``order_by`` string (``FIELD [asc|desc], ...``); [] when empty."""
     if not text or not text.strip():
         return []
-    return _transform(_parse(text, "start_order", "order_by"))
+    items = _transform(_parse(text, "start_order", "order_by"))
+    assert isinstance(items, list)  # start_order gives the items
+    return items
 
 
-def _parse(text: str, start: str, what: str) -> Any:
+def _parse(text: str, start: str, what: str) -> Tree[Token]:
     from lark.exceptions import UnexpectedInput
 
     try:
@@ -175,60 +183,62 @@ def _parse(text: str, start: str, what: str) -> Any:
         raise InvalidInput(_syntax_message(text, what, exc)) from None
 
 
-def _transform(tree: Any) -> Any:
-    from lark import Transformer, v_args
+def _transform(tree: Tree[Token]) -> Node | list[OrderItem]:
+    from lark import Token, Transformer, v_args
 
     @v_args(inline=True)
-    class ToNodes(Transformer):
-        def start_where(self, node):
-            return [node]
+    class ToNodes(Transformer[Token, Node | list[OrderItem]]):
+        def start_where(self, node: Node) -> Node:
+            return node
 
-        def start_order(self, *items):
+        def start_order(self, *items: OrderItem) -> list[OrderItem]:
             return list(items)
 
-        def order_item(self, field, direction=None):
+        def order_item(self, field: FieldRef, direction: Token | None = None) -> OrderItem:
             return OrderItem(field, direction is not None and direction.lower() == "desc")
 
-        def field(self, *tokens):
+        def field(self, *tokens: Token) -> FieldRef:
             parts = tuple(
                 t[1:-1].replace("``", "`") if t.type == "QUOTED_NAME" else str(t) for t in tokens
             )
             quoted = tuple(t.type == "QUOTED_NAME" for t in tokens)
             text = ".".join(str(t) for t in tokens)
-            return FieldRef(parts, quoted, text, tokens[0].column)
+            column = tokens[0].column
+            assert column is not None  # the lexer sets it on every token
+            return FieldRef(parts, quoted, text, column)
 
-        def or_test(self, *items):
+        def or_test(self, *items: Node) -> BoolOp:
             return BoolOp("or", items)
 
-        def and_test(self, *items):
+        def and_test(self, *items: Node) -> BoolOp:
             return BoolOp("and", items)
 
-        def negate(self, item):
+        def negate(self, item: Node) -> Not:
             return Not(item)
 
-        def compare(self, field, op, value):
-            op = {"==": "=", "<>": "!="}.get(str(op), str(op))
-            return Compare(field, op, _literal(value))
+        def compare(self, field: FieldRef, op: Token, value: Token) -> Compare:
+            name = {"==": "=", "<>": "!="}.get(str(op), str(op))
+            return Compare(field, name, _literal(value))
 
-        def in_(self, field, *values):
+        def in_(self, field: FieldRef, *values: Token) -> InList:
             return InList(field, tuple(_literal(v) for v in values), negated=False)
 
-        def not_in(self, field, *values):
+        def not_in(self, field: FieldRef, *values: Token) -> InList:
             return InList(field, tuple(_literal(v) for v in values), negated=True)
 
-        def contains(self, field, value):
+        def contains(self, field: FieldRef, value: Token) -> Contains:
             return Contains(field, _literal(value))
 
-        def is_null(self, field, _null):
+        def is_null(self, field: FieldRef, _null: Token) -> IsNull:
             return IsNull(field, negated=False)
 
-        def is_not_null(self, field, _null):
+        def is_not_null(self, field: FieldRef, _null: Token) -> IsNull:
             return IsNull(field, negated=True)
 
     return ToNodes().transform(tree)
 
 
-def _literal(token: Any) -> Any:
+def _literal(token: Token) -> Any:
     kind = token.type
     if kind == "STRING":
         return unquote(str(token))
@@ -299,7 +309,7 @@ _WORDS = {
 _VALUE_HINT = "a value (a 'quoted string', a number, true, false or null)"
 
 
-def _syntax_message(text: str, what: str, exc: Any) -> str:
+def _syntax_message(text: str, what: str, exc: UnexpectedInput) -> str:
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
     if isinstance(exc, UnexpectedToken) and exc.token.type == "$END":
@@ -310,7 +320,9 @@ def _syntax_message(text: str, what: str, exc: Any) -> str:
         column, found = exc.column, repr(str(exc.token))
     else:
         column = exc.column
-        found = repr(text[exc.pos_in_stream : exc.pos_in_stream + 12].split(" ")[0] or " ")
+        # lark declares pos_in_stream None on UnexpectedInput; UnexpectedCharacters sets it
+        pos = cast(int, exc.pos_in_stream)
+        found = repr(text[pos : pos + 12].split(" ")[0] or " ")
     expected = _expected_words(exc)
     hint = ""
     start = text[column - 1 : column] if column and column <= len(text) else ""
@@ -328,7 +340,7 @@ def _syntax_message(text: str, what: str, exc: Any) -> str:
     )
 
 
-def _expected_words(exc: Any) -> list[str]:
+def _expected_words(exc: UnexpectedInput) -> list[str]:
     names = getattr(exc, "accepts", None) or getattr(exc, "expected", None) or set()
     if hasattr(exc, "allowed") and exc.allowed:
         names = exc.allowed

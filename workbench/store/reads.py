@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Select, func, select
+from sqlalchemy import Connection, Row, Select, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from workbench.entities import Artifact, MetricPoint, MetricSummary, Run, RunError, RunStatus
 from workbench.errors import InvalidInput, NotFound
-from workbench.store.blobs import BlobStore
+from workbench.store.base import StoreBase
 from workbench.store.query import EXPERIMENTS, RUNS, RunQuery, compile_query, runs_with_experiments
 from workbench.store.query_fields import Field, parse_field
 from workbench.store.schema import (
@@ -27,6 +27,12 @@ from workbench.store.schema import (
 )
 from workbench.store.tables import RunTable, read_run_table
 
+if TYPE_CHECKING:
+    from typing import TypeVarTuple, Unpack
+
+    _Ts = TypeVarTuple("_Ts")
+    AnySelect = Select[Unpack[tuple[Any, ...]]]
+
 
 @dataclass(frozen=True)
 class RunFilter:
@@ -38,10 +44,7 @@ class RunFilter:
     deleted: bool | None = False  # False: live runs, True: deleted ones, None: both
 
 
-class RunReads:
-    engine: Engine
-    blobs: BlobStore
-
+class RunReads(StoreBase):
     def get_run(self, run_id: str, *, history: bool = True) -> Run:
         runs, _ = self.search_runs(RunFilter(run_ids=[run_id], deleted=None))
         if not runs:
@@ -101,7 +104,7 @@ class RunReads:
         paged = limit is not None or bool(offset)
         # A filtered page is counted by a window over the same scan: the filter runs once.
         windowed = paged and (query.where is not None or bool(conditions))
-        shown = [RUNS, EXPERIMENTS.c.name.label("experiment_name")]
+        shown = [*RUNS.c, EXPERIMENTS.c.name.label("experiment_name")]
         if windowed:
             shown.append(func.count().over().label("matches_total"))
         page = query.apply(select(*shown).select_from(runs_with_experiments()).where(*conditions))
@@ -152,7 +155,9 @@ class RunReads:
         ``metrics.acc.max``) the table holds exactly those, read in one query."""
         _check_paging(limit, offset)
         picked = None if columns is None else self._columns(columns)
-        query = self.compile_query(where, order_by, picked and [f for _, f in picked])
+        query = self.compile_query(
+            where, order_by, None if picked is None else [f for _, f in picked]
+        )
         if picked:  # columns keep the names they were asked by
             query.columns = [
                 (n, e, h) for (n, _), (_, e, h) in zip(picked, query.columns, strict=True)
@@ -203,7 +208,7 @@ class RunReads:
                 conn.execute(select(ExperimentRow.name).order_by(ExperimentRow.name)).scalars()
             )
 
-    def _fill(self, conn: Connection, runs: dict[str, Run], ids: Any) -> None:
+    def _fill(self, conn: Connection, runs: dict[str, Run], ids: list[str] | AnySelect) -> None:
         """Params, tags and metric summaries of ``runs`` (their ids, or a subquery of them)."""
         for rid, key, value in conn.execute(
             select(ParamRow.run_id, ParamRow.key, ParamRow.value).where(ParamRow.run_id.in_(ids))
@@ -254,13 +259,13 @@ class RunReads:
 _MAX_BOUND_IDS = 1000
 
 
-def _ids_of(runs: dict[str, Run], page: Select[Any]) -> Any:
+def _ids_of(runs: dict[str, Run], page: AnySelect) -> list[str] | AnySelect:
     if len(runs) <= _MAX_BOUND_IDS:
         return list(runs)
     return page.with_only_columns(RUNS.c.run_id)
 
 
-def _paged(select_: Select[Any], limit: int | None, offset: int) -> Select[Any]:
+def _paged(select_: Select[Unpack[_Ts]], limit: int | None, offset: int) -> Select[Unpack[_Ts]]:
     if limit is not None:
         select_ = select_.limit(limit)
     if offset:
@@ -295,7 +300,7 @@ def _filter_conditions(filt: RunFilter | None) -> list[ColumnElement[bool]]:
     return out
 
 
-def _run_entity(row) -> Run:
+def _run_entity(row: Row[Unpack[tuple[Any, ...]]]) -> Run:
     r = row
     error = None
     if r.error_name or r.error_reason or r.error_value:

@@ -12,16 +12,15 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from workbench.errors import Conflict, NotFound
-from workbench.store.blobs import BlobStore
+from workbench.store.base import StoreBase
 from workbench.store.engine import write_connection
-from workbench.store.location import StoreLocation
 from workbench.store.schema import ArtifactRow, ExportRow, RunRow
 
 ACTIVE = ("queued", "running")
@@ -46,11 +45,7 @@ class GcReport:
         return sum(size for _, size in (*self.blobs, *self.temporary))
 
 
-class RetentionStore:
-    engine: Engine
-    blobs: BlobStore
-    location: StoreLocation
-
+class RetentionStore(StoreBase):
     def delete_runs(self, run_ids: Sequence[str]) -> int:
         """Mark runs deleted (kept, restorable until `workbench gc` passes the retention).
         A queued or running run is refused: cancel it first."""
@@ -107,7 +102,7 @@ class RetentionStore:
             report.runs = sorted(expired - exported)
             if report.runs and not dry_run:
                 conn.execute(delete(RunRow).where(RunRow.run_id.in_(report.runs)))
-            referenced = set(conn.execute(select(ArtifactRow.digest)).scalars())
+            referenced: set[str | None] = set(conn.execute(select(ArtifactRow.digest)).scalars())
             referenced |= set(
                 conn.execute(
                     select(RunRow.executed_notebook).where(RunRow.executed_notebook.is_not(None))
@@ -129,7 +124,7 @@ class RetentionStore:
         return report
 
     @staticmethod
-    def _digests_only_of(conn, run_ids: list[str]) -> set[str]:  # noqa: ANN001
+    def _digests_only_of(conn: Connection, run_ids: list[str]) -> set[str]:
         if not run_ids:
             return set()
         theirs = set(
@@ -147,7 +142,7 @@ class RetentionStore:
         return theirs - others
 
 
-def _blob_files(root: Path):  # noqa: ANN202 - a generator of Paths
+def _blob_files(root: Path) -> Iterator[Path]:
     if not root.is_dir():
         return
     for folder in root.iterdir():
@@ -157,7 +152,7 @@ def _blob_files(root: Path):  # noqa: ANN202 - a generator of Paths
                     yield path
 
 
-def _temporary(home: Path, blob_root: Path, active: set[str]):  # noqa: ANN202
+def _temporary(home: Path, blob_root: Path, active: set[str]) -> Iterator[Path]:
     """Half-written blobs, and job scratch files of runs that are not queued or running."""
     if blob_root.is_dir():
         yield from blob_root.glob("*/.tmp-*")
@@ -170,8 +165,8 @@ def _temporary(home: Path, blob_root: Path, active: set[str]):  # noqa: ANN202
             yield path
 
 
-def _stale(paths, now: float) -> list[tuple[Path, int]]:  # noqa: ANN001
-    out = []
+def _stale(paths: Iterable[Path], now: float) -> list[tuple[Path, int]]:
+    out: list[tuple[Path, int]] = []
     for path in paths:
         try:
             info = path.lstat()

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workbench.entities import (
@@ -24,24 +24,17 @@ from workbench.entities import (
     RunStatus,
     check_key,
 )
-from workbench.errors import InvalidInput, NotFound, StoreReadOnly
+from workbench.errors import InvalidInput, StoreReadOnly
 from workbench.store.blobs import BlobStore
 from workbench.store.engine import make_engine, migrate, write_connection
 from workbench.store.exports import ExportStore
 from workbench.store.jobs import JobStore
 from workbench.store.location import StoreLocation, locate
-from workbench.store.policy import DEFAULT_EXPERIMENT, MAX_PARAM_BYTES, lost_after
+from workbench.store.policy import DEFAULT_EXPERIMENT, lost_after
 from workbench.store.reads import RunReads
 from workbench.store.retention import RetentionStore
-from workbench.store.schema import (
-    ArtifactRow,
-    ExperimentRow,
-    LatestMetricRow,
-    MetricRow,
-    ParamRow,
-    RunRow,
-    TagRow,
-)
+from workbench.store.rows import experiment_id, require_run, write_params, write_tags
+from workbench.store.schema import ArtifactRow, LatestMetricRow, MetricRow, RunRow, table_of
 from workbench.store.sweeps import SweepStore
 
 
@@ -90,9 +83,11 @@ class Store(RunReads, SweepStore, ExportStore, JobStore, RetentionStore):
         for attempt in range(2):
             try:
                 with write_connection(self.engine) as conn, conn.begin():
-                    exp_id = self._experiment_id(conn, experiment, now)
+                    exp_id = experiment_id(conn, experiment, now)
                     conn.execute(
-                        RunRow.__table__.insert().values(
+                        table_of(RunRow)
+                        .insert()
+                        .values(
                             run_id=run_id,
                             name=name,
                             experiment_id=exp_id,
@@ -105,8 +100,8 @@ class Store(RunReads, SweepStore, ExportStore, JobStore, RetentionStore):
                             provenance=json.dumps(provenance or {}, default=str),
                         )
                     )
-                    self._write_params(conn, run_id, params or {})
-                    self._write_tags(conn, run_id, tags or {})
+                    write_params(conn, run_id, params or {})
+                    write_tags(conn, run_id, tags or {})
                 return run_id
             except IntegrityError:
                 # Another process created the same experiment between our read and insert
@@ -126,14 +121,14 @@ class Store(RunReads, SweepStore, ExportStore, JobStore, RetentionStore):
         points = list(metrics)
         summary = _summarize(points) if points else {}  # checks values before any write
         with write_connection(self.engine) as conn, conn.begin():
-            self._require_run(conn, run_id)
+            require_run(conn, run_id)
             if points:
                 self._insert_metrics(conn, run_id, points)
-                self._update_latest(conn, run_id, summary)
+                _update_latest(conn, run_id, summary)
             if params:
-                self._write_params(conn, run_id, params)
+                write_params(conn, run_id, params)
             if tags:
-                self._write_tags(conn, run_id, tags)
+                write_tags(conn, run_id, tags)
             conn.execute(
                 update(RunRow).where(RunRow.run_id == run_id).values(heartbeat_at=time.time())
             )
@@ -161,7 +156,7 @@ class Store(RunReads, SweepStore, ExportStore, JobStore, RetentionStore):
                 error_reason=error.reason,
             )
         with write_connection(self.engine) as conn, conn.begin():
-            self._require_run(conn, run_id)
+            require_run(conn, run_id)
             conn.execute(update(RunRow).where(RunRow.run_id == run_id).values(**values))
 
     def heartbeat(self, run_id: str) -> None:
@@ -202,71 +197,22 @@ class Store(RunReads, SweepStore, ExportStore, JobStore, RetentionStore):
 
     # -- internals ----------------------------------------------------------------------
 
-    @staticmethod
-    def _experiment_id(conn, name: str, now: float) -> int:
-        found = conn.execute(
-            select(ExperimentRow.experiment_id).where(ExperimentRow.name == name)
-        ).scalar_one_or_none()
-        if found is not None:
-            return found
-        return conn.execute(
-            ExperimentRow.__table__.insert().values(name=name, created_at=now)
-        ).inserted_primary_key[0]
-
-    @staticmethod
-    def _require_run(conn, run_id: str) -> None:
-        if conn.execute(select(RunRow.run_id).where(RunRow.run_id == run_id)).first() is None:
-            raise NotFound(f"no run with id {run_id!r}: list runs with `workbench runs`")
-
-    @staticmethod
-    def _write_params(conn, run_id: str, params: dict[str, Any]) -> None:
-        if not params:
-            return
-        # Re-running a cell may log a parameter again with a new value: the last one wins.
-        keys = [check_key("param", k) for k in params]
-        conn.execute(delete(ParamRow).where(ParamRow.run_id == run_id, ParamRow.key.in_(keys)))
-        try:
-            rows = [
-                {"run_id": run_id, "key": k, "value": json.dumps(v, allow_nan=False)}
-                for k, v in params.items()
-            ]
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput(
-                f"a parameter value cannot be stored ({exc}): log numbers, strings, "
-                "booleans, None, or lists and dicts of those"
-            ) from None
-        for row in rows:
-            if len(row["value"]) > MAX_PARAM_BYTES:
-                raise InvalidInput(
-                    f"parameter {row['key']!r} is {len(row['value']):,} characters as JSON; "
-                    f"values are capped at {MAX_PARAM_BYTES:,}: log large data as an "
-                    "artifact (wb.log_artifact) and its name or digest as the parameter"
-                )
-        conn.execute(ParamRow.__table__.insert(), rows)
-
-    @staticmethod
-    def _write_tags(conn, run_id: str, tags: dict[str, str]) -> None:
-        if not tags:
-            return
-        keys = [check_key("tag", k) for k in tags]
-        conn.execute(delete(TagRow).where(TagRow.run_id == run_id, TagRow.key.in_(keys)))
-        conn.execute(
-            TagRow.__table__.insert(),
-            [{"run_id": run_id, "key": k, "value": str(v)} for k, v in tags.items()],
-        )
-
-    def _insert_metrics(self, conn, run_id: str, points: list) -> None:
+    def _insert_metrics(self, conn: Connection, run_id: str, points: list[_Point]) -> None:
         # The hot path of wb.log_metric: a driver-level executemany of plain tuples costs a
         # third of building one dict per point. The SQL is compiled for this dialect; its
         # placeholders follow the table's column order.
         if self._metric_sql is None:
-            compiled = MetricRow.__table__.insert().compile(
-                dialect=self.engine.dialect,
-                column_keys=["run_id", "key", "value", "step", "timestamp"],
+            compiled = (
+                table_of(MetricRow)
+                .insert()
+                .compile(
+                    dialect=self.engine.dialect,
+                    column_keys=["run_id", "key", "value", "step", "timestamp"],
+                )
             )
             self._metric_sql = (str(compiled), compiled.positiontup)
         sql, order = self._metric_sql
-        rows: Any
+        rows: list[tuple[Any, ...]] | list[dict[str, Any]]
         if order == ["run_id", "key", "step", "value", "timestamp"]:
             rows = [(run_id, k, s, v, t) for k, v, s, t in points]
         elif order is None:  # named paramstyle (psycopg)
@@ -280,67 +226,24 @@ class Store(RunReads, SweepStore, ExportStore, JobStore, RetentionStore):
             rows = [pick((run_id, k, v, s, t)) for k, v, s, t in points]
         conn.exec_driver_sql(sql, rows)
 
-    @staticmethod
-    def _update_latest(conn, run_id: str, batch: dict[str, _Summary]) -> None:
-        """Fold a batch's summaries (``_summarize``) into the stored ones."""
-        table = LatestMetricRow.__table__
-        existing = {
-            row.key: row
-            for row in conn.execute(
-                select(
-                    table.c.key,
-                    table.c.step,
-                    table.c.timestamp,
-                    table.c.value,
-                    table.c.min_value,
-                    table.c.max_value,
-                    table.c.point_count,
-                ).where(table.c.run_id == run_id, table.c.key.in_(list(batch)))
-            )
-        }
-        inserts, updates = [], []
-        for key, (step, ts, value, low, high, count) in batch.items():
-            old = existing.get(key)
-            if old is not None:
-                if (step, ts) < (old.step, old.timestamp):  # an older batch: the last stays
-                    step, ts, value = old.step, old.timestamp, old.value
-                low, high = min(low, old.min_value), max(high, old.max_value)
-                count += old.point_count
-            row = (key, step, ts, value, low, high, count)
-            (inserts if old is None else updates).append(
-                dict(zip(_SUMMARY_BINDS, row, strict=True))
-            )
-        names = dict(zip(_SUMMARY_COLUMNS, _SUMMARY_BINDS, strict=True))
-        if inserts:
-            conn.execute(
-                table.insert().values(run_id=run_id, **{c: bindparam(b) for c, b in names.items()}),
-                inserts,
-            )
-        if updates:
-            key = names.pop("key")
-            conn.execute(
-                table.update()
-                .where(table.c.run_id == run_id, table.c.key == bindparam(key))
-                .values(**{c: bindparam(b) for c, b in names.items()}),
-                updates,
-            )
-
     def _link_artifact(self, run_id: str, name: str, digest: str, size: int) -> Artifact:
         check_key("artifact", name)
         now = time.time()
         with write_connection(self.engine) as conn, conn.begin():
-            self._require_run(conn, run_id)
+            require_run(conn, run_id)
             conn.execute(
                 delete(ArtifactRow).where(ArtifactRow.run_id == run_id, ArtifactRow.name == name)
             )
             conn.execute(
-                ArtifactRow.__table__.insert().values(
-                    run_id=run_id, name=name, digest=digest, size=size, created_at=now
-                )
+                table_of(ArtifactRow)
+                .insert()
+                .values(run_id=run_id, name=name, digest=digest, size=size, created_at=now)
             )
         return Artifact(name=name, digest=digest, size=size, created_at=now)
 
 
+# A metric point as logged: (key, value, step, timestamp)
+_Point = tuple[str, float, int, float]
 # (step, timestamp, value) of the last point, min, max, count
 _Summary = tuple[int, float, float, float, float, int]
 _SUMMARY_COLUMNS = ("key", "step", "timestamp", "value", "min_value", "max_value", "point_count")
@@ -348,13 +251,58 @@ _SUMMARY_COLUMNS = ("key", "step", "timestamp", "value", "min_value", "max_value
 _SUMMARY_BINDS = tuple(f"b_{c}" for c in _SUMMARY_COLUMNS)
 
 
-def _summarize(points: list[tuple[str, float, int, float]]) -> dict[str, _Summary]:
+def _update_latest(conn: Connection, run_id: str, batch: dict[str, _Summary]) -> None:
+    """Fold a batch's summaries (``_summarize``) into the stored ones."""
+    table = table_of(LatestMetricRow)
+    existing = {
+        row.key: row
+        for row in conn.execute(
+            select(
+                table.c.key,
+                table.c.step,
+                table.c.timestamp,
+                table.c.value,
+                table.c.min_value,
+                table.c.max_value,
+                table.c.point_count,
+            ).where(table.c.run_id == run_id, table.c.key.in_(list(batch)))
+        )
+    }
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for key, (step, ts, value, low, high, count) in batch.items():
+        old = existing.get(key)
+        if old is not None:
+            if (step, ts) < (old.step, old.timestamp):  # an older batch: the last stays
+                step, ts, value = old.step, old.timestamp, old.value
+            low, high = min(low, old.min_value), max(high, old.max_value)
+            count += old.point_count
+        row = (key, step, ts, value, low, high, count)
+        (inserts if old is None else updates).append(dict(zip(_SUMMARY_BINDS, row, strict=True)))
+    names = dict(zip(_SUMMARY_COLUMNS, _SUMMARY_BINDS, strict=True))
+    if inserts:
+        conn.execute(
+            table.insert().values(run_id=run_id, **{c: bindparam(b) for c, b in names.items()}),
+            inserts,
+        )
+    if updates:
+        key = names.pop("key")
+        conn.execute(
+            table.update()
+            .where(table.c.run_id == run_id, table.c.key == bindparam(key))
+            .values(**{c: bindparam(b) for c, b in names.items()}),
+            updates,
+        )
+
+
+def _summarize(points: list[_Point]) -> dict[str, _Summary]:
     """Per key: (step, timestamp, value) of the last point, then min, max and count.
 
     The last point is the highest (step, timestamp); among equals the one written last.
     Grouping is the only Python loop; min and max run in C over each key's values.
     """
     keys = set(map(_key_of, points))
+    groups: dict[str, list[_Point]]
     if len(keys) == 1:  # the common batch: one metric
         groups = {keys.pop(): points}
     else:
@@ -365,7 +313,7 @@ def _summarize(points: list[tuple[str, float, int, float]]) -> dict[str, _Summar
                 groups[p[0]] = [p]
             else:
                 group.append(p)
-    out = {}
+    out: dict[str, _Summary] = {}
     for key, group in groups.items():
         values = list(map(_value_of, group))
         total = sum(values)

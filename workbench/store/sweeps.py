@@ -9,22 +9,22 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workbench.entities import JobInfo, JobRun, RunSource, RunStatus, Sweep, SweepOptions
 from workbench.errors import NotFound
+from workbench.store.base import StoreBase
 from workbench.store.claims import CLAIM_TRIES, ClaimTaken, SweepCreated, claim, claims
 from workbench.store.engine import write_connection
 from workbench.store.policy import DEFAULT_EXPERIMENT
-from workbench.store.schema import ExperimentRow, JobClaimRow, RunRow, SweepRow
+from workbench.store.rows import experiment_id, write_params
+from workbench.store.schema import ExperimentRow, JobClaimRow, RunRow, SweepRow, table_of
 
 ACTIVE = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
 
 
-class SweepStore:
-    engine: Engine
-
+class SweepStore(StoreBase):
     def create_sweep(
         self,
         *,
@@ -70,9 +70,11 @@ class SweepStore:
         now = time.time()
         queued = done = in_flight = 0
         with write_connection(self.engine) as conn, conn.begin():
-            exp_id = self._experiment_id(conn, experiment or DEFAULT_EXPERIMENT, now)
+            exp_id = experiment_id(conn, experiment or DEFAULT_EXPERIMENT, now)
             conn.execute(
-                SweepRow.__table__.insert().values(
+                table_of(SweepRow)
+                .insert()
+                .values(
                     sweep_id=sweep_id,
                     notebook=notebook,
                     notebook_sha256=notebook_sha256,
@@ -145,12 +147,24 @@ class SweepStore:
             )
             return new_id
 
+    @staticmethod
     def _insert_job(
-        self, conn, sweep_id, exp_id, notebook, sha, params, key, *, attempt, now
+        conn: Connection,
+        sweep_id: str,
+        exp_id: int,
+        notebook: str,
+        sha: str,
+        params: dict[str, Any],
+        key: str,
+        *,
+        attempt: int,
+        now: float,
     ) -> str:
         run_id = uuid.uuid4().hex
         conn.execute(
-            RunRow.__table__.insert().values(
+            table_of(RunRow)
+            .insert()
+            .values(
                 run_id=run_id,
                 experiment_id=exp_id,
                 notebook=notebook,
@@ -165,7 +179,7 @@ class SweepStore:
                 attempt=attempt,
             )
         )
-        self._write_params(conn, run_id, params)
+        write_params(conn, run_id, params)
         return run_id
 
     def job_runs(self, sweep_id: str) -> list[JobRun]:

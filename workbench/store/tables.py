@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from workbench.store.query import EXPERIMENTS, RUNS, RunQuery, runs_with_experiments
 from workbench.store.schema import LatestMetricRow, ParamRow, TagRow
+
+if TYPE_CHECKING:
+    from typing import TypeVarTuple, Unpack
+
+    _Ts = TypeVarTuple("_Ts")
+    AnySelect = Select[Unpack[tuple[Any, ...]]]
 
 # The base columns of a run table, in order (duration_s is computed by the frame).
 BASE = (
@@ -102,14 +108,14 @@ def read_run_table(
     return table
 
 
-def _of_runs(select_: Select[Any], ids: Select[Any] | None) -> Select[Any]:
+def _of_runs(select_: Select[Unpack[_Ts]], ids: Select[str] | None) -> Select[Unpack[_Ts]]:
     if ids is None:
         return select_
     run_id = select_.selected_columns[0]
     return select_.where(run_id.in_(ids))
 
 
-def plain_rows(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
+def plain_rows(conn: Connection, statement: AnySelect) -> list[tuple[Any, ...]]:
     """The rows of a compiled statement as plain tuples from the DBAPI cursor."""
     compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.params
@@ -118,7 +124,8 @@ def plain_rows(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]
     cursor = conn.connection.cursor()
     try:
         cursor.execute(str(compiled), args)
-        return cursor.fetchall()
+        # PEP 249 promises a sequence of sequences; sqlite3 and psycopg give lists of tuples
+        return cast(list[tuple[Any, ...]], cursor.fetchall())
     finally:
         cursor.close()
 
@@ -129,7 +136,7 @@ def decode_json(texts: list[Any]) -> list[Any]:
         return []
     if None not in texts:
         try:
-            values = json.loads("[" + ",".join(texts) + "]")
+            values: list[Any] = json.loads("[" + ",".join(texts) + "]")
         except ValueError:
             pass
         else:

@@ -33,6 +33,8 @@ from workbench.entities import (
 from workbench.errors import Conflict
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     import pandas as pd
 
     from workbench.store import Store
@@ -228,7 +230,12 @@ class ActiveRun:
     def __enter__(self) -> ActiveRun:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if exc_type is None:
             end_run()
         elif issubclass(exc_type, KeyboardInterrupt):
@@ -374,6 +381,7 @@ def get_run(run_id: str) -> Run:
 def _check_step(key: str, step: object) -> int:
     from workbench.errors import InvalidInput
 
+    as_int: int | None
     try:
         as_int = int(step)  # type: ignore[call-overload]
     except (TypeError, ValueError):

@@ -79,8 +79,9 @@ def _name_version(dist: metadata.Distribution) -> tuple[str, str] | None:
             fields[name] = value.strip()
     if fields.get("Name") and fields.get("Version"):
         return fields["Name"], fields["Version"]
-    name = dist.metadata.get("Name") if text else None
-    return (name, dist.version) if name else None
+    # (PackageMetadata.get is typed from Python 3.12 on; get_all is the same header read)
+    names = dist.metadata.get_all("Name") if text else None
+    return (names[0], dist.version) if names and names[0] else None
 
 
 def collect(
