@@ -35,23 +35,33 @@ class RunsHandler(WorkbenchHandler):
                 status=query.status,
                 deleted=query.deleted,
             )
-            paging = {"limit": query.limit, "offset": query.offset}
-            page = {"where": query.where, "order_by": query.order_by, **paging}
+            where, order_by = query.where, query.order_by
+            limit, offset = query.limit, query.offset
             if query.columns is not None:
                 names = [c.strip() for c in query.columns.split(",") if c.strip()]
-                table = store.run_table(filt, columns=names, **page)
+                table = store.run_table(
+                    filt, where=where, order_by=order_by, limit=limit, offset=offset, columns=names
+                )
                 rows = [list(r) for r in zip(*(table.data[c] for c in table.columns), strict=True)]
                 return build_json(
                     lambda: ListRunsResponse(
-                        runs=[], total=table.total, columns=table.columns, rows=rows, **paging
+                        runs=[],
+                        total=table.total,
+                        columns=table.columns,
+                        rows=rows,
+                        limit=limit,
+                        offset=offset,
                     )
                 )
-            runs, total = store.search_runs(filt, **page)
+            runs, total = store.search_runs(
+                filt, where=where, order_by=order_by, limit=limit, offset=offset
+            )
             return build_json(
                 lambda: ListRunsResponse(
                     runs=[run_summary(run, str(root), listing=True) for run in runs],
                     total=total,
-                    **paging,
+                    limit=limit,
+                    offset=offset,
                 )
             )
 

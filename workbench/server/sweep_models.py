@@ -31,7 +31,7 @@ def _option_fields() -> dict[str, Any]:
     return {f.name: (hints[f.name], f.default) for f in dataclasses.fields(SweepOptions)}
 
 
-_SweepOptionsFields: type[BaseModel] = create_model(  # type: ignore[call-overload]
+_SweepOptionsFields: type[BaseModel] = create_model(
     "SweepOptionsFields",
     __config__=ConfigDict(extra="forbid", strict=True),
     **_option_fields(),
