@@ -54,6 +54,7 @@ def plan_sweep(
     kernel_name: str | None = None,
     store: Store | None = None,
     runner: str | None = None,
+    cold: bool = False,
 ) -> SweepPlan:
     """Check, expand and store a sweep; its jobs wait, queued, for :func:`run_sweep`."""
     from workbench.notebooks.execute import DEFAULT_KERNEL, check_timeout
@@ -98,6 +99,7 @@ def plan_sweep(
         "kernel": kernel,
         "allow_unknown": allow_unknown,
         "force": force,
+        "cold": cold,
     }
     sweep_id = store.create_sweep(
         notebook=str(path),

@@ -3,14 +3,16 @@
 The job runner hands papermill (and through it nbclient) a kernel manager class made by
 :func:`job_kernel_manager`. That class launches the kernel with the job's environment (run
 context, BLAS/OpenMP thread caps) merged in, without touching the runner's ``os.environ``,
-and shuts the kernel down at once. A warm, fork-based kernel provider for sweeps will plug
-in here by returning a different class.
+and shuts the kernel down at once. Inside :func:`workbench.notebooks.warm.warm_kernels` (a
+sweep job), the class forks the kernel from a pre-imported zygote instead
+(:mod:`workbench.notebooks.provisioner`); everything else about the job is the same.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import math
 import os
 import queue
 import subprocess
@@ -19,12 +21,16 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
 from workbench.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from workbench.notebooks.warm import WarmKernels
 
 THREAD_CAP_VARS = (
     "OMP_NUM_THREADS",
@@ -33,6 +39,8 @@ THREAD_CAP_VARS = (
     "NUMEXPR_NUM_THREADS",
 )
 FLUSH_TIMEOUT_S = 2.0
+READY_IOPUB_S = 0.5
+AFTER_WELCOME_S = 0.05
 
 # Run in the kernel just before it is killed: a kill skips atexit, so metric points still
 # buffered by the fluent API (workbench.tracking.fluent) are written now. Silent, and it
@@ -94,10 +102,57 @@ def job_env(run_context: Mapping[str, str | None], *, workers: int = 1) -> dict[
     return env
 
 
+class JobKernelClient(AsyncKernelClient):
+    """The job's kernel client: ready as soon as the kernel answered and IOPub delivered
+    that answer's ``idle`` status (jupyter_client's own check then waits for 0.2 s of IOPub
+    silence on top, which is most of a warm kernel's start)."""
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:  # type: ignore[override]
+        deadline = math.inf if timeout is None else time.monotonic() + timeout
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.get_shell_msg(timeout=1)
+            except queue.Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                if await self._iopub_idle(reply["parent_header"].get("msg_id"), READY_IOPUB_S):
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+    async def _iopub_idle(self, msg_id: str | None, timeout: float) -> bool:
+        """Whether IOPub brings the request's idle status: False if IOPub was not connected
+        yet when the kernel sent it. The reply came first, so once IOPub's welcome (sent to
+        a new subscriber) is in, the status is either right behind it or lost."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                msg = await self.get_iopub_msg(timeout=left)
+            except queue.Empty:
+                return False
+            if msg["msg_type"] == "iopub_welcome":
+                deadline = min(deadline, time.monotonic() + AFTER_WELCOME_S)
+            elif (
+                msg["msg_type"] == "status"
+                and msg["content"].get("execution_state") == "idle"
+                and msg["parent_header"].get("msg_id") == msg_id
+            ):
+                return True
+        return False
+
+
 class JobKernelManager(AsyncKernelManager):
     """Starts the kernel with ``job_env`` merged into its environment; stops it at once."""
 
     job_env: ClassVar[dict[str, str | None]] = {}
+
+    @default("client_factory")
+    def _job_client(self) -> type[JobKernelClient]:
+        return JobKernelClient
 
     @default("transport_encryption")
     def _encrypt_when_possible(self) -> str:
@@ -152,10 +207,26 @@ class JobKernelManager(AsyncKernelManager):
 
 
 def job_kernel_manager(
-    run_context: Mapping[str, str | None], *, workers: int = 1
+    run_context: Mapping[str, str | None],
+    *,
+    workers: int = 1,
+    warm: WarmKernels | None = None,
 ) -> type[JobKernelManager]:
-    """A kernel manager class for one job (nbclient instantiates it by class)."""
+    """A kernel manager class for one job (nbclient instantiates it by class).
+
+    With ``warm`` (by default: the settings of the enclosing
+    :func:`~workbench.notebooks.warm.warm_kernels` block, if any) the kernel is forked from a
+    zygote where the platform allows; otherwise it is started cold.
+    """
+    from workbench.notebooks.warm import current_warm_kernels, warm_supported
+
     env = job_env(run_context, workers=workers)
+    warm = warm if warm is not None else current_warm_kernels()
+    if warm is not None and warm_supported():
+        from workbench.notebooks.provisioner import WarmKernelManager
+
+        attrs = {"job_env": env, "warm": warm}
+        return type("WarmKernelManagerForRun", (WarmKernelManager,), attrs)
     return type("JobKernelManagerForRun", (JobKernelManager,), {"job_env": env})
 
 

@@ -1,0 +1,396 @@
+"""The zygote: a pre-imported Python process that forks one kernel per sweep job.
+
+Started by :mod:`workbench.notebooks.warm` as ``python -m workbench.notebooks.zygote`` with
+the kernel spec's interpreter. It imports ipykernel, workbench and the installed modules a
+notebook imports, never user code, then waits on a Unix socket for requests from its runner
+(the sweep worker process that started it). Each ``fork`` request becomes a child that turns
+itself into a kernel a cold start could not tell apart: its own session, default signal
+handlers, the job's environment, working folder and ``sys.argv``, fresh random state,
+thread caps applied with threadpoolctl, then ipykernel on the job's connection file.
+
+It holds no threads and no ZMQ context when it forks (checked before each fork), reaps its
+children and reports their exit codes, and exits when its runner closes the socket. A
+kernel does not depend on it: the kernel dies with the runner (through the runner's
+lifeline pipe), not with the zygote, so a zygote that dies is simply started again.
+
+Only the standard library is imported at the top: this module runs in any interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import ctypes
+import gc
+import importlib
+import importlib.machinery
+import importlib.util
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import sysconfig
+import threading
+import traceback
+from typing import Any
+
+# What every kernel needs, imported before anything else; a zygote without them is useless.
+REQUIRED = ("ipykernel.kernelapp", "workbench", "workbench.tracking.fluent", "threadpoolctl")
+# What ipykernel imports while it starts (found by diffing sys.modules around its start):
+# preloaded, they cost a kernel nothing. Any of them may fail or be absent.
+KERNEL_STARTUP = (
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "ipykernel.debugger",
+    "IPython.core.debugger",
+    "IPython.core.completerlib",
+    "IPython.extensions.storemagic",
+    "sqlite3",
+    "tornado.queues",
+    "psutil",
+)
+# What ipykernel sets when the environment names no backend: set before matplotlib may load.
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+MAX_MESSAGE = 1 << 20
+# Room reserved in the zygote's argv and environment so that a kernel can show its own
+# command line and environment in /proc, as a cold kernel does (see _retitle).
+ROOM_VAR = "WORKBENCH_ZYGOTE_ROOM"
+ARGV_ROOM = 512
+ENV_ROOM = 8192
+
+
+class Zygote:
+    def __init__(self, sock: socket.socket, lifeline: int) -> None:
+        self.sock, self.lifeline = sock, lifeline
+        self.preloaded: set[str] = set()  # top-level names preloaded for notebooks
+        self.tried: set[str] = set()
+        self.controller: Any = None
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def serve(self) -> None:
+        signal.set_wakeup_fd(self.wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes select through the wakeup fd
+        self.send({"op": "ready", "pid": os.getpid()})
+        while True:
+            ready, _, _ = select.select([self.sock, self.wake_r], [], [])
+            if self.wake_r in ready:
+                while _read_some(self.wake_r):
+                    pass
+            self.reap()
+            if self.sock in ready:
+                data = self.sock.recv(MAX_MESSAGE)
+                if not data:  # the runner is gone
+                    break
+                self.handle(json.loads(data))
+        self.reap()
+
+    def handle(self, req: dict[str, Any]) -> None:
+        op = req.get("op")
+        if op == "preload":
+            self.send(self.preload(req["modules"], installed_only=True))
+        elif op == "fork":
+            self.fork(req)
+        else:
+            self.send({"op": "error", "reason": f"unknown request {op!r}"})
+
+    def send(self, msg: dict[str, Any], fds: list[int] | None = None) -> None:
+        data = json.dumps(msg).encode()
+        if fds:
+            socket.send_fds(self.sock, [data], fds)
+        else:
+            self.sock.send(data)
+
+    def preload(self, names: list[str], *, installed_only: bool) -> dict[str, Any]:
+        """Import ``names`` (skipping any that fail or are not installed packages); stop at
+        the first one that started a thread, which makes this zygote unsafe to fork."""
+        loaded, skipped = [], {}
+        before = set(sys.modules)
+        for name in names:
+            if name in self.tried:
+                continue
+            self.tried.add(name)
+            if installed_only and (why := _not_installed(name)):
+                skipped[name] = why
+                continue
+            try:
+                importlib.import_module(name)
+            except BaseException as exc:  # noqa: BLE001 - a broken module must not stop us
+                skipped[name] = f"{type(exc).__name__}: {exc}"
+                continue
+            loaded.append(name)
+            if _thread_count() > 1:
+                return {"op": "preloaded", "loaded": loaded, "skipped": skipped, "threads": name}
+        if installed_only:
+            self.preloaded |= {m.partition(".")[0] for m in set(sys.modules) - before}
+        from threadpoolctl import ThreadpoolController
+
+        self.controller = ThreadpoolController()  # the libraries loaded so far
+        gc.collect()
+        gc.freeze()  # the children's collector leaves these pages shared, copy-on-write
+        return {"op": "preloaded", "loaded": loaded, "skipped": skipped, "threads": None}
+
+    def fork(self, req: dict[str, Any]) -> None:
+        threads = _thread_count()
+        if threads > 1:
+            self.send({"op": "error", "reason": f"the zygote has {threads} threads"})
+            return
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = _become_kernel(self, req)
+            except BaseException:  # noqa: BLE001 - reported like a kernel that failed to start
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        pidfd = os.pidfd_open(pid)
+        try:
+            self.send({"op": "forked", "pid": pid}, [pidfd])
+        finally:
+            os.close(pidfd)
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            try:
+                self.send({"op": "exited", "pid": pid, "code": os.waitstatus_to_exitcode(status)})
+            except OSError:  # the runner is gone; keep reaping
+                pass
+
+
+# -- the child: from a fork of the zygote to a kernel ----------------------------------------
+
+
+def _become_kernel(zygote: Zygote, req: dict[str, Any]) -> int:
+    os.setsid()  # its own session and process group, like a cold kernel
+    signal.set_wakeup_fd(-1)
+    for fd in (zygote.sock.fileno(), zygote.wake_r, zygote.wake_w):
+        os.close(fd)
+    _reset_signals()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    _watch_lifeline(zygote.lifeline)
+    os.chdir(req["cwd"])
+    env: dict[str, str] = req["env"]
+    _replace_environ(env)
+    _retitle(req["cmd"], env)
+    import ipykernel_launcher
+
+    sys.argv = [ipykernel_launcher.__file__, *req["argv"]]
+    sys.orig_argv = list(req["cmd"])
+    _forget_shadowed(zygote.preloaded, req["cwd"])
+    importlib.invalidate_caches()
+    _reseed()
+    _cap_threads(zygote.controller, env)
+
+    from ipykernel.kernelapp import IPKernelApp
+
+    try:
+        # parent_handle 1 means "started by a parent, do not poll it" to ipykernel: the
+        # lifeline ends this kernel when its runner dies, and a zygote's death must not.
+        IPKernelApp.launch_instance(argv=req["argv"], parent_handle=1)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return code
+
+
+def _reset_signals() -> None:
+    """Signal handlers and mask as a fresh interpreter has them."""
+    for sig in signal.valid_signals():
+        if sig in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # as Python sets them at startup
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
+def _watch_lifeline(fd: int) -> None:
+    """End this kernel's process group when the runner dies (the pipe's only writer)."""
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLHUP)
+        while True:
+            if poller.poll():
+                os.killpg(os.getpgid(0), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="workbench-lifeline", daemon=True).start()
+
+
+def _replace_environ(env: dict[str, str]) -> None:
+    # Every variable is set again, so that libc's environ points only at copies and the
+    # original block can be rewritten by _retitle.
+    os.environ.clear()
+    os.environ.update(env)
+
+
+def _retitle(cmd: list[str], env: dict[str, str]) -> None:
+    """Show the kernel's command line and environment in /proc, as a cold kernel's: ps,
+    psutil and anyone looking for a job's kernel see what they would see for a cold one.
+
+    Both live in fixed blocks at the top of the stack (the zygote reserved room in them);
+    they are written only if /proc/self/stat's addresses hold exactly what /proc says."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        arg_start, arg_end, env_start, env_end = (int(x) for x in fields[45:49])
+        with open("/proc/self/cmdline", "rb") as f:
+            old_cmd = f.read()
+        with open("/proc/self/environ", "rb") as f:
+            old_env = f.read()
+    except (OSError, ValueError, IndexError):
+        return
+    new_cmd = b"".join(os.fsencode(a) + b"\0" for a in cmd)
+    new_env = b"".join(os.fsencode(f"{k}={v}") + b"\0" for k, v in env.items())
+    for start, end, old, new in (
+        (arg_start, arg_end, old_cmd, new_cmd),
+        (env_start, env_end, old_env, new_env),
+    ):
+        size = end - start
+        if size <= 0 or len(new) > size or ctypes.string_at(start, len(old)) != old:
+            continue
+        ctypes.memmove(start, new + b"\0" * (size - len(new)), size)
+
+
+def _forget_shadowed(preloaded: set[str], cwd: str) -> None:
+    """A cold kernel imports a module from its working folder before an installed one of
+    the same name: forget preloaded modules that the job's folder shadows."""
+    for top in preloaded:
+        spec = importlib.machinery.PathFinder.find_spec(top, [cwd])
+        if spec is None or spec.loader is None:
+            continue
+        for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+            del sys.modules[name]
+
+
+def _reseed() -> None:
+    """Fresh global random state: every fork would otherwise draw the zygote's numbers."""
+    import random
+
+    random.seed()
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.seed()
+
+
+def _cap_threads(controller: Any, env: dict[str, str]) -> None:
+    """BLAS and OpenMP read their thread counts when they load, which happened here in the
+    zygote (with 1 thread): set the job's counts now; without one, the library default."""
+    if controller is None:
+        return
+    cores = len(os.sched_getaffinity(0))
+    omp = _positive(env.get("OMP_NUM_THREADS"))
+    blas = _positive(env.get("OPENBLAS_NUM_THREADS") or env.get("MKL_NUM_THREADS")) or omp
+    controller.limit(limits={"openmp": omp or cores, "blas": blas or cores})
+
+
+def _positive(text: str | None) -> int | None:
+    try:
+        value = int(text or "")
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _thread_count() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
+
+
+def _read_some(fd: int) -> bool:
+    try:
+        return bool(os.read(fd, 4096))
+    except BlockingIOError:
+        return False
+
+
+def _installed_roots() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    roots = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
+    import site
+
+    roots.update(getattr(site, "getsitepackages", list)())
+    roots.add(site.getusersitepackages())
+    return tuple(os.path.realpath(r) + os.sep for r in roots if r)
+
+
+def _not_installed(name: str) -> str | None:
+    """Why ``name`` is not preloaded (None if it is a stdlib or installed module): code from
+    the notebook's folder or the user's own paths is user code, imported by the job only."""
+    top = name.partition(".")[0]
+    if top in sys.modules:
+        return None
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if spec is None:
+        return "not found"
+    if spec.origin in ("built-in", "frozen"):
+        return None
+    where = [spec.origin] if spec.has_location else list(spec.submodule_search_locations or [])
+    roots = _installed_roots()
+    if where and all(os.path.realpath(w).startswith(roots) for w in where if w):
+        return None
+    return "not an installed package"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m workbench.notebooks.zygote")
+    parser.add_argument("--socket", type=int, required=True)
+    parser.add_argument("--lifeline", type=int, required=True)
+    parser.add_argument("room", nargs="*")  # blank room for a kernel's command line
+    args = parser.parse_args(argv)
+    # Like ipykernel_launcher: not the start folder on sys.path (a kernel adds its own).
+    if sys.path and (sys.path[0] in ("", os.getcwd())):
+        del sys.path[0]
+    os.environ.pop(ROOM_VAR, None)
+    os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sock = socket.socket(fileno=args.socket)
+    zygote = Zygote(sock, args.lifeline)
+    result = zygote.preload(list(REQUIRED), installed_only=False)
+    if not result["threads"]:
+        result = zygote.preload(list(KERNEL_STARTUP), installed_only=False)
+    missing = [n for n in REQUIRED if n not in sys.modules]
+    if missing or result["threads"]:
+        why = f"cannot import {missing}" if missing else f"{result['threads']} started threads"
+        zygote.send({"op": "failed", "reason": why})
+        return
+    zygote.serve()
+
+
+if __name__ == "__main__":
+    main()
