@@ -56,14 +56,26 @@ def git_info(folder: str | os.PathLike[str]) -> dict[str, Any]:
     return {"git_commit": commit, "git_dirty": bool(status)}
 
 
+_packages: tuple[tuple[tuple[str, int], ...], bytes] | None = None
+
+
 def installed_packages() -> bytes:
-    """``name==version`` lines of the running interpreter's distributions, sorted."""
+    """``name==version`` lines of the running interpreter's distributions, sorted.
+
+    Kept while no folder on sys.path changed (installing or removing a distribution
+    changes its folder's mtime): a sweep worker asks once per job, and reading every
+    distribution's metadata costs more than a warm job's kernel start."""
+    global _packages
+    stamp = tuple((p, os.stat(p).st_mtime_ns) for p in sys.path if p and os.path.isdir(p))
+    if _packages is not None and _packages[0] == stamp:
+        return _packages[1]
     seen: dict[str, str] = {}
     for dist in metadata.distributions():
         name = dist.metadata.get("Name")
         if name:
             seen.setdefault(name.lower(), f"{name}=={dist.version}")
-    return ("\n".join(sorted(seen.values(), key=str.lower)) + "\n").encode()
+    _packages = (stamp, ("\n".join(sorted(seen.values(), key=str.lower)) + "\n").encode())
+    return _packages[1]
 
 
 def collect(
