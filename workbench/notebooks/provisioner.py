@@ -24,7 +24,6 @@ from jupyter_client.provisioning import LocalProvisioner
 from workbench.notebooks.kernel import JobKernelManager
 from workbench.notebooks.warm import (
     WarmKernels,
-    Zygote,
     ZygoteUnavailable,
     fork_kernel,
     warm_supported,
@@ -32,33 +31,40 @@ from workbench.notebooks.warm import (
 
 log = logging.getLogger("workbench.notebooks.warm")
 
-# The zygote that reaped a kernel reports its exit code; a kernel that outlived its zygote
-# was reaped by init, and its code is not known.
+# The exit code of a kernel that another process reaped (this one could not adopt it).
 UNKNOWN_EXIT = 1
 KILL_WAIT_S = 2.0
 LAUNCHERS = ("ipykernel_launcher", "ipykernel")
 
 
 class ForkedKernel:
-    """A forked kernel with the part of ``Popen``'s interface LocalProvisioner uses. Signals
-    go through a pidfd, so they can never reach another process that reused the pid."""
+    """A forked kernel with the part of ``Popen``'s interface LocalProvisioner uses. It is
+    this process's child (see :func:`workbench.notebooks.warm._subreaper`); signals go
+    through a pidfd, so they can never reach another process that reused the pid."""
 
     stdin = stdout = stderr = None
 
-    def __init__(self, zygote: Zygote, pid: int, pidfd: int) -> None:
-        self.zygote, self.pid = zygote, pid
+    def __init__(self, pid: int, pidfd: int) -> None:
+        self.pid = pid
         self.pidfd: int | None = pidfd
         self.returncode: int | None = None
 
     def poll(self) -> int | None:
-        if self.returncode is not None or self.pidfd is None:
+        if self.returncode is not None:
             return self.returncode
-        if not select.select([self.pidfd], [], [], 0)[0]:
-            return None
-        code = self.zygote.exit_code(self.pid, wait=0.5) if self.zygote.alive() else None
-        self.returncode = UNKNOWN_EXIT if code is None else code
-        os.close(self.pidfd)
-        self.pidfd = None
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:  # not adopted here (no subreaper): the zygote reaps it
+            if self.pidfd is None or not select.select([self.pidfd], [], [], 0)[0]:
+                return None
+            self.returncode = UNKNOWN_EXIT
+        else:
+            if pid == 0:
+                return None
+            self.returncode = os.waitstatus_to_exitcode(status)
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int | None:
@@ -108,13 +114,13 @@ class WarmProvisioner(LocalProvisioner):
             env["JPY_PARENT_PID"] = str(os.getpid())  # as jupyter_client's launcher sets it
             cwd = str(kwargs.get("cwd") or os.getcwd())
             try:
-                zygote, pid, pidfd = fork_kernel(
+                pid, pidfd = fork_kernel(
                     cmd[0], self.kernel_spec.resource_dir or "", self.warm, cmd, env, cwd
                 )
             except ZygoteUnavailable as exc:
                 log.warning("Workbench: no warm kernel (%s); starting a cold one", exc)
             else:
-                self.process = ForkedKernel(zygote, pid, pidfd)
+                self.process = ForkedKernel(pid, pidfd)
                 self.pid = self.pgid = pid  # the kernel leads its own session and group
                 self.cwd = cwd
                 return self.connection_info

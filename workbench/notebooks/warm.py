@@ -6,8 +6,10 @@ whose provisioner (:mod:`workbench.notebooks.provisioner`) asks this process's z
 the kernel instead of starting a new interpreter. One zygote per worker process, per
 interpreter and kernel spec; it is started on the first job and again if it died.
 
-Every kernel forked here holds the read end of one lifeline pipe whose write end only this
-process holds: when this process dies, however it dies, its kernels end too.
+This process becomes a child subreaper, so that each forked kernel (forked through an
+intermediate process that exits) is its child, as a cold kernel is. Every kernel holds the
+read end of one lifeline pipe whose write end only this process holds: when this process
+dies, however it dies, its kernels end too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import ast
 import atexit
 import contextlib
 import contextvars
+import ctypes
 import json
 import logging
 import os
@@ -37,7 +40,6 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 120.0
 REPLY_TIMEOUT_S = 30.0
-EXIT_NOTICE_S = 0.5
 MAX_MESSAGE = 1 << 20
 METADATA_KEY = "preload"  # notebook metadata: {"workbench": {"preload": ["name", "-name"]}}
 
@@ -68,7 +70,7 @@ def warm_kernels(
     zygote that preloaded the notebook's imports, its ``workbench.preload`` metadata and
     ``preload`` (``-name`` removes a name)."""
     names = list(notebook_imports(notebook)) if notebook else []
-    warm = preload_settings(names, list(preload))
+    warm = preload_settings([*names, *preload])
     token = _current.set(warm)
     try:
         yield warm
@@ -91,14 +93,11 @@ def warm_supported() -> bool:
     )
 
 
-def preload_settings(found: Sequence[str], listed: Sequence[str]) -> WarmKernels:
-    exclude = {n[1:].strip() for n in listed if n.startswith("-")}
-    names = [*found, *(n.strip() for n in listed if not n.startswith("-"))]
-    keep = [
-        n
-        for n in dict.fromkeys(names)
-        if n and not any(n == x or n.startswith(x + ".") for x in exclude)
-    ]
+def preload_settings(names: Sequence[str]) -> WarmKernels:
+    """Module names to preload; ``-name`` leaves out ``name`` and its submodules."""
+    names = [str(n).strip() for n in names]
+    exclude = {n[1:].strip() for n in names if n.startswith("-")}
+    keep = [n for n in dict.fromkeys(names) if n and n[0] != "-" and not _excluded(n, exclude)]
     return WarmKernels(preload=tuple(keep), exclude=frozenset(exclude))
 
 
@@ -155,7 +154,6 @@ class Zygote:
 
         self.lock = threading.Lock()
         self.gone = False  # its socket reached end of file
-        self.exited: dict[int, int] = {}
         self.requested: set[str] = set()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         zenv = {k: v for k, v in env.items() if not k.startswith("WORKBENCH_RUN")}
@@ -214,26 +212,15 @@ class Zygote:
         self, cmd: list[str], argv: list[str], env: dict[str, str], cwd: str
     ) -> tuple[int, int]:
         """A new kernel: (pid, pidfd). The pidfd is the caller's to close."""
+        req = {"op": "fork", "cmd": cmd, "argv": argv, "env": env, "cwd": cwd}
         with self.lock:
-            self._send({"op": "fork", "cmd": cmd, "argv": argv, "env": env, "cwd": cwd})
+            self._send({**req, "reparent": _subreaper()})
             reply, fds = self._reply_with_fds(REPLY_TIMEOUT_S, expect="forked")
         if len(fds) != 1:
             for fd in fds:
                 os.close(fd)
             raise ZygoteUnavailable("the zygote sent no process handle for its kernel")
         return int(reply["pid"]), fds[0]
-
-    def exit_code(self, pid: int, wait: float = 0.0) -> int | None:
-        """The exit code of a kernel the zygote reaped (waiting up to ``wait`` seconds)."""
-        deadline = time.monotonic() + wait
-        with self.lock:
-            while pid not in self.exited:
-                left = deadline - time.monotonic()
-                try:
-                    self._read_one(max(left, 0.0))
-                except (TimeoutError, ZygoteUnavailable):
-                    break
-            return self.exited.pop(pid, None)
 
     def close(self) -> None:
         self.sock.close()
@@ -273,7 +260,7 @@ class Zygote:
                 raise ZygoteUnavailable(f"the zygote refused: {msg.get('reason')}")
 
     def _read_one(self, timeout: float) -> tuple[dict[str, Any], list[int]]:
-        """One message; exit notices are recorded as they pass."""
+        """One message, and the descriptors passed with it."""
         self.sock.settimeout(timeout)
         try:
             data, fds, _, _ = socket.recv_fds(self.sock, MAX_MESSAGE, 4)
@@ -285,10 +272,7 @@ class Zygote:
         if not data:
             self.gone = True
             raise ZygoteUnavailable(f"the zygote exited (status {self.proc.poll()})")
-        msg = json.loads(data)
-        if msg.get("op") == "exited":
-            self.exited[int(msg["pid"])] = int(msg["code"])
-        return msg, fds
+        return json.loads(data), fds
 
 
 # -- one zygote per interpreter and kernel spec in this process ----------------------------
@@ -298,6 +282,20 @@ _zygotes: dict[tuple[str, str, frozenset[str]], Zygote] = {}
 _unsafe: set[str] = set()  # modules seen starting threads at import: never preloaded
 _broken: dict[tuple[str, str], str] = {}
 _lifeline_fds: list[int] = []
+_subreaper_state: list[bool] = []
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _subreaper() -> bool:
+    """Make this process adopt its orphaned descendants (Linux), once: a kernel forked by
+    the zygote then becomes this process's child, as a cold kernel is."""
+    if not _subreaper_state:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            _subreaper_state.append(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+        except (OSError, AttributeError):
+            _subreaper_state.append(False)
+    return _subreaper_state[0]
 
 
 def _lifeline() -> int:
@@ -345,18 +343,16 @@ def fork_kernel(
     cmd: list[str],
     env: dict[str, str],
     cwd: str,
-) -> tuple[Zygote, int, int]:
-    """A kernel forked by this process's zygote: (zygote, pid, pidfd). A zygote found dead
-    on the way is replaced once. ZygoteUnavailable when no warm kernel can be had."""
+) -> tuple[int, int]:
+    """A kernel forked by this process's zygote: (pid, pidfd). A zygote found dead on the
+    way is replaced once. ZygoteUnavailable when no warm kernel can be had."""
     for attempt in (1, 2):
         zygote = zygote_for(interpreter, spec_dir, env, warm)
         try:
-            pid, pidfd = zygote.fork(cmd, cmd[3:], env, cwd)
+            return zygote.fork(cmd, cmd[3:], env, cwd)
         except ZygoteUnavailable:
             if attempt == 2 or zygote.alive():
                 raise
-            continue
-        return zygote, pid, pidfd
     raise AssertionError("unreachable")
 
 

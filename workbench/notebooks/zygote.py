@@ -3,15 +3,16 @@
 Started by :mod:`workbench.notebooks.warm` as ``python -m workbench.notebooks.zygote`` with
 the kernel spec's interpreter. It imports ipykernel, workbench and the installed modules a
 notebook imports, never user code, then waits on a Unix socket for requests from its runner
-(the sweep worker process that started it). Each ``fork`` request becomes a child that turns
-itself into a kernel a cold start could not tell apart: its own session, default signal
-handlers, the job's environment, working folder and ``sys.argv``, fresh random state,
-thread caps applied with threadpoolctl, then ipykernel on the job's connection file.
+(the sweep worker process that started it). Each ``fork`` request becomes a kernel that a
+cold start could not tell apart: a child of the runner (forked through an intermediate
+process that exits at once; the runner is a child subreaper), its own session, default
+signal handlers, the job's environment, working folder and ``sys.argv``, fresh random
+state, thread caps applied with threadpoolctl, then ipykernel on the job's connection file.
 
-It holds no threads and no ZMQ context when it forks (checked before each fork), reaps its
-children and reports their exit codes, and exits when its runner closes the socket. A
-kernel does not depend on it: the kernel dies with the runner (through the runner's
-lifeline pipe), not with the zygote, so a zygote that dies is simply started again.
+It holds no threads and no ZMQ context when it forks (checked before each fork) and exits
+when its runner closes the socket. A kernel does not depend on it: the kernel dies with the
+runner (through the runner's lifeline pipe), not with the zygote, so a zygote that dies is
+simply started again.
 
 Only the standard library is imported at the top: this module runs in any interpreter.
 """
@@ -33,6 +34,7 @@ import socket
 import sys
 import sysconfig
 import threading
+import time
 import traceback
 from typing import Any
 
@@ -59,6 +61,10 @@ MAX_MESSAGE = 1 << 20
 ROOM_VAR = "WORKBENCH_ZYGOTE_ROOM"
 ARGV_ROOM = 512
 ENV_ROOM = 8192
+
+# In a kernel forked by a zygote: that zygote's pid (``from workbench.notebooks import
+# zygote; zygote.forked_from``); None in any other process.
+forked_from: int | None = None
 
 
 class Zygote:
@@ -136,14 +142,34 @@ class Zygote:
         return {"op": "preloaded", "loaded": loaded, "skipped": skipped, "threads": None}
 
     def fork(self, req: dict[str, Any]) -> None:
+        """Fork a kernel. With ``reparent`` (the runner is a child subreaper), through an
+        intermediate process that exits at once, so that the kernel's parent is the runner,
+        as a cold kernel's is: its getppid(), its exit status, its fate if the zygote dies."""
         threads = _thread_count()
         if threads > 1:
             self.send({"op": "error", "reason": f"the zygote has {threads} threads"})
             return
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
+        me = os.getpid()
+        read, write = os.pipe()
+        first = os.fork()
+        if first == 0:
+            global forked_from
+            forked_from = me
+            os.close(read)
+            if req.get("reparent"):
+                intermediate = os.getpid()
+                try:
+                    kernel = os.fork()
+                except OSError:
+                    os._exit(1)
+                if kernel:  # the intermediate: tell the zygote who the kernel is, and go
+                    os.write(write, str(kernel).encode())
+                    os._exit(0)
+                while os.getppid() == intermediate:  # until the runner is the parent
+                    time.sleep(0.0002)
+            os.close(write)
             code = 1
             try:
                 code = _become_kernel(self, req)
@@ -151,6 +177,17 @@ class Zygote:
                 traceback.print_exc()
             finally:
                 os._exit(code)
+        os.close(write)
+        if req.get("reparent"):
+            answer = os.read(read, 32)
+            os.waitpid(first, 0)
+            pid = int(answer or 0)
+        else:
+            pid = first
+        os.close(read)
+        if not pid:
+            self.send({"op": "error", "reason": "the kernel could not be forked"})
+            return
         pidfd = os.pidfd_open(pid)
         try:
             self.send({"op": "forked", "pid": pid}, [pidfd])
@@ -160,15 +197,11 @@ class Zygote:
     def reap(self) -> None:
         while True:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, _ = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
-            try:
-                self.send({"op": "exited", "pid": pid, "code": os.waitstatus_to_exitcode(status)})
-            except OSError:  # the runner is gone; keep reaping
-                pass
 
 
 # -- the child: from a fork of the zygote to a kernel ----------------------------------------
@@ -373,6 +406,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lifeline", type=int, required=True)
     parser.add_argument("room", nargs="*")  # blank room for a kernel's command line
     args = parser.parse_args(argv)
+    # Run as __main__, known by its name too: a kernel importing it finds forked_from set.
+    sys.modules.setdefault("workbench.notebooks.zygote", sys.modules[__name__])
     # Like ipykernel_launcher: not the start folder on sys.path (a kernel adds its own).
     if sys.path and (sys.path[0] in ("", os.getcwd())):
         del sys.path[0]
