@@ -78,9 +78,12 @@ if mode == "die":
 """
 
 
-def probe_notebook(folder: Path, name: str = "probe.ipynb", extra: str = "") -> Path:
+def probe_notebook(
+    folder: Path, name: str = "probe.ipynb", extra: str = "", out: Path | None = None
+) -> Path:
     params = new_code_cell(
-        'seed: int = -1\nmode: str = "ok"\nseconds: float = 0.0\nx: int = 0\nout: str = "."'
+        'seed: int = -1\nmode: str = "ok"\nseconds: float = 0.0\nx: int = 0\n'
+        f"out: str = {str(out or '.')!r}"
     )
     params.metadata["tags"] = ["parameters"]
     cells = [params, new_code_cell(PROBE)]
@@ -347,6 +350,7 @@ def test_cold_option_and_a_non_python_kernel_run_cold(
 
     # A kernel spec whose language is not Python (it runs ipykernel; bash's parameter
     # syntax x=2 is Python too) is started cold although the sweep is warm.
+    nb = probe_notebook(tmp_path, name="other.ipynb", out=out)
     spec = tmp_path / "share" / "jupyter" / "kernels" / "notpython"
     spec.mkdir(parents=True)
     argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
@@ -356,7 +360,7 @@ def test_cold_option_and_a_non_python_kernel_run_cold(
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share" / "jupyter"))
     for p in out.glob("*.json"):
         p.unlink()
-    _, runs = sweep(store, nb, [{"x": 2, "out": str(out)}], kernel_name="notpython")
+    _, runs = sweep(store, nb, [{"x": 2}], kernel_name="notpython")
     assert runs[0].status is RunStatus.SUCCEEDED, runs[0].error
     (other,) = probes(out)
     assert other["forked_from"] is None
