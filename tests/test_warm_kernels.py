@@ -408,3 +408,40 @@ def test_the_zygote_never_imports_the_users_own_modules(
     assert {r.status for r in runs} == {RunStatus.SUCCEEDED}, [r.error for r in runs]
     importers = [int(line) for line in marker.read_text().split()]
     assert sorted(importers) == sorted(p["pid"] for p in probes(out))
+
+
+def test_a_module_in_the_jobs_folder_wins_over_a_preloaded_one(
+    store: Store, out: Path, tmp_path: Path
+) -> None:
+    # tabulate is installed, so the zygote preloads it for this notebook; a cold kernel
+    # imports the folder's tabulate.py instead (the folder comes first), so must a warm one.
+    (tmp_path / "tabulate.py").write_text("SHADOWED = True\n")
+    nb = probe_notebook(tmp_path, extra="import tabulate\nassert tabulate.SHADOWED")
+    _, runs = sweep(store, nb, [{"x": 1, "out": str(out)}])
+    assert runs[0].status is RunStatus.SUCCEEDED, runs[0].error
+    assert warm(probes(out)[0])
+
+
+def test_the_zygote_reports_a_module_that_starts_threads(tmp_path: Path) -> None:
+    # Forking a process with threads is unsafe: such a module must not stay preloaded.
+    (tmp_path / "spinner.py").write_text(
+        "import threading, time\n"
+        "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
+    )
+    (tmp_path / "quiet.py").write_text("VALUE = 1\n")
+    code = (
+        "import json, os, socket, sys\n"
+        "from workbench.notebooks.zygote import Zygote\n"
+        "a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+        "z = Zygote(b, os.pipe()[0])\n"
+        "print(json.dumps(z.preload(['quiet', 'spinner', 'json'], installed_only=False)))\n"
+    )
+    import workbench
+
+    source = str(Path(workbench.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), source])}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    result = json.loads(done.stdout)
+    assert result["threads"] == "spinner" and result["loaded"] == ["quiet", "spinner"]
