@@ -38,7 +38,7 @@ from workbench.errors import WorkbenchError
 
 log = logging.getLogger(__name__)
 
-START_TIMEOUT_S = 120.0
+START_TIMEOUT_S = 60.0  # as long as nbclient waits for a cold kernel to be ready
 REPLY_TIMEOUT_S = 30.0
 MAX_MESSAGE = 1 << 20
 METADATA_KEY = "preload"  # notebook metadata: {"workbench": {"preload": ["name", "-name"]}}
@@ -187,8 +187,7 @@ class Zygote:
         try:
             self.pid = int(self._reply(START_TIMEOUT_S, expect="ready")["pid"])
         except ZygoteUnavailable:
-            self.proc.kill()
-            self.close()
+            self.kill()
             raise
 
     def alive(self) -> bool:
@@ -221,6 +220,10 @@ class Zygote:
                 os.close(fd)
             raise ZygoteUnavailable("the zygote sent no process handle for its kernel")
         return int(reply["pid"]), fds[0]
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.close()
 
     def close(self) -> None:
         self.sock.close()
@@ -316,7 +319,8 @@ def zygote_for(interpreter: str, spec_dir: str, env: dict[str, str], warm: WarmK
             exclude = warm.exclude | _unsafe
             key = (interpreter, spec_dir, frozenset(exclude))
             zygote = _zygotes.get(key)
-            if zygote is None or not zygote.alive():
+            fresh = zygote is None or not zygote.alive()
+            if fresh:
                 if zygote is not None:
                     log.warning("Workbench: the zygote %s died; starting a new one", zygote.pid)
                 try:
@@ -324,8 +328,18 @@ def zygote_for(interpreter: str, spec_dir: str, env: dict[str, str], warm: WarmK
                 except ZygoteUnavailable as exc:
                     _broken[interpreter, spec_dir] = str(exc)
                     raise
+            assert zygote is not None
             names = [n for n in warm.preload if not _excluded(n, exclude)]
-            threaded = zygote.preload(names)
+            try:
+                threaded = zygote.preload(names)
+            except ZygoteUnavailable as exc:
+                del _zygotes[key]
+                zygote.kill()
+                if not fresh:  # it had died before this request: start a new one
+                    continue
+                # An import crashed or hung a new zygote: cold kernels from now on.
+                _broken[interpreter, spec_dir] = f"preloading {', '.join(names)} failed: {exc}"
+                raise
             if threaded is None:
                 return zygote
             # A module that starts threads at import makes forking unsafe: drop this

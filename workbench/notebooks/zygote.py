@@ -14,17 +14,15 @@ when its runner closes the socket. A kernel does not depend on it: the kernel di
 runner (through the runner's lifeline pipe), not with the zygote, so a zygote that dies is
 simply started again.
 
-Only the standard library is imported at the top: this module runs in any interpreter.
+Only the standard library (and :mod:`workbench.notebooks.zygote_child`, the child's side of
+a fork) is imported at the top: this module runs in the kernel spec's interpreter.
 """
 
 from __future__ import annotations
 
 import argparse
-import atexit
-import ctypes
 import gc
 import importlib
-import importlib.machinery
 import importlib.util
 import json
 import os
@@ -37,6 +35,8 @@ import threading
 import time
 import traceback
 from typing import Any
+
+from workbench.notebooks.zygote_child import become_kernel
 
 # What every kernel needs, imported before anything else; a zygote without them is useless.
 REQUIRED = ("ipykernel.kernelapp", "workbench", "workbench.tracking.fluent", "threadpoolctl")
@@ -172,7 +172,10 @@ class Zygote:
             os.close(write)
             code = 1
             try:
-                code = _become_kernel(self, req)
+                signal.set_wakeup_fd(-1)
+                for fd in (self.sock.fileno(), self.wake_r, self.wake_w):
+                    os.close(fd)
+                code = become_kernel(req, self.lifeline, self.preloaded, self.controller)
             except BaseException:  # noqa: BLE001 - reported like a kernel that failed to start
                 traceback.print_exc()
             finally:
@@ -202,154 +205,6 @@ class Zygote:
                 return
             if pid == 0:
                 return
-
-
-# -- the child: from a fork of the zygote to a kernel ----------------------------------------
-
-
-def _become_kernel(zygote: Zygote, req: dict[str, Any]) -> int:
-    os.setsid()  # its own session and process group, like a cold kernel
-    signal.set_wakeup_fd(-1)
-    for fd in (zygote.sock.fileno(), zygote.wake_r, zygote.wake_w):
-        os.close(fd)
-    _reset_signals()
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
-    _watch_lifeline(zygote.lifeline)
-    os.chdir(req["cwd"])
-    env: dict[str, str] = req["env"]
-    _replace_environ(env)
-    _retitle(req["cmd"], env)
-    import ipykernel_launcher
-
-    sys.argv = [ipykernel_launcher.__file__, *req["argv"]]
-    sys.orig_argv = list(req["cmd"])
-    _forget_shadowed(zygote.preloaded, req["cwd"])
-    importlib.invalidate_caches()
-    _reseed()
-    _cap_threads(zygote.controller, env)
-
-    from ipykernel.kernelapp import IPKernelApp
-
-    try:
-        # parent_handle 1 means "started by a parent, do not poll it" to ipykernel: the
-        # lifeline ends this kernel when its runner dies, and a zygote's death must not.
-        IPKernelApp.launch_instance(argv=req["argv"], parent_handle=1)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    return code
-
-
-def _reset_signals() -> None:
-    """Signal handlers and mask as a fresh interpreter has them."""
-    for sig in signal.valid_signals():
-        if sig in (signal.SIGKILL, signal.SIGSTOP):
-            continue
-        try:
-            signal.signal(sig, signal.SIG_DFL)
-        except (OSError, ValueError):
-            pass
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # as Python sets them at startup
-    if hasattr(signal, "SIGXFSZ"):
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
-
-
-def _watch_lifeline(fd: int) -> None:
-    """End this kernel's process group when the runner dies (the pipe's only writer)."""
-
-    def watch() -> None:
-        poller = select.poll()
-        poller.register(fd, select.POLLIN | select.POLLHUP)
-        while True:
-            if poller.poll():
-                os.killpg(os.getpgid(0), signal.SIGKILL)
-
-    threading.Thread(target=watch, name="workbench-lifeline", daemon=True).start()
-
-
-def _replace_environ(env: dict[str, str]) -> None:
-    # Every variable is set again, so that libc's environ points only at copies and the
-    # original block can be rewritten by _retitle.
-    os.environ.clear()
-    os.environ.update(env)
-
-
-def _retitle(cmd: list[str], env: dict[str, str]) -> None:
-    """Show the kernel's command line and environment in /proc, as a cold kernel's: ps,
-    psutil and anyone looking for a job's kernel see what they would see for a cold one.
-
-    Both live in fixed blocks at the top of the stack (the zygote reserved room in them);
-    they are written only if /proc/self/stat's addresses hold exactly what /proc says."""
-    try:
-        with open("/proc/self/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-        arg_start, arg_end, env_start, env_end = (int(x) for x in fields[45:49])
-        with open("/proc/self/cmdline", "rb") as f:
-            old_cmd = f.read()
-        with open("/proc/self/environ", "rb") as f:
-            old_env = f.read()
-    except (OSError, ValueError, IndexError):
-        return
-    new_cmd = b"".join(os.fsencode(a) + b"\0" for a in cmd)
-    new_env = b"".join(os.fsencode(f"{k}={v}") + b"\0" for k, v in env.items())
-    for start, end, old, new in (
-        (arg_start, arg_end, old_cmd, new_cmd),
-        (env_start, env_end, old_env, new_env),
-    ):
-        size = end - start
-        if size <= 0 or len(new) > size or ctypes.string_at(start, len(old)) != old:
-            continue
-        ctypes.memmove(start, new + b"\0" * (size - len(new)), size)
-
-
-def _forget_shadowed(preloaded: set[str], cwd: str) -> None:
-    """A cold kernel imports a module from its working folder before an installed one of
-    the same name: forget preloaded modules that the job's folder shadows."""
-    for top in preloaded:
-        spec = importlib.machinery.PathFinder.find_spec(top, [cwd])
-        if spec is None or spec.loader is None:
-            continue
-        for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
-            del sys.modules[name]
-
-
-def _reseed() -> None:
-    """Fresh global random state: every fork would otherwise draw the zygote's numbers."""
-    import random
-
-    random.seed()
-    numpy = sys.modules.get("numpy")
-    if numpy is not None:
-        numpy.random.seed()
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.seed()
-
-
-def _cap_threads(controller: Any, env: dict[str, str]) -> None:
-    """BLAS and OpenMP read their thread counts when they load, which happened here in the
-    zygote (with 1 thread): set the job's counts now; without one, the library default."""
-    if controller is None:
-        return
-    cores = len(os.sched_getaffinity(0))
-    omp = _positive(env.get("OMP_NUM_THREADS"))
-    blas = _positive(env.get("OPENBLAS_NUM_THREADS") or env.get("MKL_NUM_THREADS")) or omp
-    controller.limit(limits={"openmp": omp or cores, "blas": blas or cores})
-
-
-def _positive(text: str | None) -> int | None:
-    try:
-        value = int(text or "")
-    except ValueError:
-        return None
-    return value if value > 0 else None
 
 
 # -- helpers ---------------------------------------------------------------------------------
