@@ -214,7 +214,13 @@ class Zygote:
         req = {"op": "fork", "cmd": cmd, "argv": argv, "env": env, "cwd": cwd}
         with self.lock:
             self._send({**req, "reparent": _subreaper()})
-            reply, fds = self._reply_with_fds(REPLY_TIMEOUT_S, expect="forked")
+            try:
+                reply, fds = self._reply_with_fds(REPLY_TIMEOUT_S, expect="forked")
+            except ZygoteUnavailable:
+                # Killed, a zygote sends no late reply, and a kernel it forked but could
+                # not hand over never starts (it waits for the zygote's word).
+                self.kill()
+                raise
         if len(fds) != 1:
             for fd in fds:
                 os.close(fd)
@@ -260,6 +266,9 @@ class Zygote:
             for fd in fds:
                 os.close(fd)
             if msg.get("op") in ("error", "failed"):
+                if msg.get("pid"):  # a kernel that exited at once, adopted here: reap it
+                    with contextlib.suppress(ChildProcessError):
+                        os.waitpid(int(msg["pid"]), os.WNOHANG)
                 raise ZygoteUnavailable(f"the zygote refused: {msg.get('reason')}")
 
     def _read_one(self, timeout: float) -> tuple[dict[str, Any], list[int]]:

@@ -152,12 +152,14 @@ class Zygote:
         sys.stdout.flush()
         sys.stderr.flush()
         me = os.getpid()
-        read, write = os.pipe()
+        read, write = os.pipe()  # the intermediate tells the kernel's pid
+        go_read, go_write = os.pipe()  # the zygote tells the kernel that its runner knows it
         first = os.fork()
         if first == 0:
             global forked_from
             forked_from = me
             os.close(read)
+            os.close(go_write)
             if req.get("reparent"):
                 intermediate = os.getpid()
                 try:
@@ -170,6 +172,11 @@ class Zygote:
                 while os.getppid() == intermediate:  # until the runner is the parent
                     time.sleep(0.0002)
             os.close(write)
+            # No kernel unless its runner got its handle: a zygote killed meanwhile (the
+            # runner gave up waiting) leaves nothing running.
+            if os.read(go_read, 1) != b"1":
+                os._exit(1)
+            os.close(go_read)
             code = 1
             try:
                 signal.set_wakeup_fd(-1)
@@ -181,21 +188,29 @@ class Zygote:
             finally:
                 os._exit(code)
         os.close(write)
-        if req.get("reparent"):
-            answer = os.read(read, 32)
-            os.waitpid(first, 0)
-            pid = int(answer or 0)
-        else:
-            pid = first
-        os.close(read)
-        if not pid:
-            self.send({"op": "error", "reason": "the kernel could not be forked"})
-            return
-        pidfd = os.pidfd_open(pid)
+        os.close(go_read)
         try:
-            self.send({"op": "forked", "pid": pid}, [pidfd])
+            if req.get("reparent"):
+                answer = os.read(read, 32)
+                os.waitpid(first, 0)
+                pid = int(answer or 0)
+            else:
+                pid = first
+            try:
+                pidfd = os.pidfd_open(pid) if pid else -1
+            except OSError:  # it is gone already
+                pidfd = -1
+            if pidfd < 0:
+                self.send({"op": "error", "pid": pid, "reason": "the kernel could not be forked"})
+                return
+            try:
+                self.send({"op": "forked", "pid": pid}, [pidfd])
+            finally:
+                os.close(pidfd)
+            os.write(go_write, b"1")
         finally:
-            os.close(pidfd)
+            os.close(read)
+            os.close(go_write)
 
     def reap(self) -> None:
         while True:

@@ -23,6 +23,8 @@ import sys
 import threading
 from typing import Any
 
+SITE_DIRS = ("site-packages", "dist-packages")
+
 
 def become_kernel(req: dict[str, Any], lifeline: int, preloaded: set[str], controller: Any) -> int:
     """Turn this fresh fork of the zygote (its own sockets closed) into the job's kernel;
@@ -127,11 +129,19 @@ def _retitle(cmd: list[str], env: dict[str, str]) -> None:
 
 
 def _forget_shadowed(preloaded: set[str], cwd: str) -> None:
-    """A cold kernel imports a module from its working folder before an installed one of
-    the same name: forget preloaded modules that the job's folder shadows."""
+    """A cold kernel finds modules in its working folder before installed ones (IPython
+    puts the folder just before site-packages): forget preloaded modules from
+    site-packages or later that a module in the job's folder shadows."""
+    sites = [i for i, p in enumerate(sys.path) if os.path.basename(p) in SITE_DIRS]
+    if not sites:
+        return
+    after = [os.path.join(p, "") for p in sys.path[sites[0] :] if p]
     for top in preloaded:
+        origin = getattr(getattr(sys.modules.get(top), "__spec__", None), "origin", None)
+        if not origin or not origin.startswith(tuple(after)):
+            continue  # the standard library or PYTHONPATH: found before the folder
         spec = importlib.machinery.PathFinder.find_spec(top, [cwd])
-        if spec is None or spec.loader is None:
+        if spec is None or spec.loader is None:  # nothing there, or a namespace portion
             continue
         for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
             del sys.modules[name]
