@@ -157,45 +157,49 @@ CASES: dict[str, tuple[str, Callable[[Path, int, int], float]]] = {
 
 
 class Memory(threading.Thread):
-    """Samples the USS of the kernels and zygotes among this process's descendants."""
+    """Samples the USS of the kernels and zygotes among this process's descendants; a
+    kernel counts as warm or cold after the case that runs it (``case``)."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.stop = threading.Event()
-        self.uss: dict[int, int] = {}
-        self.kind: dict[int, str] = {}
+        self.case = ""
+        self.mem: dict[tuple[str, int], tuple[int, int, int]] = {}  # max USS, PSS, RSS
 
     def run(self) -> None:
         while not self.stop.wait(0.25):
-            procs = psutil.Process().children(recursive=True)
-            zygotes = set()
-            for proc in procs:
+            case = self.case
+            if case not in ("warm", "cold"):
+                continue
+            for proc in psutil.Process().children(recursive=True):
                 try:
-                    if "workbench.notebooks.zygote" in " ".join(proc.cmdline()):
-                        zygotes.add(proc.pid)
-                except psutil.Error:
-                    pass
-            for proc in procs:
-                try:
-                    if proc.pid in zygotes:
+                    cmdline = " ".join(proc.cmdline())
+                    if "workbench.notebooks.zygote" in cmdline:
                         kind = "zygote"
-                    elif proc.ppid() in zygotes:
-                        kind = "warm kernel"
-                    elif "ipykernel" in " ".join(proc.cmdline()):
-                        kind = "cold kernel"
+                    elif "ipykernel" in cmdline:
+                        kind = f"{case} kernel"
                     else:
                         continue
-                    uss = proc.memory_full_info().uss
+                    info = proc.memory_full_info()
                 except psutil.Error:
                     continue
-                self.kind[proc.pid] = kind
-                self.uss[proc.pid] = max(uss, self.uss.get(proc.pid, 0))
+                key = (kind, proc.pid)
+                seen = self.mem.get(key, (0, 0, 0))
+                self.mem[key] = (
+                    max(info.uss, seen[0]),
+                    max(info.pss, seen[1]),
+                    max(info.rss, seen[2]),
+                )
 
-    def summary(self) -> dict[str, tuple[int, float]]:
-        by_kind: dict[str, list[int]] = {}
-        for pid, uss in self.uss.items():
-            by_kind.setdefault(self.kind[pid], []).append(uss)
-        return {k: (len(v), statistics.median(v) / 2**20) for k, v in by_kind.items()}
+    def summary(self) -> dict[str, tuple[int, float, float, float]]:
+        """Per kind: processes sampled, median of their largest USS, PSS and RSS (MiB)."""
+        by_kind: dict[str, list[tuple[int, int, int]]] = {}
+        for (kind, _), sizes in self.mem.items():
+            by_kind.setdefault(kind, []).append(sizes)
+        return {
+            k: (len(v), *(statistics.median(x[i] for x in v) / 2**20 for i in range(3)))
+            for k, v in by_kind.items()
+        }
 
 
 def children_cpu() -> float:
@@ -230,7 +234,9 @@ def main() -> None:
             for key in chosen:
                 label, case = CASES[key]
                 cpu_before = children_cpu()
+                memory.case = key
                 took = case(work, args.jobs, args.workers)
+                memory.case = ""
                 seconds.setdefault(key, []).append(took)
                 cpu.setdefault(key, []).append((children_cpu() - cpu_before) / args.jobs)
                 name = label.format(w=args.workers)
@@ -265,11 +271,15 @@ def main() -> None:
         )
     mem = memory.summary()
     if mem:
-        print("\nmemory (USS, median of the processes sampled):")
+        print(
+            "\nmemory, MiB (median over the processes sampled of each one's largest value; a"
+            "\nwarm kernel shares the zygote's pages, so its USS is what it adds):"
+        )
+        print(f"  {'':12} {'USS':>7} {'PSS':>7} {'RSS':>7}")
         for kind in ("zygote", "warm kernel", "cold kernel"):
             if kind in mem:
-                count, mib = mem[kind]
-                print(f"  {kind:12} {mib:7.1f} MiB  ({count} sampled)")
+                count, uss, pss, rss = mem[kind]
+                print(f"  {kind:12} {uss:7.1f} {pss:7.1f} {rss:7.1f}  ({count} sampled)")
 
 
 if __name__ == "__main__":
