@@ -16,6 +16,7 @@ import atexit
 import ctypes
 import importlib
 import importlib.machinery
+import importlib.util
 import os
 import select
 import signal
@@ -40,9 +41,7 @@ def become_kernel(req: dict[str, Any], lifeline: int, preloaded: set[str], contr
     env: dict[str, str] = req["env"]
     _replace_environ(env)
     _retitle(req["cmd"], env)
-    import ipykernel_launcher
-
-    sys.argv = [ipykernel_launcher.__file__, *req["argv"]]
+    sys.argv = [_main_path(req["cmd"][2]), *req["argv"]]
     sys.orig_argv = list(req["cmd"])
     _forget_shadowed(preloaded, req["cwd"])
     importlib.invalidate_caches()
@@ -62,6 +61,15 @@ def become_kernel(req: dict[str, Any], lifeline: int, preloaded: set[str], contr
     sys.stdout.flush()
     sys.stderr.flush()
     return code
+
+
+def _main_path(module: str) -> str:
+    """``sys.argv[0]`` of ``python -m module``: the module's file, or its package's
+    ``__main__.py``."""
+    spec = importlib.util.find_spec(module)
+    if spec is not None and spec.submodule_search_locations is not None:
+        spec = importlib.util.find_spec(module + ".__main__")
+    return spec.origin if spec is not None and spec.origin else module
 
 
 def _reset_signals() -> None:
