@@ -165,6 +165,7 @@ class Memory(threading.Thread):
         self.stop = threading.Event()
         self.case = ""
         self.mem: dict[tuple[str, int], tuple[int, int, int]] = {}  # max USS, PSS, RSS
+        self.seen: dict[tuple[str, int], int] = {}
 
     def run(self) -> None:
         while not self.stop.wait(0.25):
@@ -184,6 +185,7 @@ class Memory(threading.Thread):
                 except psutil.Error:
                     continue
                 key = (kind, proc.pid)
+                self.seen[key] = self.seen.get(key, 0) + 1
                 seen = self.mem.get(key, (0, 0, 0))
                 self.mem[key] = (
                     max(info.uss, seen[0]),
@@ -194,8 +196,10 @@ class Memory(threading.Thread):
     def summary(self) -> dict[str, tuple[int, float, float, float]]:
         """Per kind: processes sampled, median of their largest USS, PSS and RSS (MiB)."""
         by_kind: dict[str, list[tuple[int, int, int]]] = {}
-        for (kind, _), sizes in self.mem.items():
-            by_kind.setdefault(kind, []).append(sizes)
+        for (kind, pid), sizes in self.mem.items():
+            # a zygote's fork is a zygote for a few milliseconds: count the ones that lived
+            if kind != "zygote" or self.seen[kind, pid] > 1:
+                by_kind.setdefault(kind, []).append(sizes)
         return {
             k: (len(v), *(statistics.median(x[i] for x in v) / 2**20 for i in range(3)))
             for k, v in by_kind.items()

@@ -146,8 +146,9 @@ class Zygote:
         intermediate process that exits at once, so that the kernel's parent is the runner,
         as a cold kernel's is: its getppid(), its exit status, its fate if the zygote dies."""
         threads = _thread_count()
-        if threads > 1:
-            self.send({"op": "error", "reason": f"the zygote has {threads} threads"})
+        if threads > 1 or _zmq_context_open():
+            why = f"{threads} threads" if threads > 1 else "an open ZMQ context"
+            self.send({"op": "error", "reason": f"the zygote has {why}: it cannot fork safely"})
             return
         sys.stdout.flush()
         sys.stderr.flush()
@@ -230,6 +231,13 @@ def _thread_count() -> int:
         return len(os.listdir("/proc/self/task"))
     except OSError:
         return threading.active_count()
+
+
+def _zmq_context_open() -> bool:
+    """Whether a preloaded module left pyzmq's global context open (a child must not share
+    it: ZMQ contexts do not survive a fork)."""
+    context = getattr(sys.modules.get("zmq"), "Context", None)
+    return getattr(context, "_instance", None) is not None
 
 
 def _read_some(fd: int) -> bool:
