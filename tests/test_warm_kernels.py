@@ -240,6 +240,9 @@ def test_faults_end_warm_jobs_as_they_end_cold_ones(
     assert by_x[2].error.reason == "the kernel died while running cell 2"
     assert by_x[3].status is RunStatus.TIMED_OUT
     assert by_x[3].error.reason.startswith("the job exceeded its timeout of 8 s")
+    # logged before the cell that timed out; written because the interrupt reached the
+    # kernel's process group, so that the flush before the kill could run
+    assert "py" in by_x[3].metrics
     assert by_x[4].status is RunStatus.SUCCEEDED
     assert all(r.executed_notebook for r in runs)
     assert all(warm(p) for p in probes(out))

@@ -66,7 +66,7 @@ def installed_packages() -> bytes:
     changes its folder's mtime): a sweep worker asks once per job, and reading every
     distribution's metadata costs more than a warm job's kernel start."""
     global _packages
-    stamp = tuple((p, os.stat(p).st_mtime_ns) for p in sys.path if p and os.path.isdir(p))
+    stamp = tuple((p, _mtime(p)) for p in sys.path if p)
     if _packages is not None and _packages[0] == stamp:
         return _packages[1]
     seen: dict[str, str] = {}
@@ -76,6 +76,13 @@ def installed_packages() -> bytes:
             seen.setdefault(name.lower(), f"{name}=={dist.version}")
     _packages = (stamp, ("\n".join(sorted(seen.values(), key=str.lower)) + "\n").encode())
     return _packages[1]
+
+
+def _mtime(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return -1
 
 
 def collect(
