@@ -320,7 +320,7 @@ def test_dask_workers_fork_warm_kernels(store: Store, out: Path, tmp_path: Path)
     nb = probe_notebook(tmp_path)
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):
