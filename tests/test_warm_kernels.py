@@ -66,7 +66,9 @@ probe = {
     "proc_cmdline": " ".join(psutil.Process().cmdline()),
     "proc_env_run": psutil.Process().environ().get("WORKBENCH_RUN_ID"),
 }
-open(os.path.join(out, f"{os.getpid()}.json"), "w").write(json.dumps(probe))
+path = os.path.join(out, f"{os.getpid()}.json")
+open(path + ".tmp", "w").write(json.dumps(probe))
+os.replace(path + ".tmp", path)  # whole, for the test that polls the folder
 LEAK = 1
 numpy._leak = 1
 wb.log_metric("py", probe["py"])
