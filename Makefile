@@ -72,12 +72,13 @@ bench: setup
 	$(BIN)/python benchmarks/cells.py
 	$(BIN)/python benchmarks/sweeps.py
 
-## make lint: ruff (lint, format), the import contracts of DESIGN.md's layers, and the
-## labextension's eslint, prettier and unit tests
+## make lint: ruff (lint, format), the import contracts of DESIGN.md's layers, mypy (strict on
+## the store and jobs layers), and the labextension's eslint, prettier and unit tests
 lint: setup
 	$(BIN)/ruff check workbench tests benchmarks
 	$(BIN)/ruff format --check workbench tests benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	test -d labextension/node_modules || npm --prefix labextension ci
 	npm --prefix labextension run lint
 	npm --prefix labextension run prettier:check

@@ -16,7 +16,7 @@ import pytest
 
 from workbench.entities import RunStatus
 from workbench.errors import InvalidInput
-from workbench.notebooks import kernel as kernel_mod
+from workbench.notebooks import threads
 from workbench.notebooks.coerce import coerce_for_notebook
 from workbench.notebooks.execute import run_notebook
 from workbench.notebooks.params import check_params, parse_cli_params
@@ -123,14 +123,14 @@ def test_bad_arguments_raise_before_anything_is_written(
 
 
 def test_thread_caps_divide_cores_by_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in kernel_mod.THREAD_CAP_VARS:
+    for var in threads.THREAD_CAP_VARS:
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(kernel_mod, "available_cores", lambda: 8)
-    assert kernel_mod.thread_caps(1)["OMP_NUM_THREADS"] == "8"
-    assert kernel_mod.thread_caps(3)["MKL_NUM_THREADS"] == "2"
-    assert kernel_mod.thread_caps(16)["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setattr(threads, "available_cores", lambda: 8)
+    assert threads.thread_caps(1)["OMP_NUM_THREADS"] == "8"
+    assert threads.thread_caps(3)["MKL_NUM_THREADS"] == "2"
+    assert threads.thread_caps(16)["OPENBLAS_NUM_THREADS"] == "1"
     monkeypatch.setenv("OMP_NUM_THREADS", "5")  # the user's explicit choice wins
-    assert kernel_mod.thread_caps(4)["OMP_NUM_THREADS"] == "5"
+    assert threads.thread_caps(4)["OMP_NUM_THREADS"] == "5"
 
 
 # -- real kernels -------------------------------------------------------------------------
@@ -162,7 +162,7 @@ def test_success_records_params_metrics_and_executed_notebook(store: Store) -> N
     out = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     assert "float int" in out  # the parameters arrived typed
     assert f"executable {sys.executable}" in out  # the runner's interpreter
-    expected_threads = os.environ.get("OMP_NUM_THREADS") or str(kernel_mod.available_cores())
+    expected_threads = os.environ.get("OMP_NUM_THREADS") or str(threads.available_cores())
     assert f"threads {expected_threads}" in out
     assert nb.metadata.papermill.input_path == run.notebook
 

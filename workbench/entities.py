@@ -173,6 +173,7 @@ class SweepOptions:
     allow_unknown: bool = False  # parameters the notebook's parameters cell lacks
     experiment: str | None = None
     cold: bool = False  # a cold kernel start per job instead of a warm fork
+    preload: list[str] | None = None  # modules the warm zygote imports too ("-name": not)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

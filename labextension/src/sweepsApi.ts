@@ -29,6 +29,8 @@ export interface SweepOptions {
   experiment?: string | null;
   /** A cold kernel start per job instead of a warm fork. */
   cold?: boolean;
+  /** Modules the warm kernels import ahead ("-name" leaves one out); null: found. */
+  preload?: string[] | null;
 }
 
 /** SweepSummary.options: every option, as the sweep was launched with them. */

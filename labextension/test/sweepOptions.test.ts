@@ -20,7 +20,8 @@ const TS_OPTIONS: Record<keyof SweepOptions, true> = {
   force: true,
   allow_unknown: true,
   experiment: true,
-  cold: true
+  cold: true,
+  preload: true
 };
 
 /** The field names of `class SweepOptions` in workbench/entities.py, in order. */

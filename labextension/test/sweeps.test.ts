@@ -77,7 +77,8 @@ const SWEEP: SweepSummary = {
     force: false,
     allow_unknown: false,
     experiment: null,
-    cold: false
+    cold: false,
+    preload: null
   }
 };
 

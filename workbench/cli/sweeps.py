@@ -161,6 +161,12 @@ def _option_args(parser: argparse.ArgumentParser) -> None:
     )
     job_args(parser)
     parser.add_argument(
+        "--preload",
+        action="append",
+        metavar="MODULE",
+        help="a module the warm kernels import ahead (repeatable; -MODULE leaves one out)",
+    )
+    parser.add_argument(
         "--cold",
         action="store_true",
         help="start each job's kernel from scratch instead of forking a warm one",

@@ -202,6 +202,7 @@ def sweep(
     allow_unknown: bool = False,
     experiment: str | None = None,
     cold: bool = False,
+    preload: list[str] | None = None,
 ) -> SweepHandle:
     """Run a sweep of papermill jobs over ``notebook`` in the background; returns at once.
 
@@ -223,6 +224,7 @@ def sweep(
         allow_unknown=allow_unknown,
         experiment=experiment,
         cold=cold,
+        preload=preload,
     )
     launched = launch_sweep(os.fspath(notebook), spec, options, store=store)
     return SweepHandle(launched.sweep_id, store)

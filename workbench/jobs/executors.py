@@ -69,7 +69,7 @@ class LocalExecutor:
             initargs=(os.getpid(), self.log_path),
         )
 
-    def submit(self, run_id: str) -> cf.Future:
+    def submit(self, run_id: str) -> cf.Future[str]:
         try:
             return self._pool.submit(execute_job, run_id, self.home, self.db_url)
         except cf.process.BrokenProcessPool:
@@ -77,11 +77,11 @@ class LocalExecutor:
             self._pool = self._new_pool()
             return self._pool.submit(execute_job, run_id, self.home, self.db_url)
 
-    def wait_first(self, handles: Iterable[cf.Future], timeout: float) -> set[cf.Future]:
+    def wait_first(self, handles: Iterable[cf.Future[str]], timeout: float) -> set[cf.Future[str]]:
         done, _ = cf.wait(list(handles), timeout=timeout, return_when=cf.FIRST_COMPLETED)
         return set(done)
 
-    def result(self, handle: cf.Future) -> str:
+    def result(self, handle: cf.Future[str]) -> str:
         try:
             return handle.result()
         except cf.process.BrokenProcessPool as exc:
@@ -120,7 +120,7 @@ class DaskExecutor:
 
     def capacity(self) -> int:
         """How many jobs the cluster runs at once (its worker threads)."""
-        return max(1, sum(self.client.nthreads().values()))
+        return max(1, int(sum(self.client.nthreads().values())))
 
     def submit(self, run_id: str) -> Any:
         # pure=False: the same run id submitted twice must not be deduplicated away;
@@ -150,7 +150,7 @@ class DaskExecutor:
 
     def result(self, handle: Any) -> str:
         try:
-            return handle.result()
+            return str(handle.result())
         except Exception as exc:  # KilledWorker, CancelledError, a lost connection...
             raise JobLost(f"its Dask task failed: {type(exc).__name__}: {exc}") from None
 

@@ -78,10 +78,28 @@ def check_options(options: SweepOptions, *, default_workers: int | None = None) 
         check_key("experiment", options.experiment)
     if options.kernel is not None:
         check_key("kernel", options.kernel)
+    preload = None if options.preload is None else _check_preload(options.preload)
     return dataclasses.replace(
         options,
         executor=executor,
         workers=workers,
         retries=retries,
         timeout=check_timeout(options.timeout),
+        preload=preload,
     )
+
+
+def _check_preload(names: object) -> list[str]:
+    """Module names (``pkg.mod``), each optionally ``-name`` to leave it out."""
+    if isinstance(names, str) or not isinstance(names, (list, tuple)):
+        raise InvalidInput(f"preload must be a list of module names, not {names!r}")
+    out = []
+    for name in names:
+        bare = name[1:] if isinstance(name, str) and name.startswith("-") else name
+        if not isinstance(bare, str) or not all(p.isidentifier() for p in bare.split(".")):
+            raise InvalidInput(
+                f"preload {name!r} is not a module name: write names like numpy or "
+                "sklearn.ensemble (-name leaves one out)"
+            )
+        out.append(name)
+    return out

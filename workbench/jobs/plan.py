@@ -56,9 +56,10 @@ def plan_sweep(
 ) -> SweepPlan:
     """Check, expand and store a sweep; its jobs wait, queued, for :func:`run_sweep`."""
     from workbench.notebooks.execute import DEFAULT_KERNEL
-    from workbench.notebooks.kernel import available_cores, kernel_language
+    from workbench.notebooks.kernel import kernel_language
     from workbench.notebooks.reader import notebook_path, read_notebook
     from workbench.notebooks.schema import notebook_schema
+    from workbench.notebooks.threads import available_cores
     from workbench.tracking.provenance import notebook_sha256
 
     options = check_options(options or SweepOptions(), default_workers=available_cores())

@@ -3,60 +3,28 @@
 The job runner hands papermill (and through it nbclient) a kernel manager class made by
 :func:`job_kernel_manager`. That class launches the kernel with the job's environment (run
 context, BLAS/OpenMP thread caps) merged in, without touching the runner's ``os.environ``,
-and shuts the kernel down at once. A warm, fork-based kernel provider for sweeps will plug
-in here by returning a different class.
+and shuts the kernel down at once. Inside :func:`workbench.notebooks.warm.warm_kernels` (a
+sweep job), the class forks the kernel from a pre-imported zygote instead
+(:mod:`workbench.notebooks.provisioner`); everything else about the job is the same.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 import os
-import queue
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
-
-from jupyter_client.manager import AsyncKernelManager
-from traitlets import default
+from typing import TYPE_CHECKING
 
 from workbench.errors import InvalidInput
+from workbench.notebooks.managers import JobKernelManager
+from workbench.notebooks.threads import thread_caps
 
-THREAD_CAP_VARS = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-)
-FLUSH_TIMEOUT_S = 2.0
-
-# Run in the kernel just before it is killed: a kill skips atexit, so metric points still
-# buffered by the fluent API (workbench.tracking.fluent) are written now. Silent, and it
-# leaves no names behind in the user's namespace.
-_FLUSH_CODE = (
-    "(lambda m: m.flush() if m is not None and hasattr(m, 'flush') else None)"
-    "(__import__('sys').modules.get('workbench.tracking.fluent'))"
-)
-
-
-def available_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
-def thread_caps(workers: int = 1) -> dict[str, str]:
-    """``OMP_NUM_THREADS`` and friends = cores // workers (at least 1), unless the runner's
-    environment already sets them: an explicit choice of the user wins."""
-    if workers < 1:
-        raise InvalidInput(f"workers must be at least 1, not {workers}")
-    threads = str(max(1, available_cores() // workers))
-    return {var: os.environ.get(var) or threads for var in THREAD_CAP_VARS}
+if TYPE_CHECKING:
+    from workbench.notebooks.warm import WarmKernels
 
 
 @functools.lru_cache(maxsize=1)
@@ -94,68 +62,27 @@ def job_env(run_context: Mapping[str, str | None], *, workers: int = 1) -> dict[
     return env
 
 
-class JobKernelManager(AsyncKernelManager):
-    """Starts the kernel with ``job_env`` merged into its environment; stops it at once."""
-
-    job_env: ClassVar[dict[str, str | None]] = {}
-
-    @default("transport_encryption")
-    def _encrypt_when_possible(self) -> str:
-        # CurveZMQ when the kernelspec declares it: no plain-text TCP between the runner and
-        # the kernel (and no warning about it from every job's kernel).
-        import zmq
-
-        return "auto" if zmq.has("curve") else "disabled"
-
-    async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
-        env = dict(kw.pop("env", None) or os.environ)
-        for key, value in self.job_env.items():
-            if value is None:
-                env.pop(key, None)
-            else:
-                env[key] = value
-        await super().start_kernel(env=env, **kw)
-
-    async def shutdown_kernel(  # type: ignore[override]
-        self, now: bool = False, restart: bool = False
-    ) -> None:
-        # Always at once: a graceful shutdown was seen to stall for seconds. The kernel's
-        # buffered metrics are flushed first, since a kill skips its atexit handlers.
-        if not restart and self.has_kernel and await self.is_alive():
-            await self._flush_tracking()
-        await super().shutdown_kernel(now=True, restart=restart)
-
-    async def _flush_tracking(self) -> None:
-        spec = self.kernel_spec
-        if spec is None or (spec.language or "").lower() != "python":
-            return
-        # A kernel still busy (a timed-out cell) is interrupted first; an idle ipykernel
-        # ignores SIGINT, so this is harmless otherwise.
-        await self.interrupt_kernel()
-        client = self.client()
-        await _maybe_await(
-            client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
-        )
-        try:
-            msg_id = client.execute(
-                _FLUSH_CODE, silent=True, store_history=False, allow_stdin=False
-            )
-            deadline = time.monotonic() + FLUSH_TIMEOUT_S
-            while (left := deadline - time.monotonic()) > 0:
-                reply = await client.get_shell_msg(timeout=left)
-                if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                    break
-        except (queue.Empty, TimeoutError, RuntimeError) as exc:
-            self.log.warning("Workbench: could not flush the kernel's metrics (%s)", exc)
-        finally:
-            await _maybe_await(client.stop_channels())
-
-
 def job_kernel_manager(
-    run_context: Mapping[str, str | None], *, workers: int = 1
+    run_context: Mapping[str, str | None],
+    *,
+    workers: int = 1,
+    warm: WarmKernels | None = None,
 ) -> type[JobKernelManager]:
-    """A kernel manager class for one job (nbclient instantiates it by class)."""
+    """A kernel manager class for one job (nbclient instantiates it by class).
+
+    With ``warm`` (by default: the settings of the enclosing
+    :func:`~workbench.notebooks.warm.warm_kernels` block, if any) the kernel is forked from a
+    zygote where the platform allows; otherwise it is started cold.
+    """
+    from workbench.notebooks.warm import current_warm_kernels, warm_supported
+
     env = job_env(run_context, workers=workers)
+    warm = warm if warm is not None else current_warm_kernels()
+    if warm is not None and warm_supported():
+        from workbench.notebooks.provisioner import WarmKernelManager
+
+        attrs = {"job_env": env, "warm": warm}
+        return type("WarmKernelManagerForRun", (WarmKernelManager,), attrs)
     return type("JobKernelManagerForRun", (JobKernelManager,), {"job_env": env})
 
 
@@ -172,7 +99,3 @@ def kernel_language(kernel_name: str) -> str:
             f"no Jupyter kernel named {kernel_name!r} (installed: {names}): pass --kernel "
             "with one of those, or install the kernel"
         ) from None
-
-
-async def _maybe_await(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value

@@ -56,14 +56,33 @@ def git_info(folder: str | os.PathLike[str]) -> dict[str, Any]:
     return {"git_commit": commit, "git_dirty": bool(status)}
 
 
+_packages: tuple[tuple[tuple[str, int], ...], bytes] | None = None
+
+
 def installed_packages() -> bytes:
-    """``name==version`` lines of the running interpreter's distributions, sorted."""
+    """``name==version`` lines of the running interpreter's distributions, sorted.
+
+    Kept while no folder on sys.path changed (installing or removing a distribution
+    changes its folder's mtime): a sweep worker asks once per job, and reading every
+    distribution's metadata costs more than a warm job's kernel start."""
+    global _packages
+    stamp = tuple((p, _mtime(p)) for p in sys.path if p)
+    if _packages is not None and _packages[0] == stamp:
+        return _packages[1]
     seen: dict[str, str] = {}
     for dist in metadata.distributions():
         found = _name_version(dist)
         if found:
             seen.setdefault(found[0].lower(), f"{found[0]}=={found[1]}")
-    return ("\n".join(sorted(seen.values(), key=str.lower)) + "\n").encode()
+    _packages = (stamp, ("\n".join(sorted(seen.values(), key=str.lower)) + "\n").encode())
+    return _packages[1]
+
+
+def _mtime(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return -1
 
 
 def _name_version(dist: metadata.Distribution) -> tuple[str, str] | None:

@@ -88,7 +88,7 @@ class SweepForm(w.VBox):
         store: Store | None = None,
         poll: float = POLL_SECONDS,
     ) -> None:
-        from workbench.notebooks.kernel import available_cores
+        from workbench.notebooks.threads import available_cores
 
         self.notebook = Path(notebook).resolve()
         self.schema = notebook_schema(self.notebook)

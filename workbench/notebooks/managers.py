@@ -1,0 +1,129 @@
+"""The kernel manager and client classes of a job's kernel (cold; the warm manager in
+workbench.notebooks.provisioner derives from them). The one seam that picks a class for a
+job is workbench.notebooks.kernel.job_kernel_manager."""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+import time
+from typing import Any, ClassVar
+
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import default
+
+FLUSH_TIMEOUT_S = 2.0
+READY_IOPUB_S = 0.5
+AFTER_WELCOME_S = 0.05
+
+# Run in the kernel just before it is killed: a kill skips atexit, so metric points still
+# buffered by the fluent API (workbench.tracking.fluent) are written now. Silent, and it
+# leaves no names behind in the user's namespace.
+_FLUSH_CODE = (
+    "(lambda m: m.flush() if m is not None and hasattr(m, 'flush') else None)"
+    "(__import__('sys').modules.get('workbench.tracking.fluent'))"
+)
+
+
+class JobKernelClient(AsyncKernelClient):
+    """The job's kernel client: ready as soon as the kernel answered and IOPub delivered
+    that answer's ``idle`` status (jupyter_client's own check then waits for 0.2 s of IOPub
+    silence on top, which is most of a warm kernel's start)."""
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = math.inf if timeout is None else time.monotonic() + timeout
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.get_shell_msg(timeout=1)
+            except queue.Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                if await self._iopub_idle(reply["parent_header"].get("msg_id"), READY_IOPUB_S):
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+    async def _iopub_idle(self, msg_id: str | None, timeout: float) -> bool:
+        """Whether IOPub brings the request's idle status: False if IOPub was not connected
+        yet when the kernel sent it. The reply came first, so once IOPub's welcome (sent to
+        a new subscriber) is in, the status is either right behind it or lost."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                msg = await self.get_iopub_msg(timeout=left)
+            except queue.Empty:
+                return False
+            if msg["msg_type"] == "iopub_welcome":
+                deadline = min(deadline, time.monotonic() + AFTER_WELCOME_S)
+            elif (
+                msg["msg_type"] == "status"
+                and msg["content"].get("execution_state") == "idle"
+                and msg["parent_header"].get("msg_id") == msg_id
+            ):
+                return True
+        return False
+
+
+class JobKernelManager(AsyncKernelManager):
+    """Starts the kernel with ``job_env`` merged into its environment; stops it at once."""
+
+    job_env: ClassVar[dict[str, str | None]] = {}
+
+    @default("client_factory")
+    def _job_client(self) -> type[JobKernelClient]:
+        return JobKernelClient
+
+    @default("transport_encryption")
+    def _encrypt_when_possible(self) -> str:
+        # CurveZMQ when the kernelspec declares it: no plain-text TCP between the runner and
+        # the kernel (and no warning about it from every job's kernel).
+        import zmq
+
+        return "auto" if zmq.has("curve") else "disabled"
+
+    async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+        env = dict(kw.pop("env", None) or os.environ)
+        for key, value in self.job_env.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
+        await super().start_kernel(env=env, **kw)
+
+    async def shutdown_kernel(  # type: ignore[override]
+        self, now: bool = False, restart: bool = False
+    ) -> None:
+        # Always at once: a graceful shutdown was seen to stall for seconds. The kernel's
+        # buffered metrics are flushed first, since a kill skips its atexit handlers.
+        if not restart and self.has_kernel and await self.is_alive():
+            await self._flush_tracking()
+        await super().shutdown_kernel(now=True, restart=restart)
+
+    async def _flush_tracking(self) -> None:
+        spec = self.kernel_spec
+        if spec is None or (spec.language or "").lower() != "python":
+            return
+        # A kernel still busy (a timed-out cell) is interrupted first; an idle ipykernel
+        # ignores SIGINT, so this is harmless otherwise.
+        await self.interrupt_kernel()
+        client = self.client()
+        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+        try:
+            msg_id = client.execute(
+                _FLUSH_CODE, silent=True, store_history=False, allow_stdin=False
+            )
+            deadline = time.monotonic() + FLUSH_TIMEOUT_S
+            while (left := deadline - time.monotonic()) > 0:
+                reply = await client.get_shell_msg(timeout=left)
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    break
+        except (queue.Empty, TimeoutError, RuntimeError) as exc:
+            self.log.warning("Workbench: could not flush the kernel's metrics (%s)", exc)
+        finally:
+            client.stop_channels()
