@@ -117,6 +117,8 @@ CALLS = [
     ("POST", ("sweeps",), {"notebook": "square.ipynb", "grid": {"x": [1, 2]}}),
     ("GET", ("sweeps", "SWEEP"), None),
     ("DELETE", ("sweeps", "SWEEP"), None),
+    ("POST", ("sweeps", "SWEEP", "retry"), None),
+    ("POST", ("sweeps", "SWEEP", "resume"), None),
     ("GET", ("notebooks", "parameters"), None),
 ]
 
@@ -190,6 +192,8 @@ async def test_every_sweep_route_is_authorized(jp_fetch, root, store, server_ove
         ("execute", "workbench:sweeps"),  # launching runs notebooks
         ("read", "workbench:sweeps"),
         ("write", "workbench:sweeps"),
+        ("execute", "workbench:sweeps"),  # a retry runs notebooks
+        ("execute", "workbench:sweeps"),  # so does a resume
         ("read", "workbench:notebooks"),
     ]
     assert store.list_sweeps() == []

@@ -52,6 +52,26 @@ def counts_text(sweep: Sweep, in_flight: int | None = None) -> str:
     return text
 
 
+ETA_BASIS = (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value, RunStatus.TIMED_OUT.value)
+
+
+def eta_seconds(
+    jobs: list[tuple[str, float, float | None]], workers: int | None, now: float
+) -> float | None:
+    """Seconds until the queued and running jobs end, from ``(status, started_at,
+    duration_s)`` of every attempt: the mean duration of the attempts that ran to an end,
+    over as many jobs at once as ``workers`` (or as run now). None until one has ended."""
+    durations = [d for status, _, d in jobs if status in ETA_BASIS and d is not None]
+    running = [started for status, started, _ in jobs if status == RunStatus.RUNNING.value]
+    queued = sum(1 for status, _, _ in jobs if status == RunStatus.QUEUED.value)
+    if not durations or not (running or queued):
+        return None
+    mean = sum(durations) / len(durations)
+    slots = max(1, workers or 0, len(running))
+    left = queued * mean + sum(max(mean - (now - started), 0.0) for started in running)
+    return left / slots
+
+
 def sweep_line(sweep: Sweep) -> str:
     from pathlib import PurePath
 

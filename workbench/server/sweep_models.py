@@ -19,8 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from workbench.entities import RunStatus, Sweep, SweepOptions, check_param_name
 from workbench.errors import InvalidInput
 from workbench.jobs.distributions import parse_random
+from workbench.jobs.engine import runner_alive
 from workbench.jobs.plan import spec_from_api
 from workbench.jobs.spec import MAX_JOBS, SweepSpec
+from workbench.server.job_models import CellProgressModel
 from workbench.server.models import RunSummary, iso
 
 
@@ -142,11 +144,15 @@ class ListSweepsQuery(BaseModel):
 
 
 class DescribeSweepQuery(BaseModel):
-    """Which runs ``GET sweeps/{id}`` lists: every attempt of every job, started ones by
-    start time, then queued ones in the order they will run."""
+    """Which runs ``GET sweeps/{id}`` lists: every attempt of every job (``latest_only``:
+    the latest attempt of each job), started ones by start time, then queued ones in the
+    order they will run; or ranked by ``order_by`` in the runs query language
+    (``metrics.acc desc``, runs without the field last)."""
 
     limit: int = Field(default=500, ge=1, le=MAX_JOBS)
     offset: int = Field(default=0, ge=0)
+    order_by: str | None = Field(default=None, max_length=1000)
+    latest_only: bool = False
 
 
 class SweepSummary(BaseModel):
@@ -164,11 +170,15 @@ class SweepSummary(BaseModel):
     done: int  # jobs in a finished status
     spec: dict[str, Any]
     options: dict[str, Any]
+    runner_alive: bool  # a process runs the sweep now (else resume can take it over)
+    eta_s: float | None  # seconds left, from the jobs that ended; None until one has
 
 
 class SweepRun(RunSummary):
     job_key: str
     attempt: int  # 1, then 2, ... for retries of the same job
+    latest: bool  # the latest attempt of its job (an earlier one was retried)
+    progress: CellProgressModel | None  # running jobs: cells done, the cell running now
 
 
 class DescribeSweep(SweepSummary):
@@ -214,7 +224,9 @@ def relative_to_root(path: str, root: str | os.PathLike[str]) -> str | None:
     return resolved.relative_to(base).as_posix()
 
 
-def sweep_summary(sweep: Sweep, root: str | os.PathLike[str]) -> SweepSummary:
+def sweep_summary(
+    sweep: Sweep, root: str | os.PathLike[str], eta_s: float | None = None
+) -> SweepSummary:
     return SweepSummary(
         sweep_id=sweep.sweep_id,
         notebook=sweep.notebook,
@@ -230,4 +242,6 @@ def sweep_summary(sweep: Sweep, root: str | os.PathLike[str]) -> SweepSummary:
         done=sweep.done,
         spec=sweep.spec,
         options=sweep.options.to_json(),
+        runner_alive=runner_alive(sweep),
+        eta_s=eta_s,
     )
