@@ -151,6 +151,7 @@ def retry_run(store: Store, run_id: str) -> str:
 def retry_failed(store: Store, sweep_id: str) -> list[str]:
     """Queue a new attempt of every job of the sweep whose latest attempt failed, timed
     out or was lost (not the cancelled ones: resume runs those), and run them."""
+    store.get_sweep(sweep_id)  # NotFound for an unknown sweep
     failed = [
         r.run_id for r in latest_attempts(store.job_runs(sweep_id)) if r.status in FAILED_STATUSES
     ]
