@@ -115,6 +115,7 @@ async def _wait_sweep(jp_fetch, sweep_id: str, until: Any, timeout_s: float = 18
 CALLS = [
     ("GET", ("sweeps",), None),
     ("POST", ("sweeps",), {"notebook": "square.ipynb", "grid": {"x": [1, 2]}}),
+    ("POST", ("sweeps", "preview"), {"notebook": "square.ipynb", "grid": {"x": [1, 2]}}),
     ("GET", ("sweeps", "SWEEP"), None),
     ("DELETE", ("sweeps", "SWEEP"), None),
     ("POST", ("sweeps", "SWEEP", "retry"), None),
@@ -190,6 +191,7 @@ async def test_every_sweep_route_is_authorized(jp_fetch, root, store, server_ove
     assert DenyWorkbench.seen == [
         ("read", "workbench:sweeps"),
         ("execute", "workbench:sweeps"),  # launching runs notebooks
+        ("read", "workbench:sweeps"),  # a preview runs and writes nothing
         ("read", "workbench:sweeps"),
         ("write", "workbench:sweeps"),
         ("execute", "workbench:sweeps"),  # a retry runs notebooks

@@ -49,9 +49,7 @@ class JobLogHandler(WorkbenchHandler):
                     offset=chunk.offset,
                     next_offset=chunk.next_offset,
                     size=chunk.size,
-                    # a log read as the job ended may lack its last bytes: final only when
-                    # the run had ended before the read
-                    final=chunk.final and run.status.finished,
+                    final=chunk.final,
                     progress=progress_model(progress),
                 )
             )
