@@ -119,7 +119,7 @@ async def test_skips_what_already_succeeded_unless_forced(jp_fetch, root, store:
 async def test_problems_name_their_field(jp_fetch, root, store, body, field, words) -> None:
     preview = await _preview(jp_fetch, {"notebook": "square.ipynb", **body})
     if words is None:
-        assert preview["problems"] == [] and preview["jobs"] == 2
+        assert preview["problems"] == [] and preview["expanded"] == 2
         return
     assert preview["jobs"] == 0 and preview["first"] == []
     (problem,) = preview["problems"]

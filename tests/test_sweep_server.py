@@ -19,7 +19,7 @@ from jupyter_server.auth import Authorizer
 from tornado.httpclient import HTTPResponse
 
 from workbench.entities import RunStatus, SweepOptions
-from workbench.server import sweep_handlers
+from workbench.server import sweep_handlers, sweep_preview
 from workbench.store import Store, open_store
 
 API = ("workbench", "api")
@@ -127,7 +127,7 @@ CALLS = [
 def test_calls_cover_every_route() -> None:
     verbs = {
         (cls, m)
-        for _p, cls in sweep_handlers.ROUTES
+        for _p, cls in [*sweep_handlers.ROUTES, *sweep_preview.ROUTES]
         for m in ("get", "post", "delete")
         if m in cls.__dict__
     }

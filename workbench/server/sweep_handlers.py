@@ -5,7 +5,7 @@
 - ``GET sweeps/{id}``: one sweep, its counts and its runs (every attempt, see ``run_order``).
 - ``DELETE sweeps/{id}``: request cancellation; 200 with the sweep.
 - ``POST sweeps/{id}/retry``: retry the failed jobs; ``POST sweeps/{id}/resume``: resume.
-- ``POST sweeps/preview``: what a sweep would run (``workbench.server.sweep_preview``).
+- ``POST sweeps/preview`` is in ``workbench.server.sweep_preview`` (routed before these).
 - ``GET notebooks/parameters?path=``: a notebook's typed parameter schema.
 
 The handlers only translate: the sweep engine (``workbench.jobs.api``) validates specs and
@@ -272,12 +272,9 @@ class NotebookParametersHandler(WorkbenchHandler):
         self.finish(await self.workbench.call(lambda _store: work()))
 
 
-from workbench.server.sweep_preview import SweepPreviewHandler  # noqa: E402 (it imports us)
-
 # Patterns relative to <base_url>/workbench/api/ (tornado anchors them with "$").
 ROUTES: list[tuple[str, type[WorkbenchHandler]]] = [
     ("sweeps", SweepsHandler),
-    ("sweeps/preview", SweepPreviewHandler),  # before sweeps/{id}, which would match it
     (f"sweeps/{SWEEP_ID}", SweepHandler),
     (f"sweeps/{SWEEP_ID}/retry", SweepRetryHandler),
     (f"sweeps/{SWEEP_ID}/resume", SweepResumeHandler),

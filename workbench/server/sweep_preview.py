@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from workbench.entities import RunStatus, SweepOptions
 from workbench.errors import InvalidInput, WorkbenchError
 from workbench.server.base import WorkbenchHandler, build_json
+from workbench.server.sweep_handlers import SWEEPS_RESOURCE, notebook_under_root
 from workbench.server.sweep_models import CreateSweep
 from workbench.store import Store
 
@@ -52,7 +53,6 @@ def _problems(root: Path, raw: dict[str, Any]) -> list[SweepProblem]:
     from workbench.notebooks.coerce import coerce
     from workbench.notebooks.reader import read_notebook
     from workbench.notebooks.schema import ParamSchema, notebook_schema, parameters_cell
-    from workbench.server.sweep_handlers import notebook_under_root
 
     found: list[SweepProblem] = []
     try:
@@ -108,7 +108,6 @@ def _mapping(value: Any) -> dict[str, Any]:
 def preview_sweep(root: Path, body: bytes, store: Store) -> SweepPreview:
     from workbench.jobs.plan import prepare_sweep
     from workbench.jobs.spec import MAX_JOBS
-    from workbench.server.sweep_handlers import notebook_under_root
 
     try:
         raw = json.loads(body or b"{}")
@@ -183,7 +182,7 @@ def preview_sweep(root: Path, body: bytes, store: Store) -> SweepPreview:
 class SweepPreviewHandler(WorkbenchHandler):
     """``POST sweeps/preview``: reads only (``read`` on ``workbench:sweeps``)."""
 
-    auth_resource = "workbench:sweeps"
+    auth_resource = SWEEPS_RESOURCE
 
     @tornado.web.authenticated
     @authorized("read")
@@ -195,3 +194,7 @@ class SweepPreviewHandler(WorkbenchHandler):
             return build_json(lambda: preview_sweep(root, body, store))
 
         self.finish(await self.workbench.call(work))
+
+
+# Patterns relative to <base_url>/workbench/api/; routed before sweeps/{id}, which matches it.
+ROUTES: list[tuple[str, type[WorkbenchHandler]]] = [("sweeps/preview", SweepPreviewHandler)]
