@@ -261,6 +261,8 @@ async def test_sweep_runs_ranked_with_progress_and_eta(jp_fetch, root, store: St
     assert (by_id[b]["latest"], by_id[retry]["latest"]) == (False, True)
     assert [r["run_id"] for r in detail["runs"]][-1] == c  # queued last
 
+    assert detail["metric_names"] == ["y"]
+    assert detail["default_order_by"] == "metrics.y desc"
     ranked = _ok(
         await _call(jp_fetch, "GET", "sweeps", sweep_id, params={"order_by": "metrics.y desc"})
     )

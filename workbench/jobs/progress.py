@@ -134,6 +134,15 @@ def _shorthand_order(name: str, descending: bool, metrics: set[str], params: set
     return f"{prefix}.{key} {'desc' if descending else 'asc'}"
 
 
+def default_order(metrics: list[str]) -> str | None:
+    """How a sweep's jobs rank when nobody chose: by the first metric by name, descending
+    unless its name says lower is better (``metrics.loss asc``)."""
+    if not metrics:
+        return None
+    first = sorted(metrics)[0]
+    return _shorthand_order(first, default_direction(first), set(metrics), set())
+
+
 def default_direction(metric: str) -> bool:
     """True (descending) unless the name says lower is better."""
     parts = metric.lower().replace("-", "_").replace(".", "_").split("_")
@@ -176,8 +185,7 @@ def leaderboard(store: Any, sweep_id: str, sort: str | None = None) -> Leaderboa
         order_by = sort.strip()
         note = f"(sorted by {order_by}; --sort to change)"
     elif wanted is None and metrics:
-        first = metrics[0]
-        order_by = _shorthand_order(first, default_direction(first), set(metrics), set())
+        first, order_by = metrics[0], default_order(metrics)
     elif wanted is not None:
         name, descending = wanted
         if name not in metrics and name not in params:

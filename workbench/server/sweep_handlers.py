@@ -24,7 +24,7 @@ from jupyter_server.auth.decorator import authorized
 from workbench.entities import JobRun, RunStatus, Sweep
 from workbench.errors import InvalidInput, NotFound
 from workbench.jobs.engine import latest_attempts
-from workbench.jobs.progress import eta_seconds
+from workbench.jobs.progress import default_order, eta_seconds
 from workbench.notebooks.progress import read_progress
 from workbench.notebooks.schema import notebook_schema
 from workbench.server.base import WorkbenchHandler, build_json
@@ -104,8 +104,11 @@ def describe_sweep(
         for run in found
         if run.run_id in by_id
     ]
+    metrics = sorted({name for run in found for name in run.metrics})
     return DescribeSweep(
         **sweep_summary(sweep, root, sweep_eta(store, sweep)).model_dump(),
+        metric_names=metrics,
+        default_order_by=default_order(metrics),
         runs=runs,
         runs_total=len(jobs),
         limit=limit,

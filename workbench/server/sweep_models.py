@@ -182,6 +182,8 @@ class SweepRun(RunSummary):
 
 
 class DescribeSweep(SweepSummary):
+    metric_names: list[str]  # the metrics the listed runs logged, by name
+    default_order_by: str | None  # how to rank them when nobody chose (as the CLI does)
     runs: list[SweepRun]
     runs_total: int  # attempts of every job; runs holds [offset, offset + limit)
     limit: int
