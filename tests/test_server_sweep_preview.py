@@ -137,3 +137,18 @@ async def test_preview_refuses_paths_outside_the_root(jp_fetch, root) -> None:
         *API, "sweeps", "preview", method="POST", body="[1]", raise_error=False
     )
     assert response.code == 400
+
+
+async def test_grid_values_as_one_text_split_like_the_cli(jp_fetch, root) -> None:
+    preview = await _preview(
+        jp_fetch, {"notebook": "square.ipynb", "grid": {"x": "1, 2,3", "opt": '"a,b", c'}}
+    )
+    assert preview["problems"] == [] and preview["jobs"] == 6
+    assert preview["first"][:2] == [{"x": 1, "opt": "a,b"}, {"x": 1, "opt": "c"}]
+    bad = await _preview(jp_fetch, {"notebook": "square.ipynb", "grid": {"x": "1,,2"}})
+    assert bad["problems"] == [
+        {
+            "field": "x",
+            "message": 'empty value between commas (quote it as "" to mean empty text)',
+        }
+    ]

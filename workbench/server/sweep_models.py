@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from workbench.entities import RunStatus, Sweep, SweepOptions, check_param_name
 from workbench.errors import InvalidInput
-from workbench.jobs.distributions import parse_random
+from workbench.jobs.distributions import parse_random, split_values
 from workbench.jobs.engine import runner_alive
 from workbench.jobs.plan import spec_from_api
 from workbench.jobs.spec import MAX_JOBS, SweepSpec
@@ -40,6 +40,17 @@ _SweepOptionsFields: type[BaseModel] = create_model(  # type: ignore[call-overlo
 )
 
 
+def grid_values(name: str, items: list[Any] | str) -> list[Any]:
+    """A grid's values: a list as given, a text split at its commas like ``--grid``'s
+    (quotes group, brackets keep lists whole)."""
+    if not isinstance(items, str):
+        return items
+    try:
+        return split_values(items)
+    except ValueError as exc:
+        raise ValueError(f"grid {name}: {exc}") from None
+
+
 def _check_names(kind: str, names: list[str]) -> None:
     for name in names:
         try:
@@ -55,7 +66,9 @@ class CreateSweep(_SweepOptionsFields):  # type: ignore[misc,valid-type]
     model_config = ConfigDict(extra="forbid", strict=True)
 
     notebook: str = Field(min_length=1)  # relative to the server root, "/"-separated
-    grid: dict[str, list[Any]] | None = None  # name -> values; the jobs are their product
+    # name -> values (a list, or one text "0.01, 0.1" split as the CLI splits --grid);
+    # the jobs are their product
+    grid: dict[str, list[Any] | str] | None = None
     random: dict[str, str] | None = None  # name -> "loguniform(1e-4,1e-1)", "choice(a,b)", ...
     n: int | None = Field(default=None, ge=1, le=MAX_JOBS)  # number of random draws
     seed: int | None = None
@@ -64,9 +77,10 @@ class CreateSweep(_SweepOptionsFields):  # type: ignore[misc,valid-type]
 
     @field_validator("grid")
     @classmethod
-    def _grid(cls, grid: dict[str, list[Any]] | None) -> dict[str, list[Any]] | None:
+    def _grid(cls, grid: dict[str, list[Any] | str] | None) -> dict[str, list[Any]] | None:
         if grid is None:
             return None
+        grid = {name: grid_values(name, items) for name, items in grid.items()}
         if not grid:
             raise ValueError(
                 "the grid is empty: give values per parameter, like "

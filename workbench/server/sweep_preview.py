@@ -23,7 +23,7 @@ from workbench.entities import RunStatus, SweepOptions
 from workbench.errors import InvalidInput, WorkbenchError
 from workbench.server.base import WorkbenchHandler, build_json
 from workbench.server.sweep_handlers import SWEEPS_RESOURCE, notebook_under_root
-from workbench.server.sweep_models import CreateSweep
+from workbench.server.sweep_models import CreateSweep, grid_values
 from workbench.store import Store
 
 FIRST = 5
@@ -62,6 +62,11 @@ def _problems(root: Path, raw: dict[str, Any]) -> list[SweepProblem]:
         return [SweepProblem(field="notebook", message=exc.message)]
     given: list[tuple[str, Any]] = []
     for name, items in _mapping(raw.get("grid")).items():
+        try:
+            items = grid_values(name, items)
+        except ValueError as exc:
+            found.append(SweepProblem(field=name, message=str(exc).removeprefix(f"grid {name}: ")))
+            continue
         if not isinstance(items, list) or not items:
             found.append(SweepProblem(field=name, message="give at least one value"))
             continue
@@ -128,8 +133,8 @@ def preview_sweep(root: Path, body: bytes, store: Store) -> SweepPreview:
     draws = raw.get("n") if raw.get("random") and isinstance(raw.get("n"), int) else 1
     rows = raw.get("values")
     count = (len(rows) if isinstance(rows, list) and rows else 1) * max(draws, 1)
-    for items in _mapping(raw.get("grid")).values():
-        count *= len(items)
+    for name, items in _mapping(raw.get("grid")).items():
+        count *= len(grid_values(name, items))
     if count > MAX_JOBS:
         return refused(
             [
