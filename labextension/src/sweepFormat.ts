@@ -130,32 +130,41 @@ export function sweepCounts(sweep: SweepSummary): ISweepCounts {
 }
 
 /**
- * The honest one-line summary: "3 of 8 ran (2 succeeded, 1 failed), 2
- * running, 3 queued"; a cancelled sweep says how many ran, failed and were
- * cancelled instead of "8/8 done".
+ * The honest summary, in parts: "3 of 8 ran", "2 succeeded", "1 failed",
+ * "2 running", "3 queued" (zeros left out). A cancelled sweep says how many
+ * ran, failed and were cancelled instead of "8/8 done".
  */
-export function sweepCountsText(sweep: SweepSummary): string {
+export function sweepCountParts(sweep: SweepSummary): Array<[string, string]> {
   const n = sweepCounts(sweep);
-  const outcome: string[] = [];
-  if (n.succeeded) {
-    outcome.push(`${n.succeeded} succeeded`);
+  const parts: Array<[string, string]> = [
+    ['ran', `${n.ran} of ${sweep.total} ran`]
+  ];
+  for (const key of [
+    'succeeded',
+    'failed',
+    'cancelled',
+    'running',
+    'queued'
+  ] as const) {
+    if (n[key] > 0) {
+      parts.push([key, `${n[key]} ${key}`]);
+    }
   }
-  if (n.failed) {
-    outcome.push(`${n.failed} failed`);
-  }
-  let text = `${n.ran} of ${sweep.total} ran`;
+  return parts;
+}
+
+/** "3 of 8 ran: 2 succeeded, 1 failed; 2 running, 3 queued". */
+export function sweepCountsText(sweep: SweepSummary): string {
+  const parts = sweepCountParts(sweep);
+  const outcome = parts
+    .filter(([k]) => k === 'succeeded' || k === 'failed')
+    .map(([, t]) => t);
+  const rest = parts
+    .filter(([k]) => k === 'cancelled' || k === 'running' || k === 'queued')
+    .map(([, t]) => t);
+  let text = parts[0][1];
   if (outcome.length > 0) {
-    text += ` (${outcome.join(', ')})`;
+    text += `: ${outcome.join(', ')}`;
   }
-  const rest: string[] = [];
-  if (n.cancelled) {
-    rest.push(`${n.cancelled} cancelled`);
-  }
-  if (n.running) {
-    rest.push(`${n.running} running`);
-  }
-  if (n.queued) {
-    rest.push(`${n.queued} queued`);
-  }
-  return rest.length > 0 ? `${text}, ${rest.join(', ')}` : text;
+  return rest.length > 0 ? `${text}; ${rest.join(', ')}` : text;
 }

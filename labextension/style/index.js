@@ -1,2 +1,3 @@
 import './base.css';
 import './sweeps.css';
+import './jobs.css';
