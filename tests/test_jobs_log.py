@@ -209,7 +209,7 @@ def _watch(store: Store, executor: str, tmp_path: Path) -> None:
     assert read_log(store, run_id).text == whole
     for word in ("first", "second", "third", "done"):
         assert word in whole
-    assert "── cell 4: import sys" in whole
+    assert "── In [5]: import sys" in whole  # as its traceback would name it
     assert not log_path(store.location.home, run_id).exists()
     kept = stored_progress(store, store.get_run(run_id, history=False))
     assert kept is not None and (kept.cells_done, kept.cells_total) == (6, 6)

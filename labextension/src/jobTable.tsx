@@ -138,7 +138,7 @@ function JobButtons(props: {
     act: (run: SweepRun) => void
   ): JSX.Element => (
     <button
-      className={`jp-Button jp-mod-minimal wb-JobButton wb-mod-${name}`}
+      className={`wb-JobButton wb-mod-${name}`}
       data-action={name}
       title={title}
       aria-label={`${title} (${label})`}
@@ -243,24 +243,23 @@ function ProgressLine(props: {
   progress: CellProgress;
 }): JSX.Element {
   const { run, progress } = props;
-  const running = run.status === 'running' && progress.current_cell !== null;
+  const running = run.status === 'running';
   return (
     <div
       className="wb-JobDetail-progress"
       data-cells-done={progress.cells_done}
     >
       <CellMeter progress={progress} />
-      {running ? (
+      {running && progress.current_cell !== null && (
         <span className="wb-JobDetail-cell">
-          running cell {progress.current_cell}:{' '}
-          <code title={progress.current_source}>{progress.current_source}</code>
+          running{' '}
+          <code title={progress.current_source}>
+            {progress.current_source || '(an empty cell)'}
+          </code>
         </span>
-      ) : (
-        <span className="wb-JobDetail-cell">
-          {run.status === 'running'
-            ? 'between cells'
-            : `${statusLabel(run.status)}`}
-        </span>
+      )}
+      {running && progress.current_cell === null && (
+        <span className="wb-JobDetail-cell">starting the kernel…</span>
       )}
     </div>
   );

@@ -88,105 +88,107 @@ export class SweepFormBody extends ReactWidget {
     const hasRandom = form.params.some(p => p.mode === 'random');
     return (
       <div className="wb-SweepForm-body">
-        {this._note && <p className="wb-SweepForm-note">{this._note}</p>}
-        {form.params.length === 0 ? (
-          <p className="wb-SweepForm-note">
-            This notebook has no cell tagged parameters: it runs as one job, as
-            it is.
-          </p>
-        ) : (
-          <fieldset className="wb-SweepForm-params">
-            <legend>Parameters</legend>
-            {form.params.map(p => this._paramRow(p, problem(p.name)))}
-          </fieldset>
-        )}
-        {hasRandom && (
-          <fieldset className="wb-SweepForm-search">
-            <legend>Random search</legend>
+        <div className="wb-SweepForm-fields">
+          {this._note && <p className="wb-SweepForm-note">{this._note}</p>}
+          {form.params.length === 0 ? (
+            <p className="wb-SweepForm-note">
+              This notebook has no cell tagged parameters: it runs as one job,
+              as it is.
+            </p>
+          ) : (
+            <fieldset className="wb-SweepForm-params">
+              <legend>Parameters</legend>
+              {form.params.map(p => this._paramRow(p, problem(p.name)))}
+            </fieldset>
+          )}
+          {hasRandom && (
+            <fieldset className="wb-SweepForm-search">
+              <legend>Random search</legend>
+              {this._text(
+                'n',
+                'Draws',
+                form.n,
+                problem('n'),
+                'how many jobs to draw'
+              )}
+              {this._text(
+                'seed',
+                'Seed',
+                form.seed,
+                problem('seed'),
+                'the same seed draws the same jobs'
+              )}
+            </fieldset>
+          )}
+          <fieldset className="wb-SweepForm-options">
+            <legend>How the jobs run</legend>
             {this._text(
-              'n',
-              'Draws',
-              form.n,
-              problem('n'),
-              'how many jobs to draw'
+              'workers',
+              'Jobs at once',
+              form.workers,
+              problem('workers'),
+              'empty: one per core (local)'
             )}
             {this._text(
-              'seed',
-              'Seed',
-              form.seed,
-              problem('seed'),
-              'the same seed draws the same jobs'
+              'timeout',
+              'Timeout (s)',
+              form.timeout,
+              problem('timeout'),
+              'empty: no limit'
             )}
+            {this._text(
+              'retries',
+              'Retries',
+              form.retries,
+              problem('retries'),
+              'new attempts of a failing job'
+            )}
+            <label className="wb-SweepForm-field">
+              <span>Run on</span>
+              <select
+                aria-label="Run on"
+                value={form.executor}
+                onChange={e =>
+                  this._set({
+                    executor: e.target.value as ISweepForm['executor']
+                  })
+                }
+              >
+                <option value="local">this machine (processes)</option>
+                <option value="dask">a local Dask cluster</option>
+                <option value="address">a Dask scheduler…</option>
+              </select>
+            </label>
+            {form.executor === 'address' &&
+              this._text(
+                'address',
+                'Scheduler',
+                form.address,
+                undefined,
+                'tcp://HOST:8786'
+              )}
+            {problem('executor') && (
+              <div className="wb-SweepForm-problem" role="alert">
+                {problem('executor')}
+              </div>
+            )}
+            {this._text(
+              'experiment',
+              'Experiment',
+              form.experiment,
+              problem('experiment'),
+              'empty: the default'
+            )}
+            <label className="wb-SweepForm-check">
+              <input
+                type="checkbox"
+                checked={form.force}
+                onChange={e => this._set({ force: e.target.checked })}
+              />
+              Run again jobs that already succeeded
+            </label>
           </fieldset>
-        )}
-        <fieldset className="wb-SweepForm-options">
-          <legend>How the jobs run</legend>
-          {this._text(
-            'workers',
-            'Jobs at once',
-            form.workers,
-            problem('workers'),
-            'empty: one per core (local)'
-          )}
-          {this._text(
-            'timeout',
-            'Timeout (s)',
-            form.timeout,
-            problem('timeout'),
-            'empty: no limit'
-          )}
-          {this._text(
-            'retries',
-            'Retries',
-            form.retries,
-            problem('retries'),
-            'new attempts of a failing job'
-          )}
-          <label className="wb-SweepForm-field">
-            <span>Run on</span>
-            <select
-              aria-label="Run on"
-              value={form.executor}
-              onChange={e =>
-                this._set({
-                  executor: e.target.value as ISweepForm['executor']
-                })
-              }
-            >
-              <option value="local">this machine (processes)</option>
-              <option value="dask">a local Dask cluster</option>
-              <option value="address">a Dask scheduler…</option>
-            </select>
-          </label>
-          {form.executor === 'address' &&
-            this._text(
-              'address',
-              'Scheduler',
-              form.address,
-              undefined,
-              'tcp://HOST:8786'
-            )}
-          {problem('executor') && (
-            <div className="wb-SweepForm-problem" role="alert">
-              {problem('executor')}
-            </div>
-          )}
-          {this._text(
-            'experiment',
-            'Experiment',
-            form.experiment,
-            problem('experiment'),
-            'empty: the default'
-          )}
-          <label className="wb-SweepForm-check">
-            <input
-              type="checkbox"
-              checked={form.force}
-              onChange={e => this._set({ force: e.target.checked })}
-            />
-            Run again jobs that already succeeded
-          </label>
-        </fieldset>
+        </div>
         {this._previewBlock(general)}
       </div>
     );

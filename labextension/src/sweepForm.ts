@@ -69,6 +69,13 @@ export function valueText(p: NotebookParameter): string {
   if (typeof p.default === 'string') {
     return p.default;
   }
+  if (
+    p.type === 'float' &&
+    typeof p.default === 'number' &&
+    Number.isInteger(p.default)
+  ) {
+    return `${p.default}.0`; // 4.0, as the notebook wrote it, not 4
+  }
   return JSON.stringify(p.default);
 }
 

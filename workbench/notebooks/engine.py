@@ -78,8 +78,10 @@ class JobRecorder:
         self.done += 1
 
     def cell_output(self, index: int, output: Any) -> None:
-        source = first_line(self.nb.cells[index].source) if self.nb is not None else ""
-        self.log.cell_output(index, source, output)
+        if self.nb is None:
+            return
+        cell = self.nb.cells[index]
+        self.log.cell_output(index, first_line(cell.source), output, cell.get("execution_count"))
 
     def stop(self, index: int | None) -> None:
         if not self.stopped:

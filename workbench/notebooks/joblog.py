@@ -2,9 +2,10 @@
 
 The job runner (:mod:`workbench.notebooks.engine`) appends every stream and error output of
 the notebook to ``<home>/tmp/<run_id>.log`` as the kernel sends it; a line names the cell
-before its first output. When the job ends the log is stored as the run's ``job.log``
-artifact and the file removed, so a reader switches from one to the other without a gap
-(the artifact exists before the file goes) and the offsets stay the same (same bytes).
+(``In [n]``, as its traceback does) before its first output. When the job ends the log is
+stored as the run's ``job.log`` artifact and the file removed, so a reader switches from one
+to the other without a gap (the artifact exists before the file goes) and the offsets stay
+the same (same bytes).
 
 The log is capped: ``MAX_LOG_BYTES`` (1 MiB) of output; past that, error outputs only, up to
 ``ERROR_RESERVE_BYTES`` (256 KiB) more, so a failure at the end of a chatty job still shows.
@@ -70,7 +71,11 @@ class JobLogWriter:
         self._cut = False
         self._full = False
 
-    def cell_output(self, cell_index: int, first_line: str, output: Any) -> None:
+    def cell_output(
+        self, cell_index: int, first_line: str, output: Any, count: int | None = None
+    ) -> None:
+        """Append one output of cell ``cell_index`` (``count``: its execution count, the
+        ``In [n]`` the notebook and its tracebacks show; the cell's index without one)."""
         found = output_text(output)
         if found is None or self._full:
             return
@@ -79,7 +84,8 @@ class JobLogWriter:
             return
         if cell_index != self._cell:
             self._cell = cell_index
-            text = f"── cell {cell_index}" + (f": {first_line}" if first_line else "") + "\n" + text
+            name = f"In [{count}]" if count is not None else f"cell {cell_index}"
+            text = f"── {name}" + (f": {first_line}" if first_line else "") + "\n" + text
         data = text.encode("utf-8", errors="replace")
         room = MAX_LOG_BYTES + (ERROR_RESERVE_BYTES if is_error else 0) - self.size
         if len(data) <= room:
