@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from jupyter_server.utils import url_path_join
 
-from workbench.server import handlers, job_handlers, ship_handlers, sweep_handlers, sweep_preview
+from workbench.server import (
+    handlers,
+    job_handlers,
+    ship_handlers,
+    ship_preview,
+    sweep_handlers,
+    sweep_preview,
+)
 from workbench.server.base import API_PREFIX, WorkbenchHandler
 
 
@@ -15,6 +22,7 @@ def all_routes() -> list[tuple[str, type[WorkbenchHandler]]]:
         *sweep_preview.ROUTES,  # sweeps/preview before sweeps/{id}
         *sweep_handlers.ROUTES,
         *job_handlers.ROUTES,
+        *ship_preview.ROUTES,
         *ship_handlers.ROUTES,
     ]
 
