@@ -5,6 +5,7 @@
  * offering to cancel what is already over.
  */
 import { Dialog, Notification } from '@jupyterlab/apputils';
+import { Widget } from '@lumino/widgets';
 
 export const WATCH_MS = 300;
 
@@ -53,4 +54,49 @@ export async function confirmWhileValid(
   }
   Notification.info(closedBecause, { autoClose: 6000 });
   return false;
+}
+
+/** A dialog body that says what to send, or null while a problem stands. */
+export interface IGuardedBody<T> extends Widget {
+  getValue(): T | null;
+  /** Point at the problem (called when the accept button is refused). */
+  refused(): void;
+}
+
+/**
+ * A dialog whose accept button does nothing but point at the problem while
+ * its body has one, instead of closing with a request the server refuses.
+ */
+export class GuardedDialog<T> extends Dialog<T | null> {
+  constructor(options: {
+    title: string;
+    body: IGuardedBody<T>;
+    accept: string;
+    className?: string;
+  }) {
+    super({
+      title: options.title,
+      body: options.body,
+      buttons: [
+        Dialog.cancelButton(),
+        Dialog.okButton({ label: options.accept, ariaLabel: options.accept })
+      ],
+      defaultButton: 1
+    });
+    this._guarded = options.body;
+    if (options.className) {
+      this.addClass(options.className);
+    }
+  }
+
+  resolve(index?: number): void {
+    const accepting = index === undefined || index === 1;
+    if (accepting && this._guarded.getValue() === null) {
+      this._guarded.refused();
+      return;
+    }
+    super.resolve(index);
+  }
+
+  private readonly _guarded: IGuardedBody<T>;
 }

@@ -21,7 +21,8 @@ import { describeError, errorText } from './errors';
 import { workbenchIcon } from './icon';
 import { JOB_QUEUE_ID, JobQueuePanel } from './jobQueue';
 import { openRun } from './open';
-import { SweepDialog, SweepFormBody } from './sweepDialog';
+import { GuardedDialog } from './dialogs';
+import { SweepFormBody } from './sweepDialog';
 import { newForm } from './sweepForm';
 import { setJobQueueOpener } from './sweeps';
 import {
@@ -184,13 +185,14 @@ async function launchDialog(
     note = 'This notebook has no cell tagged parameters.';
   }
   const body = new SweepFormBody(newForm(path, parameters), note);
-  const dialog = new SweepDialog({
+  const dialog = new GuardedDialog({
     title:
       mode === 'sweep'
         ? `Sweep ${basename(path)}`
         : `Run ${basename(path)} as a job`,
     body,
-    launch: mode === 'sweep' ? 'Launch' : 'Run'
+    accept: mode === 'sweep' ? 'Launch' : 'Run',
+    className: 'wb-SweepDialog'
   });
   const result = await dialog.launch();
   const request = result.button.accept ? result.value : null;

@@ -6,7 +6,6 @@
  * beside its field. The preview is the server's (POST sweeps/preview), made
  * by the code that launches sweeps; Launch stays refused while it names one.
  */
-import { Dialog } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
@@ -465,32 +464,4 @@ export class SweepFormBody extends ReactWidget {
   private _shake = false;
   private _timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private _abort: AbortController | null = null;
-}
-
-/** A dialog whose Launch does nothing but point at the problem while one stands. */
-export class SweepDialog extends Dialog<CreateSweep | null> {
-  constructor(options: { title: string; body: SweepFormBody; launch: string }) {
-    super({
-      title: options.title,
-      body: options.body,
-      buttons: [
-        Dialog.cancelButton(),
-        Dialog.okButton({ label: options.launch, ariaLabel: options.launch })
-      ],
-      defaultButton: 1
-    });
-    this._form = options.body;
-    this.addClass('wb-SweepDialog');
-  }
-
-  resolve(index?: number): void {
-    const launching = index === undefined || index === 1;
-    if (launching && this._form.getValue() === null) {
-      this._form.refused();
-      return;
-    }
-    super.resolve(index);
-  }
-
-  private readonly _form: SweepFormBody;
 }
