@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -19,13 +18,13 @@ from typing import Any
 
 import nbformat
 import pytest
-from lab_server import REPO, LabServer
+from lab_server import LabServer
 from playwright.sync_api import Locator, Page, expect
+from themes import EXPOSE_APP, shoot
 
 pytestmark = pytest.mark.browser
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-DOCS = REPO / "docs"
 QUEUE = "#workbench-jobs"
 CELLS = (
     "import time\nprint('start', x, flush=True)",
@@ -55,7 +54,7 @@ def lab(
     (base / "root").mkdir()
     _write_notebook(base / "root" / "steps.ipynb")
     # The app in the page (window.jupyterapp) switches themes for the screenshots.
-    return lab_factory(base, ["--LabApp.expose_app_in_browser=True"])
+    return lab_factory(base, [EXPOSE_APP])
 
 
 def _post(lab: LabServer, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -67,23 +66,6 @@ def _post(lab: LabServer, path: str, body: dict[str, Any]) -> dict[str, Any]:
     )
     with urllib.request.urlopen(request, timeout=60) as response:
         return dict(json.loads(response.read()))
-
-
-def set_theme(page: Page, theme: str) -> None:
-    """Through the theme command (the server exposes the app): works under a dialog too."""
-    page.evaluate(
-        "theme => window.jupyterapp.commands.execute('apputils:change-theme', {theme})", theme
-    )
-    expect(page.locator("body")).to_have_attribute("data-jp-theme-name", theme, timeout=30_000)
-    time.sleep(0.5)  # the theme's stylesheet applies in the next frames
-
-
-def shoot(page: Page, target: Locator, name: str) -> None:
-    """``docs/<name>-light.png`` and ``docs/<name>-dark.png`` of ``target``."""
-    for theme, suffix in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
-        set_theme(page, theme)
-        target.screenshot(path=str(DOCS / f"{name}-{suffix}.png"))
-    set_theme(page, "JupyterLab Light")
 
 
 def _row(queue: Locator, x: int) -> Locator:
