@@ -164,3 +164,15 @@ def test_sweep_dialog_and_job_queue(lab: LabServer, page: Page) -> None:
     expect(queue.locator(f'.wb-QueueSweep[data-sweep-id="{other["sweep_id"]}"]')).to_be_visible(
         timeout=2_000
     )
+
+    # The file browser's menu on a notebook: Run as Job… and Sweep… open the same dialog.
+    item = page.locator('.jp-DirListing-item[data-file-type="notebook"]', has_text="steps.ipynb")
+    item.click(button="right")
+    menu = page.locator(".lm-Menu:visible")
+    expect(menu.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Sweep…$"))).to_be_visible()
+    menu.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run as Job…$")).click()
+    job = page.locator(".wb-SweepDialog")
+    expect(job).to_contain_text("Run steps.ipynb as a job")
+    expect(job.locator(".wb-SweepForm-count")).to_have_text("1 job to run")
+    job.locator(".jp-Dialog-button.jp-mod-reject").click()
+    expect(job).to_have_count(0)
