@@ -77,7 +77,7 @@ class CreateSweep(_SweepOptionsFields):  # type: ignore[misc,valid-type]
 
     @field_validator("grid")
     @classmethod
-    def _grid(cls, grid: dict[str, list[Any] | str] | None) -> dict[str, list[Any]] | None:
+    def _grid(cls, grid: dict[str, list[Any] | str] | None) -> dict[str, list[Any] | str] | None:
         if grid is None:
             return None
         grid = {name: grid_values(name, items) for name, items in grid.items()}
@@ -136,7 +136,7 @@ class CreateSweep(_SweepOptionsFields):  # type: ignore[misc,valid-type]
 
     def spec(self) -> SweepSpec:
         return spec_from_api(
-            grid=self.grid,
+            grid={k: grid_values(k, v) for k, v in self.grid.items()} if self.grid else None,
             random=self.random,
             n=self.n,
             seed=self.seed,

@@ -130,7 +130,8 @@ def preview_sweep(root: Path, body: bytes, store: Store) -> SweepPreview:
     problems = _problems(root, raw)
     if problems:
         return refused(problems)
-    draws = raw.get("n") if raw.get("random") and isinstance(raw.get("n"), int) else 1
+    n = raw.get("n")
+    draws = n if raw.get("random") and isinstance(n, int) else 1
     rows = raw.get("values")
     count = (len(rows) if isinstance(rows, list) and rows else 1) * max(draws, 1)
     for name, items in _mapping(raw.get("grid")).items():
