@@ -10,26 +10,12 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { describeError } from './errors';
-import {
-  Distribution,
-  formBody,
-  FormProblems,
-  IParamField,
-  ISweepForm,
-  MODES,
-  ParamMode
-} from './sweepForm';
+import { formBody, FormProblems, ISweepForm } from './sweepForm';
 import { CreateSweep, previewSweep, SweepPreview } from './sweepsApi';
+import { ParamRow } from './sweepFields';
 import { paramsTitle } from './sweepFormat';
 
 export const PREVIEW_DELAY_MS = 250;
-const DISTRIBUTIONS: ReadonlyArray<[Distribution, string]> = [
-  ['uniform', 'uniform(a, b)'],
-  ['loguniform', 'log-uniform(a, b)'],
-  ['int', 'whole number in [a, b]'],
-  ['normal', 'normal(mean, sd)'],
-  ['choice', 'choice of values']
-];
 
 /** What the dialog body knows: the form, its preview, and its problems. */
 export class SweepFormBody extends ReactWidget {
@@ -97,7 +83,20 @@ export class SweepFormBody extends ReactWidget {
           ) : (
             <fieldset className="wb-SweepForm-params">
               <legend>Parameters</legend>
-              {form.params.map(p => this._paramRow(p, problem(p.name)))}
+              {form.params.map(p => (
+                <ParamRow
+                  key={p.name}
+                  p={p}
+                  problem={problem(p.name)}
+                  set={change =>
+                    this._set({
+                      params: this._form.params.map(q =>
+                        q.name === p.name ? { ...q, ...change } : q
+                      )
+                    })
+                  }
+                />
+              ))}
             </fieldset>
           )}
           {hasRandom && (
@@ -189,118 +188,6 @@ export class SweepFormBody extends ReactWidget {
           </fieldset>
         </div>
         {this._previewBlock(general)}
-      </div>
-    );
-  }
-
-  private _paramRow(p: IParamField, problem: string | undefined): JSX.Element {
-    const set = (change: Partial<IParamField>): void =>
-      this._set({
-        params: this._form.params.map(q =>
-          q.name === p.name ? { ...q, ...change } : q
-        )
-      });
-    const input = (
-      key: keyof IParamField,
-      label: string,
-      placeholder = ''
-    ): JSX.Element => (
-      <input
-        className="jp-mod-styled"
-        aria-label={`${p.name} ${label}`}
-        placeholder={placeholder}
-        value={String(p[key])}
-        onChange={e => set({ [key]: e.target.value })}
-      />
-    );
-    const numeric = p.type === 'int' || p.type === 'float';
-    return (
-      <div key={p.name} className="wb-SweepForm-param" data-param={p.name}>
-        <div className="wb-SweepForm-paramHead">
-          <span className="wb-SweepForm-paramName">{p.name}</span>
-          <span className="wb-SweepForm-paramType">{p.type}</span>
-          {p.help && <span className="wb-SweepForm-paramHelp">{p.help}</span>}
-        </div>
-        <div className="wb-SweepForm-paramInputs">
-          <select
-            aria-label={`${p.name}: how to vary it`}
-            value={p.mode}
-            onChange={e => set({ mode: e.target.value as ParamMode })}
-          >
-            {MODES.filter(([m]) => m !== 'range' || numeric).map(
-              ([m, text]) => (
-                <option key={m} value={m}>
-                  {text}
-                </option>
-              )
-            )}
-          </select>
-          {p.mode === 'fixed' &&
-            input(
-              'value',
-              'value',
-              p.literal ? '' : `default: ${p.defaultText}`
-            )}
-          {p.mode === 'list' &&
-            input('list', 'values', 'values separated by commas')}
-          {p.mode === 'range' && (
-            <>
-              {input('from', 'from', 'from')}
-              {input('to', 'to', 'to')}
-              {input('count', 'count', 'count')}
-              <select
-                aria-label={`${p.name} scale`}
-                value={p.scale}
-                onChange={e =>
-                  set({ scale: e.target.value as IParamField['scale'] })
-                }
-              >
-                <option value="linear">evenly spaced</option>
-                <option value="log">log spaced</option>
-              </select>
-            </>
-          )}
-          {p.mode === 'random' && (
-            <>
-              <select
-                aria-label={`${p.name} distribution`}
-                value={p.dist}
-                onChange={e => set({ dist: e.target.value as Distribution })}
-              >
-                {DISTRIBUTIONS.map(([d, text]) => (
-                  <option key={d} value={d}>
-                    {text}
-                  </option>
-                ))}
-              </select>
-              {p.dist === 'choice' ? (
-                input('choices', 'choices', 'values separated by commas')
-              ) : (
-                <>
-                  {input(
-                    'a',
-                    p.dist === 'normal' ? 'mean' : 'a',
-                    p.dist === 'normal' ? 'mean' : 'a'
-                  )}
-                  {input(
-                    'b',
-                    p.dist === 'normal' ? 'sd' : 'b',
-                    p.dist === 'normal' ? 'sd' : 'b'
-                  )}
-                </>
-              )}
-            </>
-          )}
-        </div>
-        {problem && (
-          <div
-            className="wb-SweepForm-problem"
-            role="alert"
-            data-problem={p.name}
-          >
-            {problem}
-          </div>
-        )}
       </div>
     );
   }
