@@ -63,7 +63,11 @@ def _error(response: HTTPResponse, status: int, code: str) -> str:
 
 
 def test_routes_are_listed() -> None:
-    assert [p for p, _ in ship_handlers.ROUTES] == ["validate", "exports"]
+    assert [p for p, _ in ship_handlers.ROUTES] == [
+        "validate",
+        "exports",
+        r"runs/(?P<run_id>[^/]+)/validation",
+    ]
 
 
 async def test_every_route_needs_credentials(jp_fetch, root) -> None:

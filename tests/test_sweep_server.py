@@ -19,7 +19,7 @@ from jupyter_server.auth import Authorizer
 from tornado.httpclient import HTTPResponse
 
 from workbench.entities import RunStatus, SweepOptions
-from workbench.server import sweep_handlers
+from workbench.server import sweep_handlers, sweep_preview
 from workbench.store import Store, open_store
 
 API = ("workbench", "api")
@@ -115,8 +115,11 @@ async def _wait_sweep(jp_fetch, sweep_id: str, until: Any, timeout_s: float = 18
 CALLS = [
     ("GET", ("sweeps",), None),
     ("POST", ("sweeps",), {"notebook": "square.ipynb", "grid": {"x": [1, 2]}}),
+    ("POST", ("sweeps", "preview"), {"notebook": "square.ipynb", "grid": {"x": [1, 2]}}),
     ("GET", ("sweeps", "SWEEP"), None),
     ("DELETE", ("sweeps", "SWEEP"), None),
+    ("POST", ("sweeps", "SWEEP", "retry"), None),
+    ("POST", ("sweeps", "SWEEP", "resume"), None),
     ("GET", ("notebooks", "parameters"), None),
 ]
 
@@ -124,7 +127,7 @@ CALLS = [
 def test_calls_cover_every_route() -> None:
     verbs = {
         (cls, m)
-        for _p, cls in sweep_handlers.ROUTES
+        for _p, cls in [*sweep_handlers.ROUTES, *sweep_preview.ROUTES]
         for m in ("get", "post", "delete")
         if m in cls.__dict__
     }
@@ -188,8 +191,11 @@ async def test_every_sweep_route_is_authorized(jp_fetch, root, store, server_ove
     assert DenyWorkbench.seen == [
         ("read", "workbench:sweeps"),
         ("execute", "workbench:sweeps"),  # launching runs notebooks
+        ("read", "workbench:sweeps"),  # a preview runs and writes nothing
         ("read", "workbench:sweeps"),
         ("write", "workbench:sweeps"),
+        ("execute", "workbench:sweeps"),  # a retry runs notebooks
+        ("execute", "workbench:sweeps"),  # so does a resume
         ("read", "workbench:notebooks"),
     ]
     assert store.list_sweeps() == []

@@ -9,9 +9,12 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { DocumentWidget } from '@jupyterlab/docregistry';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { INotebookTracker } from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
 
 import { workbenchIcon } from './icon';
+import { JobCommandIDs, registerJobCommands } from './jobCommands';
 import { openRun } from './open';
 import { RunsPanel } from './panel';
 import { registerShipCommands } from './ship';
@@ -75,4 +78,42 @@ function isNotebook(widget: Widget | null): widget is DocumentWidget {
   );
 }
 
-export default plugin;
+// -- Jobs (issue 11): the job queue, the sweep dialog and their commands. The
+// toolbar button and the file browser's menu items are placed by
+// schema/jobs.json (jupyter.lab.toolbars, jupyter.lab.menus), so users can
+// move or hide them in the settings.
+const JOBS_PLUGIN_ID = 'jupyter-mlops-workbench:jobs';
+
+const jobsPlugin: JupyterFrontEndPlugin<void> = {
+  id: JOBS_PLUGIN_ID,
+  description:
+    'The job queue, the sweep dialog, and their toolbar, menu and palette commands.',
+  autoStart: true,
+  optional: [
+    ICommandPalette,
+    INotebookTracker,
+    IFileBrowserFactory,
+    ILayoutRestorer
+  ],
+  activate: (
+    app: JupyterFrontEnd,
+    palette: ICommandPalette | null,
+    notebooks: INotebookTracker | null,
+    browsers: IFileBrowserFactory | null,
+    restorer: ILayoutRestorer | null
+  ): void => {
+    registerJobCommands(app, {
+      palette,
+      notebooks,
+      browsers,
+      restore: tracker =>
+        void restorer?.restore(tracker, {
+          command: JobCommandIDs.openJobs,
+          name: () => 'jobs'
+        })
+    });
+  }
+};
+// -- end of Jobs
+
+export default [plugin, jobsPlugin];

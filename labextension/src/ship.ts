@@ -1,251 +1,249 @@
 /**
- * Ship commands: "Validate notebook" and "Export notebook…" in the command
- * palette. Each calls the REST API (shipApi.ts) for the notebook in focus and
- * shows the report, and the files an export wrote, in a main-area tab.
- * Richer dialogs come later; text is always set with textContent.
+ * Ship commands: "Validate Notebook…", "Export Notebook…" and "Open Exports"
+ * (palette, Workbench category). Validation runs what is on screen: an open
+ * notebook with unsaved changes is saved first. Its report opens in one tab
+ * per notebook, updated by the next validation; an export lists the files it
+ * would write before writing them, and the exports view opens them on click.
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
-import {
-  ICommandPalette,
-  InputDialog,
-  MainAreaWidget,
-  showErrorMessage
-} from '@jupyterlab/apputils';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { DocumentWidget } from '@jupyterlab/docregistry';
-import { Widget } from '@lumino/widgets';
+import { NotebookPanel } from '@jupyterlab/notebook';
 
+import { GuardedDialog } from './dialogs';
 import { describeError, errorText } from './errors';
+import { ExportFormBody } from './exportDialog';
+import { ExportsPanel } from './exportsView';
 import {
   createExport,
-  CreateExportResponse,
+  listValidationRuns,
   validateNotebook,
   ValidationReport
 } from './shipApi';
+import { ValidateFormBody, ValidationReportPanel } from './validateView';
 
 export const CommandIDs = {
   validate: 'workbench:validate-notebook',
-  export: 'workbench:export-notebook'
+  export: 'workbench:export-notebook',
+  exports: 'workbench:open-exports'
 };
 const CATEGORY = 'Workbench';
-const COLORS: Record<string, string> = {
-  pass: 'var(--jp-success-color1)',
-  warn: 'var(--jp-warn-color1)',
-  fail: 'var(--jp-error-color1)'
-};
+/** The explore views' run page, when that plugin is there. */
+const OPEN_RUN_COMMAND = 'workbench:open-run';
 
 /** Add the ship commands to the app, and to the palette when there is one. */
 export function registerShipCommands(
   app: JupyterFrontEnd,
   palette?: ICommandPalette | null
 ): void {
+  const reports = new Map<string, ValidationReportPanel>();
+  let exportsPanel: ExportsPanel | null = null;
+  const openExports = (): ExportsPanel => {
+    if (exportsPanel === null || exportsPanel.isDisposed) {
+      exportsPanel = new ExportsPanel({
+        openFile: path =>
+          void app.commands.execute('docmanager:open', { path }),
+        openRun: runId => void openRunById(app, runId)
+      });
+      app.shell.add(exportsPanel, 'main');
+    }
+    app.shell.activateById(exportsPanel.id);
+    return exportsPanel;
+  };
+  const reportTab = (path: string): ValidationReportPanel => {
+    let tab = reports.get(path);
+    if (!tab || tab.isDisposed) {
+      tab = new ValidationReportPanel(
+        path,
+        (p, cell) => void openAtCell(app, p, cell)
+      );
+      tab.id = `workbench-validation-${reports.size}-${Date.now()}`;
+      reports.set(path, tab);
+      app.shell.add(tab, 'main');
+    }
+    app.shell.activateById(tab.id);
+    return tab;
+  };
+
   app.commands.addCommand(CommandIDs.validate, {
-    label: 'Validate notebook',
-    caption: 'Run the notebook in a fresh kernel and check it (Workbench)',
+    label: 'Validate Notebook…',
+    caption:
+      'Run the notebook on screen in a fresh kernel and check it (Workbench)',
     isEnabled: () => currentNotebook(app) !== null,
-    execute: () => runValidate(app)
+    execute: () => runValidate(app, reportTab)
   });
   app.commands.addCommand(CommandIDs.export, {
-    label: 'Export notebook…',
+    label: 'Export Notebook…',
     caption:
-      'Validate the notebook and export it as a package and pipeline steps',
+      'Export a validated run of the notebook as a package and pipeline steps (Workbench)',
     isEnabled: () => currentNotebook(app) !== null,
-    execute: () => runExport(app)
+    execute: () => runExport(app, openExports)
   });
-  for (const command of [CommandIDs.validate, CommandIDs.export]) {
+  app.commands.addCommand(CommandIDs.exports, {
+    label: 'Open Exports',
+    caption:
+      'Exports with their versions, source runs and validation; roll back (Workbench)',
+    execute: () => openExports()
+  });
+  for (const command of Object.values(CommandIDs)) {
     palette?.addItem({ command, category: CATEGORY });
   }
 }
 
-/** The path (relative to the server root) of the notebook in focus. */
-function currentNotebook(app: JupyterFrontEnd): string | null {
+/** The notebook in focus. */
+function currentNotebook(app: JupyterFrontEnd): DocumentWidget | null {
   const widget = app.shell.currentWidget;
   if (
     widget instanceof DocumentWidget &&
     widget.context.path.endsWith('.ipynb')
   ) {
-    return widget.context.localPath;
+    return widget;
   }
   return null;
 }
 
-async function runValidate(app: JupyterFrontEnd): Promise<void> {
-  const path = currentNotebook(app);
-  if (path === null) {
-    return;
+/** Save the notebook if it has unsaved changes, so what runs is what is on screen. */
+async function saveFirst(widget: DocumentWidget): Promise<string> {
+  if (widget.context.model.dirty) {
+    await widget.context.save();
+    return `${basename(widget.context.path)} had unsaved changes: it was saved, and what is on screen is validated.`;
   }
-  const conditions = await InputDialog.getText({
-    title: 'Validate notebook',
-    label:
-      'Conditions on metrics, comma-separated (optional), e.g. accuracy>=0.9',
-    placeholder: 'accuracy>=0.9'
-  });
-  if (!conditions.button.accept) {
-    return;
-  }
-  const tab = openTab(
-    app,
-    `Validation: ${basename(path)}`,
-    `Validating ${path}…`
-  );
-  try {
-    const report = await validateNotebook({
-      path,
-      require: splitList(conditions.value ?? '')
-    });
-    fill(tab.content, [reportSection(report)]);
-  } catch (reason) {
-    failed(tab, 'Validation could not run', reason);
-  }
+  return `${basename(widget.context.path)} is validated as it is on screen (saved).`;
 }
 
-async function runExport(app: JupyterFrontEnd): Promise<void> {
-  const path = currentNotebook(app);
-  if (path === null) {
-    return;
-  }
-  const stem = basename(path).replace(/\.ipynb$/, '');
-  const out = await InputDialog.getText({
-    title: 'Export notebook',
-    label: 'Folder to write, relative to the server root',
-    text: `exports/${stem}`
-  });
-  if (!out.button.accept || !out.value) {
-    return;
-  }
-  const tab = openTab(
-    app,
-    `Export: ${basename(path)}`,
-    `Validating and exporting ${path}…`
-  );
-  try {
-    const result = await createExport({ path, out: out.value });
-    fill(tab.content, exportSections(result));
-  } catch (reason) {
-    failed(tab, 'Export failed', reason);
-  }
-}
-
-function openTab(
+async function runValidate(
   app: JupyterFrontEnd,
-  title: string,
-  waiting: string
-): MainAreaWidget<Widget> {
-  const content = new Widget();
-  content.addClass('jp-workbench-ship');
-  content.node.style.padding = '12px 16px';
-  content.node.style.overflow = 'auto';
-  fill(content, [paragraph(waiting)]);
-  const tab = new MainAreaWidget({ content });
-  tab.title.label = title;
-  tab.title.closable = true;
-  app.shell.add(tab, 'main');
-  app.shell.activateById(tab.id);
-  return tab;
-}
-
-function failed(
-  tab: MainAreaWidget<Widget>,
-  title: string,
-  reason: unknown
-): void {
-  // A POST is never retried (it must not run twice): say why it failed.
-  const error = describeError(reason);
-  const lines = [heading(title), paragraph(error.message)];
-  if (error.hint) {
-    lines.push(paragraph(error.hint));
+  reportTab: (path: string) => ValidationReportPanel
+): Promise<void> {
+  const widget = currentNotebook(app);
+  if (widget === null) {
+    return;
   }
-  fill(tab.content, lines);
-  if (!tab.isAttached) {
-    void showErrorMessage(title, errorText(error));
-  }
-}
-
-function reportSection(report: ValidationReport): HTMLElement {
-  const section = document.createElement('section');
-  const verdict = report.passed ? 'Validation passed' : 'Validation failed';
-  section.append(heading(`${verdict}: ${report.notebook}`));
-  if (report.run_id) {
-    section.append(paragraph(`Validation run ${report.run_id}`));
-  }
-  const table = document.createElement('table');
-  for (const check of report.checks) {
-    const row = table.insertRow();
-    const status = row.insertCell();
-    status.textContent = check.status.toUpperCase();
-    status.style.color = COLORS[check.status] ?? '';
-    status.style.fontWeight = 'bold';
-    status.style.paddingRight = '12px';
-    row.insertCell().textContent = check.name;
-    const why = row.insertCell();
-    why.textContent = check.detail;
-    why.style.paddingLeft = '12px';
-  }
-  section.append(table);
-  const metrics = Object.entries(report.metrics);
-  if (metrics.length) {
-    section.append(heading('Metrics', 'h3'));
-    section.append(list(metrics.map(([key, value]) => `${key} = ${value}`)));
-  }
-  if (report.requirements.length) {
-    section.append(heading('Pinned requirements', 'h3'));
-    section.append(list(report.requirements));
-  }
-  return section;
-}
-
-function exportSections(result: CreateExportResponse): HTMLElement[] {
-  const sections: HTMLElement[] = [];
-  if (result.report) {
-    sections.push(reportSection(result.report));
-  }
-  const e = result.export;
-  const written = document.createElement('section');
-  written.append(heading(`Exported ${e.name} ${e.version} into ${e.path}`));
-  written.append(
-    paragraph(
-      `From validation run ${e.run_id}; targets: ${e.targets.join(', ')}.`
-    )
+  const path = widget.context.localPath;
+  const body = new ValidateFormBody(
+    widget.context.model.dirty
+      ? `${basename(path)} has unsaved changes: it is saved first, so what is on screen is validated.`
+      : `${basename(path)} is validated as it is on screen.`
   );
-  written.append(list(result.files));
-  written.append(
-    paragraph(`Install: cd ${e.path} && pip install ./wheels/*.whl`)
-  );
-  sections.push(written);
-  return sections;
-}
-
-function fill(content: Widget, children: HTMLElement[]): void {
-  content.node.replaceChildren(...children);
-}
-
-function heading(text: string, tag: 'h2' | 'h3' = 'h2'): HTMLElement {
-  const node = document.createElement(tag);
-  node.textContent = text;
-  return node;
-}
-
-function paragraph(text: string): HTMLElement {
-  const node = document.createElement('p');
-  node.textContent = text;
-  return node;
-}
-
-function list(items: string[]): HTMLElement {
-  const node = document.createElement('ul');
-  for (const item of items) {
-    const li = document.createElement('li');
-    li.textContent = item;
-    li.style.fontFamily = 'var(--jp-code-font-family)';
-    node.append(li);
+  const guarded = new GuardedDialog({
+    title: `Validate ${basename(path)}`,
+    body,
+    accept: 'Validate',
+    className: 'wb-ShipDialog'
+  });
+  const result = await guarded.launch();
+  const asked = result.button.accept ? result.value : null;
+  guarded.dispose();
+  if (!asked) {
+    return;
   }
-  return node;
+  const tab = reportTab(path);
+  tab.state = { kind: 'running', since: Date.now() };
+  try {
+    await saveFirst(widget);
+    const report: ValidationReport = await validateNotebook({
+      path,
+      require: asked.require,
+      max_seconds: asked.max_seconds,
+      require_from: 'dialog'
+    });
+    tab.state = { kind: 'done', report };
+  } catch (reason) {
+    // A POST is never retried (it must not run twice): say why it failed.
+    tab.state = { kind: 'error', message: errorText(describeError(reason)) };
+  }
 }
 
-function splitList(text: string): string[] {
-  return text
-    .split(',')
-    .map(part => part.trim())
-    .filter(part => part.length > 0);
+async function runExport(
+  app: JupyterFrontEnd,
+  openExports: () => ExportsPanel
+): Promise<void> {
+  const widget = currentNotebook(app);
+  if (widget === null) {
+    return;
+  }
+  const path = widget.context.localPath;
+  let runs: Awaited<ReturnType<typeof listValidationRuns>> = [];
+  try {
+    runs = await listValidationRuns(path);
+  } catch (reason) {
+    Notification.error(
+      `Cannot list the validations of ${basename(path)}: ${errorText(describeError(reason))}`,
+      {
+        autoClose: 8000
+      }
+    );
+    return;
+  }
+  const body = new ExportFormBody(path, runs);
+  const dialog = new GuardedDialog({
+    title: `Export ${basename(path)}`,
+    body,
+    accept: 'Export',
+    className: 'wb-SweepDialog'
+  });
+  const result = await dialog.launch();
+  const request = result.button.accept ? result.value : null;
+  dialog.dispose();
+  if (!request) {
+    return;
+  }
+  if (request.path) {
+    await saveFirst(widget);
+  }
+  const note = Notification.emit(
+    request.path
+      ? `Validating and exporting ${basename(path)}…`
+      : `Exporting ${basename(path)}…`,
+    'in-progress',
+    { autoClose: false }
+  );
+  try {
+    const written = await createExport(request);
+    Notification.update({
+      id: note,
+      message: `${written.export.name} ${written.export.version}: ${written.files.length} files written into ${written.export.path}`,
+      type: 'success',
+      autoClose: 6000
+    });
+    openExports().written(written);
+  } catch (reason) {
+    Notification.update({
+      id: note,
+      message: `The export failed: ${errorText(describeError(reason))}`,
+      type: 'error',
+      autoClose: 12000
+    });
+  }
+}
+
+/** Open a notebook under the root with the cell `index` active and in view. */
+async function openAtCell(
+  app: JupyterFrontEnd,
+  path: string,
+  index: number
+): Promise<void> {
+  const widget: unknown = await app.commands.execute('docmanager:open', {
+    path
+  });
+  if (widget instanceof NotebookPanel) {
+    await widget.context.ready;
+    await widget.revealed;
+    if (index >= 0 && index < widget.content.widgets.length) {
+      widget.content.activeCellIndex = index;
+      await widget.content.scrollToItem(index, 'center');
+    }
+  }
+}
+
+async function openRunById(app: JupyterFrontEnd, runId: string): Promise<void> {
+  if (app.commands.hasCommand(OPEN_RUN_COMMAND)) {
+    await app.commands.execute(OPEN_RUN_COMMAND, { runId });
+  } else {
+    Notification.info(`Run ${runId}: open it from the Workbench sidebar.`, {
+      autoClose: 6000
+    });
+  }
 }
 
 function basename(path: string): string {

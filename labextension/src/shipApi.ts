@@ -19,6 +19,8 @@ export interface ValidateNotebook {
   require?: string[];
   /** Time budget in seconds, above 0 (default 600). */
   max_seconds?: number | null;
+  /** Where `require` was typed: the report labels those conditions so. */
+  require_from?: 'request' | 'dialog';
 }
 
 /** Mirrors ship_models.CheckModel. */
@@ -26,6 +28,8 @@ export interface Check {
   name: string;
   status: 'pass' | 'warn' | 'fail';
   detail: string;
+  /** The notebook cell it is about (0 is the first), if any. */
+  cell: number | null;
 }
 
 /** Mirrors ship_models.ValidationReportModel. */
@@ -79,6 +83,28 @@ export interface CreateExportResponse {
   report: ValidationReport | null;
 }
 
+/** Mirrors ship_models.PreviewExport: the body of `POST exports/preview`. */
+export interface PreviewExport {
+  run_id?: string | null;
+  path?: string | null;
+  out: string;
+  targets?: ExportTarget[] | null;
+  name?: string | null;
+  version?: string | null;
+}
+
+/** Mirrors ship_models.ExportPreview: what an export would write. */
+export interface ExportPreview {
+  name: string;
+  version: string;
+  /** Relative to out, sorted; "wheels/" holds the wheels built on export. */
+  files: string[];
+  /** Files that exist in out already and would be replaced. */
+  replaced: string[];
+  /** Why it cannot be exported as asked (a version already taken, ...). */
+  problem: string | null;
+}
+
 /** Mirrors ship_models.ListExportsQuery. */
 export interface ListExportsQuery {
   name?: string | null;
@@ -124,4 +150,58 @@ export function listExports(
   return requestAPI<ListExportsResponse>(
     search ? `exports?${search}` : 'exports'
   );
+}
+
+/** POST exports/preview: the files an export would write; nothing is written. */
+export function previewExport(
+  body: PreviewExport,
+  signal?: AbortSignal
+): Promise<ExportPreview> {
+  return requestAPI<ExportPreview>('exports/preview', {
+    method: 'POST',
+    body: JSON.stringify(body),
+    signal
+  });
+}
+
+/** GET runs/{id}/validation: the report stored with a validation run. */
+export function getValidationReport(runId: string): Promise<ValidationReport> {
+  return requestAPI<ValidationReport>(
+    `runs/${encodeURIComponent(runId)}/validation`
+  );
+}
+
+/** A validation run of a notebook, as the export dialog offers it. */
+export interface IValidatedRun {
+  run_id: string;
+  started_at: string;
+  passed: boolean;
+}
+
+interface IRunRows {
+  columns: string[];
+  rows: unknown[][];
+}
+
+/** The notebook's validation runs, newest first (GET runs with the query language). */
+export async function listValidationRuns(
+  notebook: string,
+  limit = 20
+): Promise<IValidatedRun[]> {
+  const params = new URLSearchParams({
+    notebook,
+    where: "source = 'validation' and status != 'running'",
+    order_by: 'started_at desc',
+    columns: 'run_id,started_at,tags.`workbench.validation`',
+    limit: String(limit)
+  });
+  const page = await requestAPI<IRunRows>(`runs?${params.toString()}`);
+  return page.rows.map(([runId, started, result]) => ({
+    run_id: String(runId),
+    started_at:
+      typeof started === 'number'
+        ? new Date(started * 1000).toISOString()
+        : String(started),
+    passed: result === 'passed'
+  }));
 }

@@ -1,6 +1,6 @@
 // Pure labels for the Sweeps view: which parameters a sweep varies, how its runs are named.
 
-import { formatValue } from './format';
+import { formatDuration, formatValue } from './format';
 import type { SweepRun, SweepSummary } from './sweepsApi';
 
 /** The notebook's name (path relative to the root when known). */
@@ -49,4 +49,122 @@ function formatParam(value: unknown): string {
     return value;
   }
   return JSON.stringify(value);
+}
+
+/** Every parameter as "name=value", one per line: the full text on hover. */
+export function paramsTitle(params: Record<string, unknown>): string {
+  const names = Object.keys(params);
+  return names.length > 0
+    ? names.map(name => `${name}=${formatParam(params[name])}`).join('\n')
+    : 'the notebook’s defaults';
+}
+
+/**
+ * How a job's time reads: nothing while it is queued (it has not started),
+ * the time since it started while it runs, its duration once it ended.
+ */
+export function jobDuration(
+  run: Pick<SweepRun, 'status' | 'started_at' | 'duration_s'>,
+  now: number = Date.now()
+): string {
+  if (run.status === 'queued') {
+    return '';
+  }
+  if (run.duration_s !== null) {
+    return formatDuration(run.duration_s);
+  }
+  if (run.status === 'running') {
+    const started = Date.parse(run.started_at);
+    if (!Number.isNaN(started)) {
+      return formatDuration(Math.max(0, (now - started) / 1000));
+    }
+  }
+  return '';
+}
+
+/** "about 2m 05s left", or '' when there is no estimate. */
+export function etaText(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) {
+    return '';
+  }
+  return seconds < 1 ? 'ending' : `about ${formatDuration(seconds)} left`;
+}
+
+/** Where the jobs run: "local, 4 at once", "Dask (local cluster)", "Dask at tcp://…". */
+export function executorText(sweep: SweepSummary): string {
+  const { executor, workers } = sweep.options;
+  const atOnce = workers ? `, ${workers} at once` : '';
+  if (executor === 'local') {
+    return `local processes${atOnce}`;
+  }
+  if (executor === 'dask') {
+    return `Dask local cluster${atOnce}`;
+  }
+  return `Dask at ${executor}${atOnce}`;
+}
+
+/** The counts a sweep is read by, finished ones first; failures grouped. */
+export interface ISweepCounts {
+  succeeded: number;
+  /** failed, timed out and lost. */
+  failed: number;
+  cancelled: number;
+  running: number;
+  queued: number;
+  /** Jobs that ran to an end: succeeded or failed (not cancelled). */
+  ran: number;
+}
+
+export function sweepCounts(sweep: SweepSummary): ISweepCounts {
+  const c = sweep.counts;
+  const failed = (c.failed ?? 0) + (c.timed_out ?? 0) + (c.lost ?? 0);
+  const succeeded = c.succeeded ?? 0;
+  return {
+    succeeded,
+    failed,
+    cancelled: c.cancelled ?? 0,
+    running: c.running ?? 0,
+    queued: c.queued ?? 0,
+    ran: succeeded + failed
+  };
+}
+
+/**
+ * The honest summary, in parts: "3 of 8 ran", "2 succeeded", "1 failed",
+ * "2 running", "3 queued" (zeros left out). A cancelled sweep says how many
+ * ran, failed and were cancelled instead of "8/8 done".
+ */
+export function sweepCountParts(sweep: SweepSummary): Array<[string, string]> {
+  const n = sweepCounts(sweep);
+  const parts: Array<[string, string]> = [
+    ['ran', `${n.ran} of ${sweep.total} ran`]
+  ];
+  for (const key of [
+    'succeeded',
+    'failed',
+    'cancelled',
+    'running',
+    'queued'
+  ] as const) {
+    if (n[key] > 0) {
+      parts.push([key, `${n[key]} ${key}`]);
+    }
+  }
+  return parts;
+}
+
+/** "3 of 8 ran: 2 succeeded, 1 failed; 2 running, 3 queued". */
+export function sweepCountsText(sweep: SweepSummary): string {
+  const parts = sweepCountParts(sweep);
+  const outcome = parts
+    .filter(([k]) => k === 'succeeded' || k === 'failed')
+    .map(([, t]) => t);
+  const rest = parts
+    .filter(([k]) => k === 'cancelled' || k === 'running' || k === 'queued')
+    .map(([, t]) => t);
+  let text = parts[0][1];
+  if (outcome.length > 0) {
+    text += `: ${outcome.join(', ')}`;
+  }
+  return rest.length > 0 ? `${text}; ${rest.join(', ')}` : text;
 }

@@ -4,21 +4,30 @@
  * that is still going.
  *
  * A plain object that the panel draws from its own render(): it holds the
- * state, fetches it and asks the panel to redraw. It polls every 2 s while a
- * sweep is queued or running and every 10 s otherwise, and only while it is
- * the view on screen (the panel calls refresh() again when it comes back).
+ * state, fetches it and asks the panel to redraw. It polls every 1.5 s, so a
+ * sweep launched from anywhere shows within 2 s, and only while it is the
+ * view on screen (the panel calls refresh() again when it comes back). Each
+ * sweep links to the job queue (workbench:open-jobs) for its jobs' progress
+ * and logs.
  * While the store (or the server) is unavailable it says so and polls with a
  * backoff (retry.ts) until it answers.
  */
-import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import { Notification } from '@jupyterlab/apputils';
 import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { confirmWhileValid } from './dialogs';
 import { describeError, ErrorBlock, errorText, IViewError } from './errors';
 import { isTransient, retryAfterOf, RunStatus } from './api';
 import { ACTIVE_STATUSES, formatStart, statusLabel } from './format';
 import { PollBackoff } from './retry';
-import { sweepAxes, sweepName, sweepRunLabel } from './sweepFormat';
+import {
+  sweepAxes,
+  sweepCountParts,
+  sweepCountsText,
+  sweepName,
+  sweepRunLabel
+} from './sweepFormat';
 import {
   cancelSweep,
   DescribeSweep,
@@ -28,11 +37,21 @@ import {
   SweepSummary
 } from './sweepsApi';
 
-export const SWEEPS_FAST_POLL_MS = 2000;
-export const SWEEPS_SLOW_POLL_MS = 10000;
+export const SWEEPS_FAST_POLL_MS = 1500;
+export const SWEEPS_SLOW_POLL_MS = 1500;
 const PAGE_SIZE = 50;
 const NO_SWEEPS =
-  'No sweeps yet. Start one with `workbench sweep NOTEBOOK --grid name=v1,v2`.';
+  'No sweeps yet. Start one with Sweep… in a notebook’s toolbar, or from ' +
+  'the file browser’s menu on a notebook.';
+
+let openJobQueue: ((sweepId?: string) => void) | null = null;
+
+/** How the Sweeps view opens the job queue (set by the jobs plugin). */
+export function setJobQueueOpener(
+  opener: ((sweepId?: string) => void) | null
+): void {
+  openJobQueue = opener;
+}
 
 /** The progress bar's segments, in drawing order: finished first. */
 const SEGMENTS: ReadonlyArray<[string, RunStatus[]]> = [
@@ -109,17 +128,23 @@ export class SweepsView {
 
   /** Ask the server to cancel a sweep, after the user confirms. */
   async cancel(sweep: SweepSummary): Promise<void> {
-    const answer = await showDialog({
+    const id = sweep.sweep_id;
+    const accepted = await confirmWhileValid({
       title: 'Cancel sweep?',
       body:
-        `Sweep ${sweep.sweep_id.slice(0, 8)} of ${sweepName(sweep)}: ` +
+        `Sweep ${id.slice(0, 8)} of ${sweepName(sweep)}: ` +
         'running jobs are stopped and queued jobs are skipped.',
-      buttons: [
-        Dialog.cancelButton({ label: 'Keep running' }),
-        Dialog.warnButton({ label: 'Cancel sweep' })
-      ]
+      accept: 'Cancel sweep',
+      keep: 'Keep running',
+      // Closes itself when the sweep ends meanwhile: nothing is left to cancel.
+      outdated: () => {
+        const now = this._sweeps.find(s => s.sweep_id === id);
+        return now && !isActive(now)
+          ? `Sweep ${id.slice(0, 8)} already ended (${statusLabel(now.status)}): nothing to cancel.`
+          : null;
+      }
     });
-    if (!answer.button.accept) {
+    if (!accepted) {
       return;
     }
     try {
@@ -226,6 +251,15 @@ export class SweepsView {
           <span title={`experiment ${sweep.experiment}`}>
             {axes.length > 0 ? `over ${axes.join(', ')}` : sweep.experiment}
           </span>
+          {openJobQueue && (
+            <button
+              className="wb-SweepRow-queue jp-Button jp-mod-minimal"
+              title="Open this sweep in the job queue: progress by cell, logs, retry"
+              onClick={() => openJobQueue?.(id)}
+            >
+              Job queue
+            </button>
+          )}
         </div>
         <SweepProgress sweep={sweep} />
         {expanded && this._runs(sweep, axes)}
@@ -346,7 +380,7 @@ function SweepProgress({ sweep }: { sweep: SweepSummary }): JSX.Element {
         aria-valuemin={0}
         aria-valuemax={sweep.total}
         aria-valuenow={sweep.done}
-        aria-label={`${sweep.done} of ${sweep.total} jobs done`}
+        aria-label={`${sweep.done} of ${sweep.total} jobs ended`}
       >
         {segments.map(([name, n]) => (
           <span
@@ -357,21 +391,16 @@ function SweepProgress({ sweep }: { sweep: SweepSummary }): JSX.Element {
           />
         ))}
       </div>
-      <div className="wb-SweepCounts">
-        <span className="wb-SweepCount" data-count="done">
-          {sweep.done}/{sweep.total} done
-        </span>
-        {segments
-          .filter(([name]) => name !== 'succeeded')
-          .map(([name, n]) => (
-            <span
-              key={name}
-              className={`wb-SweepCount wb-mod-${name}`}
-              data-count={name}
-            >
-              {n} {name}
-            </span>
-          ))}
+      <div className="wb-SweepCounts" title={sweepCountsText(sweep)}>
+        {sweepCountParts(sweep).map(([key, text]) => (
+          <span
+            key={key}
+            className={`wb-SweepCount wb-mod-${key}`}
+            data-count={key}
+          >
+            {text}
+          </span>
+        ))}
       </div>
     </div>
   );

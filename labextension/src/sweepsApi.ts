@@ -43,7 +43,8 @@ export type SweepOptionValues = Required<SweepOptions>;
 export interface CreateSweep extends SweepOptions {
   /** Relative to the server root, as in the file browser. */
   notebook: string;
-  grid?: Record<string, unknown[]> | null;
+  /** Name -> values, or one text of comma-separated values ("0.01, 0.1"). */
+  grid?: Record<string, unknown[] | string> | null;
   /** Name -> distribution text, e.g. "loguniform(1e-4,1e-1)". */
   random?: Record<string, string> | null;
   n?: number | null;
@@ -61,6 +62,10 @@ export interface ListSweepsQuery {
 export interface DescribeSweepQuery {
   limit?: number;
   offset?: number;
+  /** The runs query language's order, e.g. "metrics.acc desc"; null: start order. */
+  order_by?: string | null;
+  /** Only the latest attempt of each job. */
+  latest_only?: boolean;
 }
 
 /** Mirrors sweep_models.SweepSummary. Timestamps are ISO 8601 strings. */
@@ -80,16 +85,39 @@ export interface SweepSummary {
   done: number;
   spec: Record<string, unknown>;
   options: SweepOptionValues;
+  /** A process runs the sweep now (else resume can take it over). */
+  runner_alive: boolean;
+  /** Seconds left, from the jobs that ended; null until one has, or once it ended. */
+  eta_s: number | null;
+}
+
+/** Mirrors job_models.CellProgressModel: how far a job's notebook has got. */
+export interface CellProgress {
+  cells_done: number;
+  cells_total: number;
+  /** Index of the cell running now (0 is the first); null before or after. */
+  current_cell: number | null;
+  /** That cell's first non-blank line, shortened. */
+  current_source: string;
+  updated_at: string;
 }
 
 /** Mirrors sweep_models.SweepRun: a run of a sweep's job. */
 export interface SweepRun extends RunSummary {
   job_key: string;
   attempt: number;
+  /** The latest attempt of its job (an earlier one was retried). */
+  latest: boolean;
+  /** Running jobs: cells done, the cell running now. */
+  progress: CellProgress | null;
 }
 
 /** Mirrors sweep_models.DescribeSweep. */
 export interface DescribeSweep extends SweepSummary {
+  /** The metrics the listed runs logged, by name. */
+  metric_names: string[];
+  /** How to rank them when nobody chose, e.g. "metrics.loss asc". */
+  default_order_by: string | null;
   runs: SweepRun[];
   runs_total: number;
   limit: number;
@@ -100,6 +128,49 @@ export interface DescribeSweep extends SweepSummary {
 export interface ListSweepsResponse {
   sweeps: SweepSummary[];
   limit: number;
+}
+
+/** Mirrors job_models.JobLogQuery. */
+export interface JobLogQuery {
+  offset?: number;
+  limit?: number;
+}
+
+/** Mirrors job_models.JobLog: a job's output so far, from `offset`. */
+export interface JobLog {
+  run_id: string;
+  status: RunStatus;
+  text: string;
+  offset: number;
+  /** Ask from here next time to get only what is new. */
+  next_offset: number;
+  size: number;
+  /** The job ended and this is the end of its log: no need to ask again. */
+  final: boolean;
+  /** Output past this many bytes is left out (errors still show). */
+  cap_bytes: number;
+  /** Running: now; ended: where it stopped. */
+  progress: CellProgress | null;
+}
+
+/** Mirrors sweep_preview.SweepProblem. */
+export interface SweepProblem {
+  /** A parameter name, an option name, "notebook", or null: the whole sweep. */
+  field: string | null;
+  message: string;
+}
+
+/** Mirrors sweep_preview.SweepPreview: what a sweep would run. */
+export interface SweepPreview {
+  jobs: number;
+  expanded: number;
+  duplicates: number;
+  skipped: number;
+  in_flight: number;
+  first: Array<Record<string, unknown>>;
+  /** The seed of the random draws: launch with it to get these same jobs. */
+  seed: number | null;
+  problems: SweepProblem[];
 }
 
 /** Mirrors sweep_models.NotebookParameter. */
@@ -171,4 +242,56 @@ export function getNotebookParameters(
   return requestAPI<NotebookParameters>(
     withQuery('notebooks/parameters', { path })
   );
+}
+
+function runEndpoint(runId: string, action: string): string {
+  return `runs/${encodeURIComponent(runId)}/${action}`;
+}
+
+/** POST sweeps/preview: what a sweep would queue; nothing is written. */
+export function previewSweep(
+  body: CreateSweep,
+  signal?: AbortSignal
+): Promise<SweepPreview> {
+  return requestAPI<SweepPreview>('sweeps/preview', {
+    method: 'POST',
+    body: JSON.stringify(body),
+    signal
+  });
+}
+
+/** POST sweeps/{id}/retry: a new attempt of every failed job. */
+export function retryFailed(sweepId: string): Promise<DescribeSweep> {
+  return requestAPI<DescribeSweep>(`${sweepEndpoint(sweepId)}/retry`, {
+    method: 'POST'
+  });
+}
+
+/** POST sweeps/{id}/resume: run what a stopped sweep still lacks. */
+export function resumeSweep(sweepId: string): Promise<DescribeSweep> {
+  return requestAPI<DescribeSweep>(`${sweepEndpoint(sweepId)}/resume`, {
+    method: 'POST'
+  });
+}
+
+/** POST runs/{id}/cancel: cancel one job of a sweep. */
+export function cancelJob(runId: string): Promise<DescribeSweep> {
+  return requestAPI<DescribeSweep>(runEndpoint(runId, 'cancel'), {
+    method: 'POST'
+  });
+}
+
+/** POST runs/{id}/retry: a new attempt of one ended job. */
+export function retryJob(runId: string): Promise<DescribeSweep> {
+  return requestAPI<DescribeSweep>(runEndpoint(runId, 'retry'), {
+    method: 'POST'
+  });
+}
+
+/** GET runs/{id}/log: a job's output from `offset`, and its progress. */
+export function getJobLog(
+  runId: string,
+  query: JobLogQuery = {}
+): Promise<JobLog> {
+  return requestAPI<JobLog>(withQuery(runEndpoint(runId, 'log'), query));
 }

@@ -27,12 +27,10 @@ vi.mock('../src/sweepsApi', () => ({
   cancelSweep: api.cancelSweep
 }));
 vi.mock('@jupyterlab/apputils', () => ({
-  Dialog: {
-    cancelButton: (options: object) => ({ ...options, accept: false }),
-    warnButton: (options: object) => ({ ...options, accept: true })
-  },
-  Notification: { error: api.notifyError },
-  showDialog: () => Promise.resolve({ button: { accept: true } })
+  Notification: { error: api.notifyError }
+}));
+vi.mock('../src/dialogs', () => ({
+  confirmWhileValid: () => Promise.resolve(true)
 }));
 vi.mock('@jupyterlab/ui-components', () => ({
   caretDownIcon: { react: () => null },
@@ -79,7 +77,9 @@ const SWEEP: SweepSummary = {
     experiment: null,
     cold: false,
     preload: null
-  }
+  },
+  runner_alive: false,
+  eta_s: null
 };
 
 const page = (sweeps: SweepSummary[]): ListSweepsResponse => ({

@@ -14,7 +14,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from workbench.entities import Run, RunError, RunStatus, Sweep, SweepOptions
-from workbench.jobs.engine import runner_alive
+from workbench.errors import Conflict, InvalidInput
+from workbench.jobs.engine import latest_attempts, runner_alive
 from workbench.jobs.plan import plan_sweep, spec_from_api
 from workbench.jobs.spec import SweepSpec
 from workbench.store import RunFilter, Store, open_store
@@ -42,9 +43,10 @@ def launch_sweep(
     return store.get_sweep(plan.sweep_id)
 
 
-def start_runner(store: Store, sweep_id: str) -> int:
-    """Start `workbench resume SWEEP_ID --quiet` detached; its output goes to
-    ``<home>/sweeps/<sweep_id>.log``. Returns its pid."""
+def start_runner(store: Store, sweep_id: str, *, retry: bool = True) -> int:
+    """Start `workbench resume SWEEP_ID --quiet` detached (with ``retry=False``, a runner
+    of the sweep's queued jobs only: ``python -m workbench.jobs.runner``); its output goes
+    to ``<home>/sweeps/<sweep_id>.log``. Returns its pid."""
     _reap()
     location = store.location
     logs = location.home / "sweeps"
@@ -55,7 +57,9 @@ def start_runner(store: Store, sweep_id: str) -> int:
         env.pop(name, None)
     with open(logs / f"{sweep_id}.log", "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "workbench", "resume", sweep_id, "--quiet"],
+            [sys.executable, "-m", "workbench", "resume", sweep_id, "--quiet"]
+            if retry
+            else [sys.executable, "-m", "workbench.jobs.runner", sweep_id],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -107,13 +111,75 @@ def cancel_run(store: Store, run_id: str) -> Run:
             RunError(name="Cancelled", reason="the job was cancelled on request"),
         )
     elif run.status is RunStatus.RUNNING and info.sweep_id is None:
-        from workbench.errors import Conflict
-
         raise Conflict(
             f"run {run_id[:8]} is a single job, not part of a sweep: stop it with "
             "Ctrl-C in the terminal that runs it"
         )
     return store.get_run(run_id, history=False)
+
+
+RETRYABLE = (RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.LOST, RunStatus.CANCELLED)
+FAILED_STATUSES = (RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.LOST)
+
+
+def retry_run(store: Store, run_id: str) -> str:
+    """Queue a new attempt of one ended job of a sweep (failed, timed out, lost or
+    cancelled) and make sure a runner runs it; returns the new attempt's run id."""
+    info = store.job_info(run_id)
+    if info.sweep_id is None or info.job_key is None:
+        raise InvalidInput(
+            f"run {run_id[:8]} is not a job of a sweep: run its notebook again instead"
+        )
+    latest = next(
+        r for r in latest_attempts(store.job_runs(info.sweep_id)) if r.job_key == info.job_key
+    )
+    if latest.run_id != run_id:
+        raise Conflict(
+            f"run {run_id[:8]} is attempt {info.attempt} of its job, which has a newer one "
+            f"({latest.run_id[:8]}, {latest.status.value}): retry that one"
+        )
+    if info.status not in RETRYABLE:
+        raise Conflict(
+            f"run {run_id[:8]} is {info.status.value}: only a failed, timed out, lost or "
+            "cancelled job can be retried"
+        )
+    new_id = store.new_attempt(run_id)
+    ensure_runner(store, info.sweep_id)
+    return new_id
+
+
+def retry_failed(store: Store, sweep_id: str) -> list[str]:
+    """Queue a new attempt of every job of the sweep whose latest attempt failed, timed
+    out or was lost (not the cancelled ones: resume runs those), and run them."""
+    store.get_sweep(sweep_id)  # NotFound for an unknown sweep
+    failed = [
+        r.run_id for r in latest_attempts(store.job_runs(sweep_id)) if r.status in FAILED_STATUSES
+    ]
+    if not failed:
+        raise Conflict(f"sweep {sweep_id[:8]} has no failed job to retry")
+    new_ids = [store.new_attempt(run_id) for run_id in failed]
+    ensure_runner(store, sweep_id)
+    return new_ids
+
+
+def resume(store: Store, sweep_id: str) -> Sweep:
+    """`workbench resume` in the background: queued jobs run, ended jobs that did not
+    succeed get a new attempt. Conflict while a runner runs the sweep."""
+    sweep = store.get_sweep(sweep_id)
+    if runner_alive(sweep):
+        raise Conflict(
+            f"sweep {sweep_id[:8]} is still running: wait for it to end, or cancel it first"
+        )
+    start_runner(store, sweep_id)
+    return store.get_sweep(sweep_id)
+
+
+def ensure_runner(store: Store, sweep_id: str) -> None:
+    """Queued jobs of the sweep will run: its live runner picks them up (it looks every
+    second, and once more before it ends), else a runner of queued jobs starts."""
+    sweep = store.get_sweep(sweep_id)
+    if sweep.status.finished or not runner_alive(sweep):
+        start_runner(store, sweep_id, retry=False)
 
 
 class SweepHandle:

@@ -190,8 +190,18 @@ def _quote(option: str) -> str:
     return '"' + option + '"' if '"' not in option else "'" + option + "'"
 
 
+class BadDistribution(InvalidInput):
+    """A random distribution text that cannot be read; ``problem`` says what is wrong with
+    it alone (a form shows that beside the field, without the CLI's wording)."""
+
+    def __init__(self, message: str, problem: str = "") -> None:
+        super().__init__(message)
+        self.problem = problem or message
+
+
 def _bad(text: str, problem: str) -> InvalidInput:
-    return InvalidInput(
+    return BadDistribution(
         f"cannot read --random {shown(text, quoted=True)}: {problem}. "
-        f"Write name=DIST with DIST one of: {FORMS}"
+        f"Write name=DIST with DIST one of: {FORMS}",
+        problem,
     )

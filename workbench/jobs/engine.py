@@ -6,6 +6,9 @@ executor with at most ``workers`` in flight, retries failures, watches for a can
 request, and ends the sweep ``succeeded`` (every job's latest attempt finished, whatever
 its status: the sweep ran), ``cancelled``, or ``failed`` if the coordinator itself broke.
 
+Jobs queued while it runs (a retry of one job asked from the job queue) are picked up
+within ``ADOPT_POLL_S``; queued jobs found as it ends keep it going, so none is left behind.
+
 Retries: a failed job (a cell raised, the kernel died) gets a new attempt while its attempt
 number is at most ``retries``; a lost one (its worker process died, which takes the pool's
 other jobs down with it) gets one more. Timed-out and cancelled jobs are not retried.
@@ -30,6 +33,7 @@ from workbench.store.policy import lost_after
 CANCEL_POLL_S = 0.5
 WAIT_S = 0.5
 EXTERNAL_POLL_S = 1.0
+ADOPT_POLL_S = 1.0
 RETRIED = (RunStatus.FAILED, RunStatus.LOST, RunStatus.CANCELLED, RunStatus.TIMED_OUT)
 
 
@@ -94,11 +98,16 @@ def run_sweep(
 
 
 def resume_sweep(
-    sweep_id: str, store: Store | None = None, *, on_progress: ProgressCallback | None = None
+    sweep_id: str,
+    store: Store | None = None,
+    *,
+    on_progress: ProgressCallback | None = None,
+    retry: bool = True,
 ) -> Sweep:
     """Take over a sweep whose runner is gone and finish it: queued jobs run, jobs whose
-    latest attempt failed, was lost, cancelled or timed out get a new attempt; a job that
-    succeeded never runs again. Conflict if its runner is still alive."""
+    latest attempt failed, was lost, cancelled or timed out get a new attempt (unless not
+    ``retry``: then only what is queued runs); a job that succeeded never runs again.
+    Conflict if its runner is still alive."""
     store = store or open_store()
     sweep = store.get_sweep(sweep_id)
     me = runner_id()
@@ -127,9 +136,10 @@ def resume_sweep(
             reason=f"the sweep's runner ({sweep.runner}) is gone, and its worker processes with it",
         )
     store.mark_lost(lost_after(), sweep_id=sweep_id)
-    for row in latest_attempts(store.job_runs(sweep_id)):
-        if row.status in RETRIED:
-            store.new_attempt(row.run_id)
+    if retry:
+        for row in latest_attempts(store.job_runs(sweep_id)):
+            if row.status in RETRIED:
+                store.new_attempt(row.run_id)
     return run_sweep(sweep_id, store, on_progress=on_progress)
 
 
@@ -158,8 +168,29 @@ class _Coordinator:
         self.interrupts = 0
         self.beat_every = min(2.0, lost_after() / 4)
         self.next_beat = self.next_cancel_check = self.next_external = 0.0
+        self.next_adopt = time.monotonic() + ADOPT_POLL_S
 
     def run(self) -> Sweep:
+        while True:
+            sweep = self._run_once()
+            # A job queued between the loop's last look and the final status (a retry):
+            # take the sweep again and run it, unless someone else just did.
+            if (
+                sweep.status is RunStatus.SUCCEEDED
+                and sweep.counts.get(RunStatus.QUEUED.value)
+                and self.store.claim_sweep(
+                    self.sweep_id,
+                    self.runner,
+                    seen_runner=sweep.runner,
+                    seen_heartbeat=sweep.heartbeat_at,
+                    restart=False,
+                )
+            ):
+                self.executor, self.cancelling = None, False
+                continue
+            return sweep
+
+    def _run_once(self) -> Sweep:
         store = self.store
         store.sweep_heartbeat(self.sweep_id, self.runner)
         for row in store.job_runs(self.sweep_id):
@@ -170,11 +201,14 @@ class _Coordinator:
         final = RunStatus.FAILED
         try:
             self._report()
-            while self.queue or self.in_flight or self.external:
-                try:
-                    self._step()
-                except KeyboardInterrupt:
-                    self._interrupted()
+            while True:
+                while self.queue or self.in_flight or self.external:
+                    try:
+                        self._step()
+                    except KeyboardInterrupt:
+                        self._interrupted()
+                if self.cancelling or not self._adopt_queued():
+                    break
             # A cancel asked between two polls still counts: a job finishing then may have
             # let the loop empty before the next poll saw the request.
             cancelled = self.cancelling or store.sweep_cancel_requested(self.sweep_id)
@@ -216,6 +250,21 @@ class _Coordinator:
         if self.external and now >= self.next_external:
             self.next_external = now + EXTERNAL_POLL_S
             self._watch_external()
+        if not self.cancelling and now >= self.next_adopt:
+            self.next_adopt = now + ADOPT_POLL_S
+            self._adopt_queued()
+
+    def _adopt_queued(self) -> bool:
+        """Queue the sweep's queued jobs this loop does not know yet (a retry asked from
+        elsewhere); True if there were any."""
+        known = set(self.queue) | set(self.in_flight.values())
+        new = [
+            row.run_id
+            for row in self.store.job_runs(self.sweep_id)
+            if row.status is RunStatus.QUEUED and row.run_id not in known
+        ]
+        self.queue.extend(new)
+        return bool(new)
 
     def _dispatch(self) -> None:
         if not self.queue:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from workbench.entities import SweepOptions, check_param_name
@@ -46,19 +47,28 @@ class SweepPlan:
         return ", ".join(parts)
 
 
-def plan_sweep(
-    notebook: str | os.PathLike[str],
-    spec: SweepSpec,
-    options: SweepOptions | None = None,
-    *,
-    store: Store | None = None,
-    runner: str | None = None,
-) -> SweepPlan:
-    """Check, expand and store a sweep; its jobs wait, queued, for :func:`run_sweep`."""
+@dataclass(frozen=True)
+class PreparedSweep:
+    """A sweep checked and expanded, not stored: what ``plan_sweep`` stores and what a
+    preview shows."""
+
+    path: Path
+    options: SweepOptions  # checked, with the kernel filled in
+    spec: SweepSpec  # with a concrete seed when it draws at random
+    notebook_sha256: str
+    jobs: dict[str, dict[str, Any]]  # job key -> parameters, duplicates merged, in order
+    expanded: int
+
+
+def prepare_sweep(
+    notebook: str | os.PathLike[str], spec: SweepSpec, options: SweepOptions | None = None
+) -> PreparedSweep:
+    """Check the options and the notebook, expand the spec into jobs (InvalidInput if any is
+    wrong); nothing is written."""
     from workbench.notebooks.execute import DEFAULT_KERNEL
     from workbench.notebooks.kernel import kernel_language
     from workbench.notebooks.reader import notebook_path, read_notebook
-    from workbench.notebooks.schema import notebook_schema
+    from workbench.notebooks.schema import ParamSchema, notebook_schema, parameters_cell
     from workbench.notebooks.threads import available_cores
     from workbench.tracking.provenance import notebook_sha256
 
@@ -68,7 +78,10 @@ def plan_sweep(
     kernel = options.kernel or (nb.metadata.get("kernelspec") or {}).get("name") or DEFAULT_KERNEL
     kernel_language(kernel)
     options = dataclasses.replace(options, kernel=kernel)
-    schema = notebook_schema(nb)
+    if parameters_cell(nb) is None and not (spec.grid or spec.random or spec.values or spec.fixed):
+        schema = ParamSchema()  # nothing to inject: it runs as it is, one job
+    else:
+        schema = notebook_schema(nb)
     spec = spec.with_seed()
     params_list = expand(spec, schema, allow_unknown=options.allow_unknown)
 
@@ -77,21 +90,34 @@ def plan_sweep(
     jobs: dict[str, dict[str, Any]] = {}
     for params in params_list:
         jobs.setdefault(job_key(sha, params, key_options), params)
+    return PreparedSweep(path, options, spec, sha, jobs, len(params_list))
+
+
+def plan_sweep(
+    notebook: str | os.PathLike[str],
+    spec: SweepSpec,
+    options: SweepOptions | None = None,
+    *,
+    store: Store | None = None,
+    runner: str | None = None,
+) -> SweepPlan:
+    """Check, expand and store a sweep; its jobs wait, queued, for :func:`run_sweep`."""
+    prepared = prepare_sweep(notebook, spec, options)
     store = store or open_store()
     created = store.create_sweep(
-        notebook=str(path),
-        notebook_sha256=sha,
-        experiment=options.experiment,
-        spec=spec.to_json(),
-        options=options,
-        jobs=[(params, key) for key, params in jobs.items()],
+        notebook=str(prepared.path),
+        notebook_sha256=prepared.notebook_sha256,
+        experiment=prepared.options.experiment,
+        spec=prepared.spec.to_json(),
+        options=prepared.options,
+        jobs=[(params, key) for key, params in prepared.jobs.items()],
         runner=runner,
     )
     return SweepPlan(
         sweep_id=created.sweep_id,
         jobs=created.queued,
-        expanded=len(params_list),
-        duplicates=len(params_list) - len(jobs),
+        expanded=prepared.expanded,
+        duplicates=prepared.expanded - len(prepared.jobs),
         skipped=created.done,
         in_flight=created.in_flight,
     )

@@ -52,6 +52,26 @@ def counts_text(sweep: Sweep, in_flight: int | None = None) -> str:
     return text
 
 
+ETA_BASIS = (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value, RunStatus.TIMED_OUT.value)
+
+
+def eta_seconds(
+    jobs: list[tuple[str, float, float | None]], workers: int | None, now: float
+) -> float | None:
+    """Seconds until the queued and running jobs end, from ``(status, started_at,
+    duration_s)`` of every attempt: the mean duration of the attempts that ran to an end,
+    over as many jobs at once as ``workers`` (or as run now). None until one has ended."""
+    durations = [d for status, _, d in jobs if status in ETA_BASIS and d is not None]
+    running = [started for status, started, _ in jobs if status == RunStatus.RUNNING.value]
+    queued = sum(1 for status, _, _ in jobs if status == RunStatus.QUEUED.value)
+    if not durations or not (running or queued):
+        return None
+    mean = sum(durations) / len(durations)
+    slots = max(1, workers or 0, len(running))
+    left = queued * mean + sum(max(mean - (now - started), 0.0) for started in running)
+    return left / slots
+
+
 def sweep_line(sweep: Sweep) -> str:
     from pathlib import PurePath
 
@@ -114,6 +134,15 @@ def _shorthand_order(name: str, descending: bool, metrics: set[str], params: set
     return f"{prefix}.{key} {'desc' if descending else 'asc'}"
 
 
+def default_order(metrics: list[str]) -> str | None:
+    """How a sweep's jobs rank when nobody chose: by the first metric by name, descending
+    unless its name says lower is better (``metrics.loss asc``)."""
+    if not metrics:
+        return None
+    first = sorted(metrics)[0]
+    return _shorthand_order(first, default_direction(first), set(metrics), set())
+
+
 def default_direction(metric: str) -> bool:
     """True (descending) unless the name says lower is better."""
     parts = metric.lower().replace("-", "_").replace(".", "_").split("_")
@@ -158,8 +187,7 @@ def leaderboard(store: Any, sweep_id: str, sort: str | None = None) -> Leaderboa
         order_by = sort.strip()
         note = f"(sorted by {order_by}; --sort to change)"
     elif wanted is None and metrics:
-        first = metrics[0]
-        order_by = _shorthand_order(first, default_direction(first), set(metrics), set())
+        first, order_by = metrics[0], default_order(metrics)
     elif wanted is not None:
         name, descending = wanted
         if name not in metrics and name not in params:

@@ -9,6 +9,8 @@ writes its metadata and its error markers) and changes two things:
   cell starts; the whole notebook at most every ``SNAPSHOT_EVERY_S`` seconds, backing off
   when a save takes more than a tenth of that. Both are replaced atomically. The job runner
   stores the final notebook from memory when the job ends.
+- Logging. Every stream and error output is appended to the job's log as it arrives
+  (:mod:`workbench.notebooks.joblog`); the job runner stores it with the run at the end.
 - Stopping. When something other than a cell's own exception stops the job (its timeout, a
   cancel, the kernel dying, Ctrl-C), papermill marks the running cell and every later one
   ``completed``. Here the running cell is ``failed`` and later ones stay ``pending``; the
@@ -36,6 +38,7 @@ from papermill.log import logger
 from papermill.utils import merge_kwargs, remove_args
 
 from workbench.entities import RunError
+from workbench.notebooks.joblog import JobLogWriter, log_path
 from workbench.notebooks.progress import ProgressWriter, first_line, progress_path
 
 ENGINE_NAME = "workbench-job"
@@ -51,6 +54,7 @@ class JobRecorder:
         self.snapshot = Path(home) / "tmp" / f"{run_id}.ipynb"
         self.progress = progress_path(home, run_id)
         self._progress = ProgressWriter(self.progress, run_id)
+        self.log = JobLogWriter(log_path(home, run_id))
         self.snapshot.parent.mkdir(parents=True, exist_ok=True)
         self.nb: nbformat.NotebookNode | None = None
         self.current: int | None = None  # the cell running (or the last one that ran)
@@ -72,6 +76,12 @@ class JobRecorder:
 
     def cell_finished(self) -> None:
         self.done += 1
+
+    def cell_output(self, index: int, output: Any) -> None:
+        if self.nb is None:
+            return
+        cell = self.nb.cells[index]
+        self.log.cell_output(index, first_line(cell.source), output, cell.get("execution_count"))
 
     def stop(self, index: int | None) -> None:
         if not self.stopped:
@@ -98,7 +108,10 @@ class JobRecorder:
         self._last_snapshot = time.monotonic()
 
     def cleanup(self) -> None:
+        """Remove the scratch files but the log, which the job runner keeps with the run
+        (:func:`workbench.notebooks.joblog.keep_log`); a next attempt appends to it."""
         self._progress.close()
+        self.log.close()
         for path in (
             self.snapshot,
             self.progress,
@@ -161,6 +174,12 @@ class JobNotebookManager(NotebookExecutionManager):
 
 
 class JobNotebookClient(PapermillNotebookClient):
+    def process_message(self, msg: Any, cell: Any, cell_index: int) -> Any:
+        output = super().process_message(msg, cell, cell_index)
+        if output is not None:
+            self.nb_man.recorder.cell_output(cell_index, output)
+        return output
+
     def papermill_execute_cells(self) -> None:
         # papermill's loop, except that an exception other than a cell error leaves the
         # running cell unfinished (papermill's finally marks it completed) and is recorded

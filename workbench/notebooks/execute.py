@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.entities import Run, RunError, RunSource, RunStatus, check_key
 from workbench.errors import InvalidInput
 from workbench.notebooks.coerce import coerce_for_notebook
+from workbench.notebooks.joblog import keep_log
 from workbench.notebooks.liveness import Heartbeat
 from workbench.notebooks.params import check_params
 from workbench.notebooks.reader import notebook_path, read_notebook
@@ -204,6 +205,9 @@ class _Job:
                     error = with_error_cell(error, data)
                 self.store.set_executed_notebook(self.run_id, data)
             finally:
+                if self.recorder is not None:
+                    self.recorder.log.close()
+                keep_log(self.store, self.run_id)  # stored before the status says it ended
                 self.store.set_status(self.run_id, status, error=error)
                 if self.recorder is not None:
                     self.recorder.cleanup()
@@ -283,7 +287,14 @@ class _Job:
                 cell_index=exc.cell_index,
                 reason=f"{exc.ename} raised in a cell",
             )
-        except CellTimeoutError:
+        except CellTimeoutError as exc:
+            if budget is None:  # no budget of ours: nbclient gave up waiting on the kernel
+                return RunStatus.FAILED, RunError(
+                    name="CellTimeoutError",
+                    value=str(exc)[:500] or None,
+                    cell_index=self.current_cell,
+                    reason="the kernel stopped answering" + _while_running(self.current_cell),
+                )
             return RunStatus.TIMED_OUT, RunError(
                 name="CellTimeoutError",
                 cell_index=self.current_cell,

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from jupyter_server.utils import url_path_join
 
-from workbench.server import handlers, ship_handlers, sweep_handlers
+from workbench.server import (
+    handlers,
+    job_handlers,
+    ship_handlers,
+    ship_preview,
+    sweep_handlers,
+    sweep_preview,
+)
 from workbench.server.base import API_PREFIX, WorkbenchHandler
 
 
 def all_routes() -> list[tuple[str, type[WorkbenchHandler]]]:
-    """Runs, sweeps and shipping, each from its own module."""
-    return [*handlers.ROUTES, *sweep_handlers.ROUTES, *ship_handlers.ROUTES]
+    """Runs, sweeps, jobs and shipping, each from its own module."""
+    return [
+        *handlers.ROUTES,
+        *sweep_preview.ROUTES,  # sweeps/preview before sweeps/{id}
+        *sweep_handlers.ROUTES,
+        *job_handlers.ROUTES,
+        *ship_preview.ROUTES,
+        *ship_handlers.ROUTES,
+    ]
 
 
 def route_table(base_url: str) -> list[tuple[str, type[WorkbenchHandler]]]:

@@ -5,6 +5,8 @@
 - ``POST exports``: export a run or a notebook into a folder under the root (body:
   ``CreateExport``); 201 with what was written; 409 ``validation_failed`` if the gate fails.
 - ``GET exports``: the exports registry, newest first.
+- ``GET runs/{id}/validation``: the report of a validation run.
+- ``POST exports/preview`` is in ``workbench.server.ship_preview``.
 
 Kernels and wheel builds take seconds to minutes: the work runs in a worker thread
 (``WorkbenchContext.call``), so the server stays responsive. Both POSTs run notebooks, so
@@ -20,9 +22,10 @@ import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from workbench.errors import Forbidden, InvalidInput, NotFound
-from workbench.server.base import WorkbenchHandler, build_json
+from workbench.server.base import RUN_ID, WorkbenchHandler, build_json
 from workbench.server.paths import is_file_under_root, resolve_under_root
 from workbench.server.ship_models import (
+    REQUIRE_ORIGINS,
     CreateExport,
     CreateExportResponse,
     ListExportsQuery,
@@ -64,7 +67,12 @@ class ValidateHandler(WorkbenchHandler):
 
             path = _notebook(root, body.path, "path")
             report = validate(
-                path, body.params, require=body.require, max_seconds=body.max_seconds, store=store
+                path,
+                body.params,
+                require=body.require,
+                max_seconds=body.max_seconds,
+                store=store,
+                require_origin=REQUIRE_ORIGINS[body.require_from],
             )
             return build_json(lambda: report_model(report, str(root)))
 
@@ -141,8 +149,31 @@ class ExportsHandler(WorkbenchHandler):
         self.finish(answer)
 
 
+class RunValidationHandler(WorkbenchHandler):
+    """``GET runs/{id}/validation``: the report stored with a validation run (404 for a
+    run without one), for the run page and the report tab."""
+
+    auth_resource = VALIDATE_RESOURCE
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        root = str(self.workbench.root_dir)
+
+        def work(store: Store) -> str:
+            from workbench.validate.gate import load_report
+
+            report = load_report(store, store.get_run(run_id, history=False))
+            if report is None:
+                raise NotFound(f"run {run_id[:8]} has no validation report: it is not a validation")
+            return build_json(lambda: report_model(report, root))
+
+        self.finish(await self.workbench.call(work))
+
+
 # Patterns relative to <base_url>/workbench/api/ (tornado anchors them with "$").
 ROUTES: list[tuple[str, type[WorkbenchHandler]]] = [
     ("validate", ValidateHandler),
     ("exports", ExportsHandler),
+    (f"runs/{RUN_ID}/validation", RunValidationHandler),
 ]

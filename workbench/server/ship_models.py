@@ -29,12 +29,18 @@ class ValidateNotebook(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     require: list[str] = Field(default_factory=list)  # "accuracy>=0.9", ...
     max_seconds: float | None = Field(default=None, gt=0, le=MAX_SECONDS)
+    # where ``require`` was typed, as the report labels those conditions
+    require_from: Literal["request", "dialog"] = "request"
+
+
+REQUIRE_ORIGINS = {"request": "given in the request", "dialog": "typed in the dialog"}
 
 
 class CheckModel(BaseModel):
     name: str
     status: Literal["pass", "warn", "fail"]
     detail: str
+    cell: int | None = None  # the notebook cell it is about (0 is the first)
 
 
 class ValidationReportModel(BaseModel):
@@ -90,6 +96,27 @@ class CreateExportResponse(BaseModel):
     export: ExportModel
     files: list[str]  # relative to export.path
     report: ValidationReportModel | None = None  # when the export validated on the way
+
+
+class PreviewExport(BaseModel):
+    """``POST exports/preview``: the files an export would write, nothing written."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str | None = Field(default=None, min_length=1, max_length=64)
+    path: str | None = Field(default=None, min_length=1)
+    out: str = Field(min_length=1)
+    targets: list[Target] | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=64)
+    version: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class ExportPreview(BaseModel):
+    name: str  # the export's name (the notebook's, when none was given)
+    version: str  # the version it would get (the next one, when none was given)
+    files: list[str]  # relative to out, sorted; wheels/ holds the built wheels
+    replaced: list[str]  # those that exist in out already and would be replaced
+    problem: str | None  # why it cannot be exported as asked (a version taken, ...)
 
 
 class ListExportsQuery(BaseModel):

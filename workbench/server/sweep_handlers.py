@@ -4,6 +4,8 @@
 - ``POST sweeps``: launch a sweep (body: ``CreateSweep``); 201 with the new sweep.
 - ``GET sweeps/{id}``: one sweep, its counts and its runs (every attempt, see ``run_order``).
 - ``DELETE sweeps/{id}``: request cancellation; 200 with the sweep.
+- ``POST sweeps/{id}/retry``: retry the failed jobs; ``POST sweeps/{id}/resume``: resume.
+- ``POST sweeps/preview`` is in ``workbench.server.sweep_preview`` (routed before these).
 - ``GET notebooks/parameters?path=``: a notebook's typed parameter schema.
 
 The handlers only translate: the sweep engine (``workbench.jobs.api``) validates specs and
@@ -13,6 +15,7 @@ Launching runs notebooks, so POST is authorized as ``execute``, not ``write``.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import tornado.web
@@ -20,8 +23,12 @@ from jupyter_server.auth.decorator import authorized
 
 from workbench.entities import JobRun, RunStatus, Sweep
 from workbench.errors import InvalidInput, NotFound
+from workbench.jobs.engine import latest_attempts
+from workbench.jobs.progress import default_order, eta_seconds
+from workbench.notebooks.progress import read_progress
 from workbench.notebooks.schema import notebook_schema
 from workbench.server.base import WorkbenchHandler, build_json
+from workbench.server.job_models import progress_model
 from workbench.server.models import run_summary
 from workbench.server.paths import is_file_under_root, resolve_under_root
 from workbench.server.sweep_models import (
@@ -49,26 +56,59 @@ def run_order(job: JobRun) -> tuple[bool, float, int]:
     return job.status is RunStatus.QUEUED, job.started_at, job.attempt
 
 
+def sweep_eta(store: Store, sweep: Sweep) -> float | None:
+    """Seconds left for a sweep in flight (see ``eta_seconds``); None once it ended."""
+    if sweep.status.finished:
+        return None
+    table = store.run_table(
+        RunFilter(sweep_id=sweep.sweep_id), columns=["status", "started_at", "duration_s"]
+    )
+    jobs = list(zip(*(table.data[c] for c in table.columns), strict=True))
+    return eta_seconds(jobs, sweep.options.workers, time.time())
+
+
 def describe_sweep(
-    store: Store, sweep: Sweep, root: Path, *, limit: int = 500, offset: int = 0
+    store: Store,
+    sweep: Sweep,
+    root: Path,
+    *,
+    limit: int = 500,
+    offset: int = 0,
+    order_by: str | None = None,
+    latest_only: bool = False,
 ) -> DescribeSweep:
-    """The sweep with one page of its runs (every attempt), in ``run_order``."""
-    jobs = sorted(store.job_runs(sweep.sweep_id), key=run_order)
-    page = jobs[offset : offset + limit]
-    ids = [j.run_id for j in page]
-    found = store.search_runs(RunFilter(run_ids=ids))[0] if ids else []
-    by_id = {run.run_id: run for run in found}
+    """The sweep with one page of its runs (every attempt, or the latest of each job), in
+    ``run_order`` or ranked by ``order_by``; running ones with their progress by cell."""
+    jobs = store.job_runs(sweep.sweep_id)
+    latest = {j.run_id for j in latest_attempts(jobs)}
+    if latest_only:
+        jobs = [j for j in jobs if j.run_id in latest]
+    by_id = {j.run_id: j for j in jobs}
+    if order_by:
+        filt = RunFilter(run_ids=list(by_id)) if latest_only else RunFilter(sweep_id=sweep.sweep_id)
+        found, _ = store.search_runs(filt, order_by=order_by, limit=limit, offset=offset)
+    else:
+        ids = [j.run_id for j in sorted(jobs, key=run_order)[offset : offset + limit]]
+        listed = {r.run_id: r for r in store.search_runs(RunFilter(run_ids=ids))[0]} if ids else {}
+        found = [listed[i] for i in ids if i in listed]
     runs = [
         SweepRun(
-            **run_summary(by_id[j.run_id], str(root)).model_dump(),
-            job_key=j.job_key,
-            attempt=j.attempt,
+            **run_summary(run, str(root)).model_dump(),
+            job_key=by_id[run.run_id].job_key,
+            attempt=by_id[run.run_id].attempt,
+            latest=run.run_id in latest,
+            progress=progress_model(read_progress(run.run_id, store))
+            if run.status is RunStatus.RUNNING
+            else None,
         )
-        for j in page
-        if j.run_id in by_id
+        for run in found
+        if run.run_id in by_id
     ]
+    metrics = sorted({name for run in found for name in run.metrics})
     return DescribeSweep(
-        **sweep_summary(sweep, root).model_dump(),
+        **sweep_summary(sweep, root, sweep_eta(store, sweep)).model_dump(),
+        metric_names=metrics,
+        default_order_by=default_order(metrics),
         runs=runs,
         runs_total=len(jobs),
         limit=limit,
@@ -102,7 +142,8 @@ class SweepsHandler(WorkbenchHandler):
             sweeps = store.list_sweeps(limit=query.limit)
             return build_json(
                 lambda: ListSweepsResponse(
-                    sweeps=[sweep_summary(s, root) for s in sweeps], limit=query.limit
+                    sweeps=[sweep_summary(s, root, sweep_eta(store, s)) for s in sweeps],
+                    limit=query.limit,
                 )
             )
 
@@ -143,7 +184,15 @@ class SweepHandler(WorkbenchHandler):
         def work(store: Store) -> str:
             sweep = store.get_sweep(sweep_id)
             return build_json(
-                lambda: describe_sweep(store, sweep, root, limit=query.limit, offset=query.offset)
+                lambda: describe_sweep(
+                    store,
+                    sweep,
+                    root,
+                    limit=query.limit,
+                    offset=query.offset,
+                    order_by=query.order_by,
+                    latest_only=query.latest_only,
+                )
             )
 
         self.finish(await self.workbench.call(work))
@@ -157,6 +206,46 @@ class SweepHandler(WorkbenchHandler):
             from workbench.jobs.api import cancel_sweep
 
             sweep = cancel_sweep(store, sweep_id)
+            return build_json(lambda: describe_sweep(store, sweep, root))
+
+        self.finish(await self.workbench.call(work))
+
+
+class SweepRetryHandler(WorkbenchHandler):
+    """``POST sweeps/{id}/retry``: a new attempt of every job whose latest attempt failed,
+    timed out or was lost; 409 if there is none."""
+
+    auth_resource = SWEEPS_RESOURCE
+
+    @tornado.web.authenticated
+    @authorized("execute")
+    async def post(self, sweep_id: str) -> None:
+        root = self.workbench.root_dir
+
+        def work(store: Store) -> str:
+            from workbench.jobs.api import retry_failed
+
+            retry_failed(store, sweep_id)
+            return build_json(lambda: describe_sweep(store, store.get_sweep(sweep_id), root))
+
+        self.finish(await self.workbench.call(work))
+
+
+class SweepResumeHandler(WorkbenchHandler):
+    """``POST sweeps/{id}/resume``: `workbench resume` in the background (queued jobs run,
+    ended jobs that did not succeed get a new attempt); 409 while a runner runs it."""
+
+    auth_resource = SWEEPS_RESOURCE
+
+    @tornado.web.authenticated
+    @authorized("execute")
+    async def post(self, sweep_id: str) -> None:
+        root = self.workbench.root_dir
+
+        def work(store: Store) -> str:
+            from workbench.jobs.api import resume
+
+            sweep = resume(store, sweep_id)
             return build_json(lambda: describe_sweep(store, sweep, root))
 
         self.finish(await self.workbench.call(work))
@@ -190,5 +279,7 @@ class NotebookParametersHandler(WorkbenchHandler):
 ROUTES: list[tuple[str, type[WorkbenchHandler]]] = [
     ("sweeps", SweepsHandler),
     (f"sweeps/{SWEEP_ID}", SweepHandler),
+    (f"sweeps/{SWEEP_ID}/retry", SweepRetryHandler),
+    (f"sweeps/{SWEEP_ID}/resume", SweepResumeHandler),
     ("notebooks/parameters", NotebookParametersHandler),
 ]

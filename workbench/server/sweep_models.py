@@ -18,9 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from workbench.entities import RunStatus, Sweep, SweepOptions, check_param_name
 from workbench.errors import InvalidInput
-from workbench.jobs.distributions import parse_random
+from workbench.jobs.distributions import parse_random, split_values
+from workbench.jobs.engine import runner_alive
 from workbench.jobs.plan import spec_from_api
 from workbench.jobs.spec import MAX_JOBS, SweepSpec
+from workbench.server.job_models import CellProgressModel
 from workbench.server.models import RunSummary, iso
 
 
@@ -38,6 +40,17 @@ _SweepOptionsFields: type[BaseModel] = create_model(
 )
 
 
+def grid_values(name: str, items: list[Any] | str) -> list[Any]:
+    """A grid's values: a list as given, a text split at its commas like ``--grid``'s
+    (quotes group, brackets keep lists whole)."""
+    if not isinstance(items, str):
+        return items
+    try:
+        return split_values(items)
+    except ValueError as exc:
+        raise ValueError(f"grid {name}: {exc}") from None
+
+
 def _check_names(kind: str, names: list[str]) -> None:
     for name in names:
         try:
@@ -53,7 +66,9 @@ class CreateSweep(_SweepOptionsFields):  # type: ignore[misc,valid-type]
     model_config = ConfigDict(extra="forbid", strict=True)
 
     notebook: str = Field(min_length=1)  # relative to the server root, "/"-separated
-    grid: dict[str, list[Any]] | None = None  # name -> values; the jobs are their product
+    # name -> values (a list, or one text "0.01, 0.1" split as the CLI splits --grid);
+    # the jobs are their product
+    grid: dict[str, list[Any] | str] | None = None
     random: dict[str, str] | None = None  # name -> "loguniform(1e-4,1e-1)", "choice(a,b)", ...
     n: int | None = Field(default=None, ge=1, le=MAX_JOBS)  # number of random draws
     seed: int | None = None
@@ -62,9 +77,10 @@ class CreateSweep(_SweepOptionsFields):  # type: ignore[misc,valid-type]
 
     @field_validator("grid")
     @classmethod
-    def _grid(cls, grid: dict[str, list[Any]] | None) -> dict[str, list[Any]] | None:
+    def _grid(cls, grid: dict[str, list[Any] | str] | None) -> dict[str, list[Any] | str] | None:
         if grid is None:
             return None
+        grid = {name: grid_values(name, items) for name, items in grid.items()}
         if not grid:
             raise ValueError(
                 "the grid is empty: give values per parameter, like "
@@ -120,7 +136,7 @@ class CreateSweep(_SweepOptionsFields):  # type: ignore[misc,valid-type]
 
     def spec(self) -> SweepSpec:
         return spec_from_api(
-            grid=self.grid,
+            grid={k: grid_values(k, v) for k, v in self.grid.items()} if self.grid else None,
             random=self.random,
             n=self.n,
             seed=self.seed,
@@ -142,11 +158,15 @@ class ListSweepsQuery(BaseModel):
 
 
 class DescribeSweepQuery(BaseModel):
-    """Which runs ``GET sweeps/{id}`` lists: every attempt of every job, started ones by
-    start time, then queued ones in the order they will run."""
+    """Which runs ``GET sweeps/{id}`` lists: every attempt of every job (``latest_only``:
+    the latest attempt of each job), started ones by start time, then queued ones in the
+    order they will run; or ranked by ``order_by`` in the runs query language
+    (``metrics.acc desc``, runs without the field last)."""
 
     limit: int = Field(default=500, ge=1, le=MAX_JOBS)
     offset: int = Field(default=0, ge=0)
+    order_by: str | None = Field(default=None, max_length=1000)
+    latest_only: bool = False
 
 
 class SweepSummary(BaseModel):
@@ -164,14 +184,20 @@ class SweepSummary(BaseModel):
     done: int  # jobs in a finished status
     spec: dict[str, Any]
     options: dict[str, Any]
+    runner_alive: bool  # a process runs the sweep now (else resume can take it over)
+    eta_s: float | None  # seconds left, from the jobs that ended; None until one has
 
 
 class SweepRun(RunSummary):
     job_key: str
     attempt: int  # 1, then 2, ... for retries of the same job
+    latest: bool  # the latest attempt of its job (an earlier one was retried)
+    progress: CellProgressModel | None  # running jobs: cells done, the cell running now
 
 
 class DescribeSweep(SweepSummary):
+    metric_names: list[str]  # the metrics the listed runs logged, by name
+    default_order_by: str | None  # how to rank them when nobody chose (as the CLI does)
     runs: list[SweepRun]
     runs_total: int  # attempts of every job; runs holds [offset, offset + limit)
     limit: int
@@ -214,7 +240,9 @@ def relative_to_root(path: str, root: str | os.PathLike[str]) -> str | None:
     return resolved.relative_to(base).as_posix()
 
 
-def sweep_summary(sweep: Sweep, root: str | os.PathLike[str]) -> SweepSummary:
+def sweep_summary(
+    sweep: Sweep, root: str | os.PathLike[str], eta_s: float | None = None
+) -> SweepSummary:
     return SweepSummary(
         sweep_id=sweep.sweep_id,
         notebook=sweep.notebook,
@@ -230,4 +258,6 @@ def sweep_summary(sweep: Sweep, root: str | os.PathLike[str]) -> SweepSummary:
         done=sweep.done,
         spec=sweep.spec,
         options=sweep.options.to_json(),
+        runner_alive=runner_alive(sweep),
+        eta_s=eta_s,
     )

@@ -182,6 +182,12 @@ class SweepStore(StoreBase):
         write_params(conn, run_id, params)
         return run_id
 
+    def claimed(self, keys: list[str]) -> dict[str, RunStatus]:
+        """The status of the run that answers for each claimed job key (read only: what
+        ``create_sweep`` would skip, for a preview)."""
+        with self.engine.connect() as conn:
+            return {key: RunStatus(status) for key, (_, status) in claims(conn, keys).items()}
+
     def job_runs(self, sweep_id: str) -> list[JobRun]:
         """Every attempt of every job of the sweep, in creation order."""
         with self.engine.connect() as conn:

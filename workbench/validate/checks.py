@@ -156,6 +156,7 @@ def check_imports(report: ValidationReport, scan: ImportScan) -> None:
             CheckStatus.FAIL,
             f"not installed here, so the export cannot pin it: {names}; "
             "`pip install` it (or remove the import) and validate again",
+            min(scan.missing.values()),
         )
     elif scan.local:
         report.add(
@@ -203,6 +204,7 @@ def check_paths(report: ValidationReport, nb: Mapping[str, Any], project: Path) 
             CheckStatus.WARN,
             f"absolute paths outside the project ({project}), which a deployed step "
             f"will not have: {shown}; make them parameters or relative paths",
+            found[0][0],
         )
     else:
         report.add("paths", CheckStatus.PASS, "no absolute path outside the project")
@@ -237,12 +239,13 @@ def check_execution(report: ValidationReport, run: Run, executed: bytes | None) 
     if run.status is RunStatus.TIMED_OUT:
         return  # the time check says it
     reason = run.error.reason if run.error and run.error.reason else f"the run {run.status.value}"
+    cell = None
     if errors:
         cell, text = errors[0]
         reason = f"cell {cell} raised {text}" + (
             "" if run.status is RunStatus.FAILED else f" (run {run.status.value})"
         )
-    report.add("execution", CheckStatus.FAIL, reason)
+    report.add("execution", CheckStatus.FAIL, reason, cell)
 
 
 def check_conditions(

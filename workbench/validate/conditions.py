@@ -87,11 +87,15 @@ def notebook_conditions(metadata: Mapping[str, Any]) -> list[Condition]:
     return [parse_condition(text, "notebook metadata") for text in found]
 
 
-def collect_conditions(given: Iterable[str] | None, metadata: Mapping[str, Any]) -> list[Condition]:
-    """The command line's conditions, then the notebook's; an exact repeat is kept once."""
+def collect_conditions(
+    given: Iterable[str] | None, metadata: Mapping[str, Any], origin: str = "command line"
+) -> list[Condition]:
+    """The given conditions (labelled ``origin``: where they were typed), then the
+    notebook's; an exact repeat is kept once."""
     out: list[Condition] = []
     seen: set[tuple[str, str, float]] = set()
-    for cond in [*(parse_condition(t) for t in given or ()), *notebook_conditions(metadata)]:
+    typed = [parse_condition(t, origin) for t in given or ()]
+    for cond in [*typed, *notebook_conditions(metadata)]:
         key = (cond.metric, cond.op, cond.threshold)
         if key not in seen:
             seen.add(key)

@@ -36,6 +36,7 @@ def validate(
     allow_unknown: bool = False,
     log_output: bool = False,
     on_run_created: Callable[[str], None] | None = None,
+    require_origin: str = "command line",
 ) -> ValidationReport:
     """Validate ``notebook`` with ``params``; the report says pass, warn or fail per check.
 
@@ -51,7 +52,9 @@ def validate(
     nb = read_notebook(path)
     budget = _budget(max_seconds)
     conditions = collect_conditions(
-        [require] if isinstance(require, str) else require, nb.get("metadata", {})
+        [require] if isinstance(require, str) else require,
+        nb.get("metadata", {}),
+        require_origin,  # where ``require`` was typed, as the report says it
     )
     report = ValidationReport(notebook=str(path), run_id=None, max_seconds=budget)
     checks.check_structure(report, nb)

@@ -27,9 +27,15 @@ class Check:
     name: str  # "notebook", "parameters", "execution", "require: accuracy >= 0.9", ...
     status: CheckStatus
     detail: str  # why, in one or two sentences
+    cell: int | None = None  # the cell it is about, as an index of the notebook's cells
 
-    def to_json(self) -> dict[str, str]:
-        return {"name": self.name, "status": self.status.value, "detail": self.detail}
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "detail": self.detail,
+            "cell": self.cell,
+        }
 
 
 @dataclass
@@ -51,8 +57,8 @@ class ValidationReport:
     def exit_code(self) -> int:
         return 0 if self.passed else 1
 
-    def add(self, name: str, status: CheckStatus, detail: str) -> None:
-        self.checks.append(Check(name, status, detail))
+    def add(self, name: str, status: CheckStatus, detail: str, cell: int | None = None) -> None:
+        self.checks.append(Check(name, status, detail, cell))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,7 +79,7 @@ class ValidationReport:
             notebook=data["notebook"],
             run_id=data.get("run_id"),
             checks=[
-                Check(c["name"], CheckStatus(c["status"]), c["detail"])
+                Check(c["name"], CheckStatus(c["status"]), c["detail"], c.get("cell"))
                 for c in data.get("checks", [])
             ],
             params=data.get("params", {}),

@@ -1,0 +1,285 @@
+/**
+ * The state of the job queue and how it stays current: the sweeps (polled
+ * every second while the tab is on screen, so a sweep launched from any face
+ * shows within 2 s), the selected sweep's jobs ranked by a metric, and the
+ * selected job's progress and log (only the new bytes, by offset).
+ *
+ * Plain TypeScript: the view (jobQueue.tsx) draws it and calls its actions.
+ */
+import { isTransient, retryAfterOf } from './api';
+import { describeError, IViewError } from './errors';
+import { ACTIVE_STATUSES } from './format';
+import { PollBackoff } from './retry';
+import {
+  CellProgress,
+  DescribeSweep,
+  getJobLog,
+  getSweep,
+  listSweeps,
+  SweepRun,
+  SweepSummary
+} from './sweepsApi';
+
+export const QUEUE_POLL_MS = 1000;
+export const SWEEPS_LIMIT = 50;
+/** The log kept on screen; older text is dropped from the top. */
+export const LOG_KEEP_CHARS = 400_000;
+export const LOG_CHUNK_BYTES = 256 * 1024;
+
+export interface IJobLogState {
+  runId: string;
+  text: string;
+  offset: number;
+  final: boolean;
+  /** Characters dropped from the top to keep the view light. */
+  dropped: number;
+  progress: CellProgress | null;
+  error: string | null;
+}
+
+export interface IJobQueueModelOptions {
+  /** Whether the queue is on screen now: polling pauses when it is not. */
+  isShown: () => boolean;
+}
+
+export class JobQueueModel {
+  constructor(options: IJobQueueModelOptions) {
+    this._isShown = options.isShown;
+  }
+
+  /** Called after every change; the view redraws. */
+  onChange: () => void = () => undefined;
+
+  sweeps: SweepSummary[] = [];
+  selectedSweepId: string | null = null;
+  detail: DescribeSweep | null = null;
+  /** The rank the user chose; null: the sweep's default (its first metric). */
+  orderBy: string | null = null;
+  /** Show every attempt, not only the latest of each job. */
+  allAttempts = false;
+  selectedRunId: string | null = null;
+  log: IJobLogState | null = null;
+  error: IViewError | null = null;
+  loaded = false;
+
+  get selectedSweep(): SweepSummary | null {
+    return this.sweeps.find(s => s.sweep_id === this.selectedSweepId) ?? null;
+  }
+
+  get selectedRun(): SweepRun | null {
+    return this.detail?.runs.find(r => r.run_id === this.selectedRunId) ?? null;
+  }
+
+  /** The order the jobs are listed in now. */
+  get effectiveOrder(): string | null {
+    return this.orderBy ?? this.detail?.default_order_by ?? null;
+  }
+
+  /** Show a sweep at once (one just launched), before the next poll lists it. */
+  show(sweep: SweepSummary | DescribeSweep): void {
+    if (!this.sweeps.some(s => s.sweep_id === sweep.sweep_id)) {
+      this.sweeps = [sweep, ...this.sweeps];
+    }
+    this.selectSweep(sweep.sweep_id);
+  }
+
+  selectSweep(sweepId: string): void {
+    if (this.selectedSweepId !== sweepId) {
+      this.selectedSweepId = sweepId;
+      this.detail = null;
+      this.orderBy = null;
+      this.selectRun(null);
+    }
+    void this.refresh();
+  }
+
+  selectRun(runId: string | null): void {
+    if (this.selectedRunId === runId) {
+      return;
+    }
+    this.selectedRunId = runId;
+    this.log =
+      runId === null
+        ? null
+        : {
+            runId,
+            text: '',
+            offset: 0,
+            final: false,
+            dropped: 0,
+            progress: null,
+            error: null
+          };
+    this.onChange();
+    if (runId !== null) {
+      void this._pollLog();
+    }
+  }
+
+  setOrder(orderBy: string | null): void {
+    this.orderBy = orderBy;
+    void this.refresh();
+  }
+
+  setAllAttempts(all: boolean): void {
+    this.allAttempts = all;
+    void this.refresh();
+  }
+
+  /** Replace the selected sweep's detail with an answer of an action. */
+  applyDetail(detail: DescribeSweep): void {
+    this.sweeps = this.sweeps.map(s =>
+      s.sweep_id === detail.sweep_id ? detail : s
+    );
+    if (detail.sweep_id === this.selectedSweepId) {
+      // An action's answer lists runs in start order: keep ours until the poll.
+      this.detail = { ...detail, runs: this.detail?.runs ?? detail.runs };
+    }
+    this.onChange();
+    void this.refresh();
+  }
+
+  /** Fetch the sweeps, the selected sweep and the selected job's log. */
+  async refresh(): Promise<void> {
+    this._clearTimer();
+    if (this._disposed) {
+      return;
+    }
+    const request = ++this._request;
+    try {
+      const page = await listSweeps({ limit: SWEEPS_LIMIT });
+      if (request !== this._request) {
+        return;
+      }
+      this.sweeps = this._withPending(page.sweeps);
+      if (this.selectedSweepId === null && this.sweeps.length > 0) {
+        const active = this.sweeps.find(s => ACTIVE_STATUSES.has(s.status));
+        this.selectedSweepId = (active ?? this.sweeps[0]).sweep_id;
+      }
+      await this._loadDetail(request);
+      await this._pollLog();
+      this.error = null;
+      this._backoff.reset();
+    } catch (reason) {
+      if (request === this._request) {
+        if (isTransient(reason)) {
+          this._backoff.failed(retryAfterOf(reason));
+        } else {
+          this._backoff.reset();
+        }
+        this.error = describeError(reason, { retrying: true });
+      }
+    } finally {
+      if (request === this._request) {
+        this.loaded = true;
+        this._schedule();
+        this.onChange();
+      }
+    }
+  }
+
+  dispose(): void {
+    this._disposed = true;
+    this._clearTimer();
+  }
+
+  private async _loadDetail(request: number): Promise<void> {
+    const sweepId = this.selectedSweepId;
+    if (sweepId === null) {
+      this.detail = null;
+      return;
+    }
+    const query = () => ({
+      order_by: this.effectiveOrder,
+      latest_only: !this.allAttempts
+    });
+    let asked = query();
+    let detail = await getSweep(sweepId, asked);
+    // The first answer names the default rank: ask again ranked by it.
+    if (this.orderBy === null && detail.default_order_by !== asked.order_by) {
+      this.detail = detail;
+      asked = query();
+      detail = await getSweep(sweepId, asked);
+    }
+    if (request === this._request && sweepId === this.selectedSweepId) {
+      this.detail = detail;
+      this.sweeps = this.sweeps.map(s => (s.sweep_id === sweepId ? detail : s));
+    }
+  }
+
+  /** New log bytes of the selected job, until its log is final. */
+  private async _pollLog(): Promise<void> {
+    const log = this.log;
+    if (log === null || log.final || this._logBusy) {
+      return;
+    }
+    this._logBusy = true;
+    try {
+      const chunk = await getJobLog(log.runId, {
+        offset: log.offset,
+        limit: LOG_CHUNK_BYTES
+      });
+      if (this.log !== log) {
+        return; // another job was selected meanwhile
+      }
+      let text = log.text + chunk.text;
+      let dropped = log.dropped;
+      if (text.length > LOG_KEEP_CHARS) {
+        dropped += text.length - LOG_KEEP_CHARS;
+        text = text.slice(text.length - LOG_KEEP_CHARS);
+      }
+      this.log = {
+        ...log,
+        text,
+        dropped,
+        offset: chunk.next_offset,
+        final: chunk.final,
+        progress: chunk.progress,
+        error: null
+      };
+    } catch (reason) {
+      if (this.log === log) {
+        this.log = { ...log, error: describeError(reason).message };
+      }
+    } finally {
+      this._logBusy = false;
+      this.onChange();
+    }
+  }
+
+  /** A sweep shown by show() stays listed until the server lists it too. */
+  private _withPending(listed: SweepSummary[]): SweepSummary[] {
+    const known = new Set(listed.map(s => s.sweep_id));
+    const pending = this.sweeps.filter(
+      s => !known.has(s.sweep_id) && s.sweep_id === this.selectedSweepId
+    );
+    return [...pending, ...listed];
+  }
+
+  private _schedule(): void {
+    this._clearTimer();
+    if (this._disposed) {
+      return;
+    }
+    this._timer = setTimeout(() => {
+      this._timer = null;
+      if (this._isShown()) {
+        void this.refresh();
+      } // else: stop; the view refreshes when it is shown again
+    }, this._backoff.delay(QUEUE_POLL_MS));
+  }
+
+  private _clearTimer(): void {
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+      this._timer = null;
+    }
+  }
+
+  private readonly _isShown: () => boolean;
+  private readonly _backoff = new PollBackoff();
+  private _request = 0;
+  private _timer: ReturnType<typeof setTimeout> | null = null;
+  private _disposed = false;
+  private _logBusy = false;
+}

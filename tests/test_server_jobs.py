@@ -1,0 +1,425 @@
+"""The job routes on a real jupyter_server over a real SQLite store: a job's log and
+progress, cancel and retry of one job, retry of a sweep's failed jobs, resume; ranked runs
+and the ETA of GET sweeps/{id}. The last tests drive real sweeps with real kernels."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from jupyter_server.auth import Authorizer
+from tornado.httpclient import HTTPResponse
+
+from workbench.entities import RunStatus, SweepOptions
+from workbench.notebooks.joblog import JobLogWriter, keep_log, log_path
+from workbench.notebooks.progress import CellProgress, progress_path, write_progress
+from workbench.server import job_handlers
+from workbench.store import Store, open_store
+
+API = ("workbench", "api")
+NO_CREDENTIALS = {"Authorization": ""}
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+FINISHED = {s.value for s in RunStatus if s.finished}
+
+# A job that waits while hold-<x> exists next to it (at most 120 s), fails if fail-<x> does.
+HOLDING = (
+    "import os, time\nt0 = time.time()\n"
+    "while os.path.exists(f'hold-{x}') and time.time() - t0 < 120:\n    time.sleep(0.1)",
+    "if os.path.exists(f'fail-{x}'):\n    raise ValueError(f'asked to fail: {x}')",
+    "import workbench as wb\nwb.log_metric('y', x * 10)",
+)
+
+
+def _write_notebook(path: Path, params: str, *body: str) -> Path:
+    cell = nbformat.v4.new_code_cell(params)
+    cell.metadata["tags"] = ["parameters"]
+    cells = [cell, *(nbformat.v4.new_code_cell(src) for src in body)]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC}), path)
+    return path
+
+
+@pytest.fixture
+def root(wb_home: Path, jp_root_dir: Path) -> Path:
+    root = Path(jp_root_dir).resolve()
+    _write_notebook(root / "hold.ipynb", "x: int = 1", *HOLDING)
+    return root
+
+
+@pytest.fixture
+def store(wb_home: Path) -> Iterator[Store]:
+    store = open_store(home=str(wb_home))
+    yield store
+    store.close()
+
+
+async def _call(
+    jp_fetch, method: str, *parts: str, body: Any = None, **kwargs: Any
+) -> HTTPResponse:
+    if method == "POST" and body is None:
+        body = ""
+    return await jp_fetch(*API, *parts, method=method, body=body, raise_error=False, **kwargs)
+
+
+def _json(response: HTTPResponse) -> Any:
+    assert response.headers["Content-Type"].startswith("application/json"), response.headers
+    return json.loads(response.body)
+
+
+def _ok(response: HTTPResponse) -> Any:
+    assert response.code == 200, response.body
+    return _json(response)
+
+
+def _assert_error(response: HTTPResponse, status: int, code: str) -> str:
+    assert response.code == status, response.body
+    body = _json(response)
+    assert set(body) == {"error", "message"} and body["error"] == code
+    assert "Traceback" not in body["message"]
+    return str(body["message"])
+
+
+def _sweep(store: Store, root: Path, xs: list[int], **options: Any) -> tuple[str, list[str]]:
+    """A sweep planned in the store with one queued job per x, and no runner."""
+    from workbench.notebooks.reader import read_notebook
+    from workbench.tracking.provenance import notebook_sha256
+
+    sha = notebook_sha256(read_notebook(root / "hold.ipynb"))
+    sweep_id = store.create_sweep(
+        notebook=str(root / "hold.ipynb"),
+        notebook_sha256=sha,
+        experiment="jobs",
+        spec={"grid": {"x": xs}},
+        options=SweepOptions(**options),
+        jobs=[({"x": x}, f"key-{x}-{time.time()}") for x in xs],
+    ).sweep_id
+    return sweep_id, [j.run_id for j in store.job_runs(sweep_id)]
+
+
+# -- auth -------------------------------------------------------------------------------------
+
+CALLS = [
+    ("GET", ("runs", "RUN", "log")),
+    ("POST", ("runs", "RUN", "cancel")),
+    ("POST", ("runs", "RUN", "retry")),
+]
+
+
+def test_calls_cover_every_route() -> None:
+    verbs = {
+        (cls, m) for _p, cls in job_handlers.ROUTES for m in ("get", "post") if m in cls.__dict__
+    }
+    assert len(verbs) == len(CALLS)
+
+
+async def test_every_job_route_needs_credentials(jp_fetch, root, store: Store) -> None:
+    sweep_id, (run_id,) = _sweep(store, root, [1])
+    for method, parts in CALLS:
+        parts = tuple(run_id if p == "RUN" else p for p in parts)
+        for headers in (NO_CREDENTIALS, {"Authorization": "token wrong"}):
+            response = await _call(jp_fetch, method, *parts, headers=headers)
+            _assert_error(response, 403, "forbidden")
+    assert store.get_run(run_id, history=False).status is RunStatus.QUEUED  # nothing cancelled
+    assert len(store.job_runs(sweep_id)) == 1  # nothing retried
+
+
+@pytest.mark.parametrize("server_overrides", [{"allow_unauthenticated_access": True}])
+async def test_job_routes_closed_even_when_server_allows_unauthenticated(
+    jp_fetch, root, store: Store, server_overrides
+) -> None:
+    _, (run_id,) = _sweep(store, root, [1])
+    for method, parts in CALLS:
+        parts = tuple(run_id if p == "RUN" else p for p in parts)
+        response = await _call(jp_fetch, method, *parts, headers=NO_CREDENTIALS)
+        _assert_error(response, 403, "forbidden")
+    assert store.get_run(run_id, history=False).status is RunStatus.QUEUED
+
+
+class DenyWorkbench(Authorizer):
+    seen: list[tuple[str, str]] = []
+
+    def is_authorized(self, handler, user, action: str, resource: str) -> bool:
+        DenyWorkbench.seen.append((action, resource))
+        return not resource.startswith("workbench:")
+
+
+@pytest.mark.parametrize("server_overrides", [{"authorizer_class": DenyWorkbench}])
+async def test_every_job_route_is_authorized(jp_fetch, root, store, server_overrides) -> None:
+    _, (run_id,) = _sweep(store, root, [1])
+    DenyWorkbench.seen.clear()
+    for method, parts in CALLS:
+        parts = tuple(run_id if p == "RUN" else p for p in parts)
+        _assert_error(await _call(jp_fetch, method, *parts), 403, "forbidden")
+    assert DenyWorkbench.seen == [
+        ("read", "workbench:runs"),
+        ("write", "workbench:sweeps"),  # a cancel changes a sweep
+        ("execute", "workbench:sweeps"),  # a retry runs a notebook
+    ]
+    assert store.get_run(run_id, history=False).status is RunStatus.QUEUED
+
+
+# -- GET runs/{id}/log ------------------------------------------------------------------------
+
+
+async def test_log_by_offset_with_progress(jp_fetch, root, store: Store) -> None:
+    _, (run_id,) = _sweep(store, root, [1])
+    store.start_queued_run(run_id, {})
+    writer = JobLogWriter(log_path(store.location.home, run_id))
+    writer.cell_output(2, "import os, time", {"output_type": "stream", "text": "hello\n"})
+    write_progress(
+        progress_path(store.location.home, run_id),
+        CellProgress(run_id, 2, 5, 2, "import os, time", time.time()),
+    )
+
+    first = _ok(await _call(jp_fetch, "GET", "runs", run_id, "log"))
+    assert first["text"] == "── cell 2: import os, time\nhello\n"
+    assert (first["offset"], first["next_offset"]) == (0, first["size"])
+    assert (first["status"], first["final"]) == ("running", False)
+    assert first["cap_bytes"] == 1024 * 1024
+    assert first["progress"]["cells_done"] == 2
+    assert first["progress"]["cells_total"] == 5
+    assert first["progress"]["current_cell"] == 2
+    assert first["progress"]["current_source"] == "import os, time"
+
+    writer.cell_output(2, "import os, time", {"output_type": "stream", "text": "again\n"})
+    params = {"offset": str(first["next_offset"])}
+    second = _ok(await _call(jp_fetch, "GET", "runs", run_id, "log", params=params))
+    assert second["text"] == "again\n"  # only what is new
+
+    # The job ends: its log is stored, the status final, the last progress kept.
+    writer.close()
+    write_progress(
+        progress_path(store.location.home, run_id),
+        CellProgress(run_id, 5, 5, None, "", time.time()),
+    )
+    assert keep_log(store, run_id)
+    store.set_status(run_id, RunStatus.SUCCEEDED)
+    progress_path(store.location.home, run_id).unlink()
+    ended = _ok(await _call(jp_fetch, "GET", "runs", run_id, "log", params=params))
+    assert (ended["text"], ended["status"], ended["final"]) == ("again\n", "succeeded", True)
+    assert ended["progress"]["cells_done"] == 5
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "words"),
+    [
+        ({"offset": "-1"}, 400, ["offset"]),
+        ({"offset": "x"}, 400, ["offset"]),
+        ({"limit": "0"}, 400, ["limit"]),
+        ({"limit": str(2 * 1024 * 1024)}, 400, ["limit"]),
+        ({"offset": "999"}, 400, ["past the end"]),
+    ],
+)
+async def test_bad_log_queries(jp_fetch, root, store, params, status, words) -> None:
+    _, (run_id,) = _sweep(store, root, [1])
+    JobLogWriter(log_path(store.location.home, run_id)).cell_output(
+        0, "", {"output_type": "stream", "text": "short\n"}
+    )
+    response = await _call(jp_fetch, "GET", "runs", run_id, "log", params=params)
+    message = _assert_error(response, status, "invalid_input")
+    for word in words:
+        assert word in message
+
+
+async def test_log_of_unknown_run_is_404(jp_fetch, root) -> None:
+    for run_id in ("nope", "0" * 32, "..%2F..%2Fsecret"):
+        _assert_error(await _call(jp_fetch, "GET", "runs", run_id, "log"), 404, "not_found")
+
+
+# -- GET sweeps/{id}: progress, ranking, latest attempts, ETA ---------------------------------
+
+
+async def test_sweep_runs_ranked_with_progress_and_eta(jp_fetch, root, store: Store) -> None:
+    sweep_id, (a, b, c) = _sweep(store, root, [1, 2, 3], workers=2)
+    now = time.time()
+    for run_id, y in ((a, 5.0), (b, 9.0)):
+        store.start_queued_run(run_id, {})
+        store.log_batch(run_id, metrics=[("y", y, 0, now)])
+        store.set_status(run_id, RunStatus.FAILED if run_id == b else RunStatus.SUCCEEDED)
+    retry = store.new_attempt(b)
+    store.start_queued_run(retry, {})
+    (store.location.home / "tmp").mkdir(exist_ok=True)
+    write_progress(
+        progress_path(store.location.home, retry),
+        CellProgress(retry, 3, 6, 3, "while os.path.exists(f'hold-{x}')", now),
+    )
+
+    detail = _ok(await _call(jp_fetch, "GET", "sweeps", sweep_id))
+    assert detail["runner_alive"] is False
+    assert detail["eta_s"] is not None and detail["eta_s"] >= 0
+    by_id = {r["run_id"]: r for r in detail["runs"]}
+    assert by_id[retry]["progress"]["cells_done"] == 3
+    assert by_id[retry]["progress"]["current_source"].startswith("while os.path")
+    assert by_id[a]["progress"] is None and by_id[c]["progress"] is None
+    assert (by_id[b]["latest"], by_id[retry]["latest"]) == (False, True)
+    assert [r["run_id"] for r in detail["runs"]][-1] == c  # queued last
+
+    assert detail["metric_names"] == ["y"]
+    assert detail["default_order_by"] == "metrics.y desc"
+    ranked = _ok(
+        await _call(jp_fetch, "GET", "sweeps", sweep_id, params={"order_by": "metrics.y desc"})
+    )
+    assert [r["run_id"] for r in ranked["runs"]][:2] == [b, a]  # no metric yet: last
+    latest = _ok(
+        await _call(
+            jp_fetch,
+            "GET",
+            "sweeps",
+            sweep_id,
+            params={"order_by": "metrics.y desc", "latest_only": "true"},
+        )
+    )
+    assert [r["run_id"] for r in latest["runs"]][0] == a
+    assert {r["run_id"] for r in latest["runs"]} == {a, retry, c}
+    assert latest["runs_total"] == 3
+    bad = await _call(jp_fetch, "GET", "sweeps", sweep_id, params={"order_by": "bogus desc"})
+    _assert_error(bad, 400, "invalid_input")
+
+    listed = _ok(await _call(jp_fetch, "GET", "sweeps"))["sweeps"][0]
+    assert listed["eta_s"] is not None
+    store.set_sweep_status(sweep_id, RunStatus.CANCELLED)
+    assert _ok(await _call(jp_fetch, "GET", "sweeps", sweep_id))["eta_s"] is None
+
+
+# -- cancel, retry, resume: refusals ----------------------------------------------------------
+
+
+async def test_job_actions_refuse_what_cannot_be_done(jp_fetch, root, store: Store) -> None:
+    sweep_id, (a, b) = _sweep(store, root, [1, 2])
+    store.start_queued_run(a, {})
+    store.set_status(a, RunStatus.SUCCEEDED)
+    store.start_queued_run(b, {})
+    store.set_status(b, RunStatus.FAILED)
+    store.set_sweep_status(sweep_id, RunStatus.SUCCEEDED)
+    one_off = store.create_run(source="job")
+
+    message = _assert_error(await _call(jp_fetch, "POST", "runs", a, "retry"), 409, "conflict")
+    assert "succeeded" in message
+    message = _assert_error(
+        await _call(jp_fetch, "POST", "runs", one_off, "retry"), 400, "invalid_input"
+    )
+    assert "not a job of a sweep" in message
+    _assert_error(await _call(jp_fetch, "POST", "runs", one_off, "cancel"), 400, "invalid_input")
+    _assert_error(await _call(jp_fetch, "POST", "runs", "nope", "cancel"), 404, "not_found")
+    _assert_error(await _call(jp_fetch, "POST", "runs", "nope", "retry"), 404, "not_found")
+    _assert_error(await _call(jp_fetch, "POST", "sweeps", "nope", "retry"), 404, "not_found")
+    _assert_error(await _call(jp_fetch, "POST", "sweeps", "nope", "resume"), 404, "not_found")
+    _assert_error(await _call(jp_fetch, "GET", "runs", a, "cancel"), 405, "method_not_allowed")
+
+    # A retried attempt is superseded: retry the latest one.
+    newer = store.new_attempt(b)
+    store.set_status(newer, RunStatus.CANCELLED)
+    message = _assert_error(await _call(jp_fetch, "POST", "runs", b, "retry"), 409, "conflict")
+    assert newer[:8] in message
+    # No failed job left (the latest attempt is cancelled: resume runs that one).
+    message = _assert_error(
+        await _call(jp_fetch, "POST", "sweeps", sweep_id, "retry"), 409, "conflict"
+    )
+    assert "no failed job" in message
+
+    # A sweep a live runner runs cannot be resumed.
+    store.sweep_heartbeat(sweep_id, runner=f"{socket.gethostname()}:{os.getpid()}")
+    store.set_sweep_status(sweep_id, RunStatus.RUNNING)
+    message = _assert_error(
+        await _call(jp_fetch, "POST", "sweeps", sweep_id, "resume"), 409, "conflict"
+    )
+    assert "still running" in message
+    assert len(store.job_runs(sweep_id)) == 3  # nothing was queued by the refusals
+
+
+async def test_cancel_a_queued_job(jp_fetch, root, store: Store) -> None:
+    sweep_id, (a, b) = _sweep(store, root, [1, 2])
+    detail = _ok(await _call(jp_fetch, "POST", "runs", a, "cancel"))
+    assert detail["sweep_id"] == sweep_id
+    statuses = {r["run_id"]: r["status"] for r in detail["runs"]}
+    assert statuses == {a: "cancelled", b: "queued"}
+
+
+# -- real sweeps ------------------------------------------------------------------------------
+
+
+async def _wait(jp_fetch, sweep_id: str, until: Any, timeout_s: float = 150) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        sweep = _ok(await _call(jp_fetch, "GET", "sweeps", sweep_id))
+        if until(sweep):
+            return sweep
+        if time.monotonic() > deadline:
+            pytest.fail(f"sweep {sweep_id} did not get there in {timeout_s}s: {sweep}")
+        await asyncio.sleep(0.3)
+
+
+def _runs(sweep: dict, x: int) -> list[dict]:
+    return sorted((r for r in sweep["runs"] if r["params"]["x"] == x), key=lambda r: r["attempt"])
+
+
+@pytest.mark.slow
+async def test_cancel_one_job_retry_it_then_retry_the_failed(jp_fetch, root) -> None:
+    for x in (1, 2):
+        (root / f"hold-{x}").touch()
+    body = {"notebook": "hold.ipynb", "grid": {"x": [1, 2]}, "workers": 2, "timeout": 200}
+    response = await _call(jp_fetch, "POST", "sweeps", body=json.dumps(body))
+    assert response.code == 201, response.body
+    sweep_id = _json(response)["sweep_id"]
+    sweep = await _wait(jp_fetch, sweep_id, lambda s: s["counts"]["running"] == 2)
+    assert sweep["runner_alive"] is True
+    (first,) = _runs(sweep, 1)
+
+    # Cancel job x=1 alone: its kernel is killed, x=2 goes on.
+    _ok(await _call(jp_fetch, "POST", "runs", first["run_id"], "cancel"))
+    sweep = await _wait(jp_fetch, sweep_id, lambda s: _runs(s, 1)[0]["status"] in FINISHED)
+    assert _runs(sweep, 1)[0]["status"] == "cancelled"
+    assert _runs(sweep, 2)[0]["status"] == "running"
+
+    # Retry it while the sweep's runner still runs x=2: that runner picks it up.
+    (root / "hold-1").unlink()
+    retried = _ok(await _call(jp_fetch, "POST", "runs", first["run_id"], "retry"))
+    assert [r["attempt"] for r in _runs(retried, 1)] == [1, 2]
+    sweep = await _wait(jp_fetch, sweep_id, lambda s: _runs(s, 1)[-1]["status"] in FINISHED)
+    assert _runs(sweep, 1)[-1]["status"] == "succeeded"
+    assert _runs(sweep, 1)[-1]["metrics"] == {"y": 10.0}
+    assert _runs(sweep, 2)[0]["status"] == "running"
+
+    # x=2 fails; the sweep ends; "retry failed" starts a runner for that job alone.
+    (root / "fail-2").touch()
+    (root / "hold-2").unlink()
+    sweep = await _wait(jp_fetch, sweep_id, lambda s: s["status"] in FINISHED)
+    assert sweep["status"] == "succeeded"  # it ran to its end
+    assert sweep["counts"]["failed"] == 1 and sweep["counts"]["succeeded"] == 1
+    (root / "fail-2").unlink()
+    again = _ok(await _call(jp_fetch, "POST", "sweeps", sweep_id, "retry"))
+    assert again["counts"]["queued"] == 1
+    sweep = await _wait(
+        jp_fetch, sweep_id, lambda s: s["status"] in FINISHED and s["counts"]["queued"] == 0
+    )
+    assert sweep["counts"]["succeeded"] == 2, sweep["counts"]
+    assert [r["status"] for r in _runs(sweep, 1)] == ["cancelled", "succeeded"]
+    assert [r["status"] for r in _runs(sweep, 2)] == ["failed", "succeeded"]
+    assert sweep["runs_total"] == 4
+    # The failed attempt's log and executed notebook say what happened.
+    failed = _runs(sweep, 2)[0]
+    log = _ok(await _call(jp_fetch, "GET", "runs", failed["run_id"], "log"))
+    assert log["final"] and "ValueError: asked to fail: 2" in log["text"]
+
+
+@pytest.mark.slow
+async def test_resume_a_sweep_cancelled_before_it_ran(jp_fetch, root, store: Store) -> None:
+    sweep_id, (run_id,) = _sweep(store, root, [3], timeout=120)
+    store.request_cancel(sweep_id=sweep_id)
+    store.cancel_active(sweep_id, "cancelled before it ran")
+    store.set_sweep_status(sweep_id, RunStatus.CANCELLED)
+    resumed = _ok(await _call(jp_fetch, "POST", "sweeps", sweep_id, "resume"))
+    assert resumed["sweep_id"] == sweep_id
+    sweep = await _wait(
+        jp_fetch,
+        sweep_id,
+        lambda s: s["status"] in FINISHED and s["counts"]["succeeded"] == 1,
+    )
+    assert [r["status"] for r in _runs(sweep, 3)] == ["cancelled", "succeeded"]
