@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from jupyter_server.utils import url_path_join
 
-from workbench.server import handlers, ship_handlers, sweep_handlers
+from workbench.server import (
+    artifact_handlers,
+    diff_handlers,
+    figure_handlers,
+    handlers,
+    ship_handlers,
+    sweep_handlers,
+)
 from workbench.server.base import API_PREFIX, WorkbenchHandler
 
 
 def all_routes() -> list[tuple[str, type[WorkbenchHandler]]]:
     """Runs, sweeps and shipping, each from its own module."""
-    return [*handlers.ROUTES, *sweep_handlers.ROUTES, *ship_handlers.ROUTES]
+    return [
+        *handlers.ROUTES,
+        *handlers.EXPLORE_ROUTES,
+        *artifact_handlers.ROUTES,
+        *figure_handlers.ROUTES,
+        *diff_handlers.ROUTES,
+        *sweep_handlers.ROUTES,
+        *ship_handlers.ROUTES,
+    ]
 
 
 def route_table(base_url: str) -> list[tuple[str, type[WorkbenchHandler]]]:
