@@ -12,9 +12,10 @@ import { DocumentWidget } from '@jupyterlab/docregistry';
 import { Widget } from '@lumino/widgets';
 
 import { workbenchIcon } from './icon';
-import { openRun } from './open';
 import { RunsPanel } from './panel';
 import { registerShipCommands } from './ship';
+// Issue 10 (explore): the runs explorer, run pages, compare and diff.
+import explorePlugin, { ExploreCommands } from './explorePlugin';
 
 const PLUGIN_ID = 'jupyter-mlops-workbench:sidebar';
 
@@ -32,7 +33,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null
   ): void => {
     registerShipCommands(app, palette);
-    const panel = new RunsPanel({ openRun: run => openRun(app, run) });
+    const panel = new RunsPanel({
+      openRun: run =>
+        app.commands.execute(ExploreCommands.openRun, { runId: run.run_id }),
+      openExplorer: () => app.commands.execute(ExploreCommands.openRuns)
+    });
     panel.id = 'workbench-sidebar';
     panel.title.icon = workbenchIcon;
     panel.title.caption = 'Workbench';
@@ -75,4 +80,4 @@ function isNotebook(widget: Widget | null): widget is DocumentWidget {
   );
 }
 
-export default plugin;
+export default [plugin, explorePlugin];

@@ -23,6 +23,7 @@ import {
 import {
   ACTIVE_STATUSES,
   formatStart,
+  formatValue,
   keyMetrics,
   runDuration,
   runLabel,
@@ -30,8 +31,14 @@ import {
 } from './format';
 import { PollBackoff } from './retry';
 import { SweepsView } from './sweeps';
+import { TabList, TabPanel } from './tabs';
 
 export type RunsView = 'notebook' | 'all' | 'sweeps';
+const VIEWS: Array<{ key: RunsView; label: string }> = [
+  { key: 'notebook', label: 'This notebook' },
+  { key: 'all', label: 'All runs' },
+  { key: 'sweeps', label: 'Sweeps' }
+];
 
 export const FAST_POLL_MS = 2000;
 export const SLOW_POLL_MS = 10000;
@@ -40,12 +47,35 @@ const PAGE_SIZE = 50;
 export interface IRunsPanelOptions {
   /** Called when the user picks a run. */
   openRun: (run: RunSummary) => Promise<void>;
+  /** Opens the runs explorer (the list's last line offers it). */
+  openExplorer?: () => Promise<void>;
+}
+
+/** The query for the sidebar's search box: the text in a name, notebook or id. */
+export function searchWhere(text: string): string | null {
+  const t = text.trim();
+  if (!t) {
+    return null;
+  }
+  const q = `'${t.replace(/'/g, "''")}'`;
+  return `name contains ${q} or notebook contains ${q} or run_id contains ${q}`;
+}
+
+/** Params whose values differ between the runs listed (what tells them apart). */
+export function varyingParams(runs: RunSummary[]): string[] {
+  const keys = new Set(runs.flatMap(r => Object.keys(r.params)));
+  return [...keys]
+    .filter(
+      k => new Set(runs.map(r => JSON.stringify(r.params[k] ?? null))).size > 1
+    )
+    .sort();
 }
 
 export class RunsPanel extends ReactWidget {
   constructor(options: IRunsPanelOptions) {
     super();
     this._openRun = options.openRun;
+    this._openExplorer = options.openExplorer ?? null;
     this._sweeps = new SweepsView({
       renderRun: (run, label) => (
         <RunRow key={run.run_id} run={run} open={this._openRun} label={label} />
@@ -116,6 +146,7 @@ export class RunsPanel extends ReactWidget {
     try {
       const page = await listRuns({
         notebook: view === 'notebook' ? notebook : null,
+        where: searchWhere(this._search),
         limit: PAGE_SIZE
       });
       if (request !== this._request) {
@@ -147,6 +178,7 @@ export class RunsPanel extends ReactWidget {
 
   dispose(): void {
     this._clearTimer();
+    this._clearSearchTimer();
     this._sweeps.dispose();
     super.dispose();
   }
@@ -170,38 +202,51 @@ export class RunsPanel extends ReactWidget {
             <refreshIcon.react tag="span" />
           </button>
         </div>
-        <div className="wb-RunsPanel-tabs" role="tablist">
-          {this._tab('notebook', 'This notebook')}
-          {this._tab('all', 'All runs')}
-          {this._tab('sweeps', 'Sweeps')}
-        </div>
-        {this._view === 'notebook' && (
-          <div
-            className="wb-RunsPanel-context"
-            title={this._notebookPath ?? ''}
-          >
-            {this._notebookPath ?? 'Open a notebook to see its runs.'}
-          </div>
-        )}
-        {this._view === 'sweeps' ? this._sweeps.render() : this._body()}
+        <TabList
+          idPrefix="wb-sidebar"
+          label="Workbench views"
+          className="wb-RunsPanel-tabs"
+          tabClassName="wb-RunsPanel-tab"
+          tabs={VIEWS}
+          selected={this._view}
+          onSelect={view => {
+            this.view = view;
+          }}
+        />
+        <TabPanel
+          idPrefix="wb-sidebar"
+          tabKey={this._view}
+          className="wb-RunsPanel-view"
+        >
+          {this._view !== 'sweeps' && (
+            <input
+              className="wb-RunsPanel-search jp-mod-styled"
+              type="search"
+              aria-label="Search runs"
+              placeholder="Search runs by name, notebook or id"
+              value={this._search}
+              onChange={event => {
+                this._search = event.target.value;
+                this.update();
+                this._clearSearchTimer();
+                this._searchTimer = window.setTimeout(
+                  () => void this.refresh(),
+                  300
+                );
+              }}
+            />
+          )}
+          {this._view === 'notebook' && (
+            <div
+              className="wb-RunsPanel-context"
+              title={this._notebookPath ?? ''}
+            >
+              {this._notebookPath ?? 'Open a notebook to see its runs.'}
+            </div>
+          )}
+          {this._view === 'sweeps' ? this._sweeps.render() : this._body()}
+        </TabPanel>
       </div>
-    );
-  }
-
-  private _tab(view: RunsView, label: string): JSX.Element {
-    const selected = this._view === view;
-    return (
-      <button
-        role="tab"
-        aria-selected={selected}
-        className={`wb-RunsPanel-tab${selected ? ' wb-mod-selected' : ''}`}
-        data-view={view}
-        onClick={() => {
-          this.view = view;
-        }}
-      >
-        {label}
-      </button>
     );
   }
 
@@ -220,17 +265,35 @@ export class RunsPanel extends ReactWidget {
       );
     }
     const shown = this._runs.length;
+    const varying = varyingParams(this._runs);
     return (
       <>
         <ul className="wb-RunList">
           {this._runs.map(run => (
-            <RunRow key={run.run_id} run={run} open={this._openRun} />
+            <RunRow
+              key={run.run_id}
+              run={run}
+              open={this._openRun}
+              varying={varying}
+            />
           ))}
         </ul>
         <div className="wb-RunsPanel-footer">
-          {shown < this._total
-            ? `Showing ${shown} of ${this._total} runs`
-            : `${this._total} run${this._total === 1 ? '' : 's'}`}
+          <span>
+            {shown < this._total
+              ? `Showing ${shown} of ${this._total} runs`
+              : `${this._total} run${this._total === 1 ? '' : 's'}`}
+          </span>
+          {this._openExplorer && (
+            <button
+              type="button"
+              className="wb-LinkButton wb-RunsPanel-explorer"
+              title="All runs in a searchable, sortable grid (workbench:open-runs)"
+              onClick={() => void this._openExplorer?.()}
+            >
+              Open in explorer
+            </button>
+          )}
         </div>
       </>
     );
@@ -253,6 +316,13 @@ export class RunsPanel extends ReactWidget {
     }, delay);
   }
 
+  private _clearSearchTimer(): void {
+    if (this._searchTimer !== null) {
+      window.clearTimeout(this._searchTimer);
+      this._searchTimer = null;
+    }
+  }
+
   private _clearTimer(): void {
     if (this._timer !== null) {
       window.clearTimeout(this._timer);
@@ -261,6 +331,9 @@ export class RunsPanel extends ReactWidget {
   }
 
   private readonly _openRun: (run: RunSummary) => Promise<void>;
+  private readonly _openExplorer: (() => Promise<void>) | null;
+  private _search = '';
+  private _searchTimer: number | null = null;
   private readonly _sweeps: SweepsView;
   private _view: RunsView = 'notebook';
   private _notebookPath: string | null = null;
@@ -279,16 +352,87 @@ export interface IRunRowProps {
   open: (run: RunSummary) => Promise<void>;
   /** Shown instead of the run's name, e.g. a sweep job's parameters. */
   label?: string;
+  /** Params that differ between the runs listed: shown on the row. */
+  varying?: string[];
 }
 
-/** One run: status badge, name, start, duration, error and key metrics. */
+/** How many params and metrics a row shows before "+N more". */
+export const ROW_ITEMS = 3;
+
+/** A job run without a name is labelled by its parameters, not a hash. */
+export function rowLabel(run: RunSummary, varying: string[] = []): string {
+  if (run.name && run.name.trim()) {
+    return run.name;
+  }
+  const keys = varying.filter(k => k in run.params);
+  const shown = (keys.length ? keys : Object.keys(run.params)).slice(
+    0,
+    ROW_ITEMS
+  );
+  if (run.source === 'job' && shown.length > 0) {
+    return shown.map(k => `${k}=${compact(run.params[k])}`).join(', ');
+  }
+  return runLabel(run);
+}
+
+function compact(value: unknown): string {
+  return typeof value === 'number'
+    ? formatValue(value)
+    : typeof value === 'string'
+      ? value
+      : JSON.stringify(value);
+}
+
+/** Items as "k=v" chips, at most ROW_ITEMS, then "+N more". */
+function Chips({
+  items,
+  kind
+}: {
+  items: Array<[string, string]>;
+  kind: string;
+}): JSX.Element | null {
+  if (items.length === 0) {
+    return null;
+  }
+  const more = items.length - ROW_ITEMS;
+  return (
+    <div className={`wb-RunRow-metrics wb-RunRow-${kind}`}>
+      {items.slice(0, ROW_ITEMS).map(([key, value]) => (
+        <span
+          key={key}
+          className={kind === 'metrics' ? 'wb-Metric' : 'wb-Param'}
+          data-metric={kind === 'metrics' ? key : undefined}
+        >
+          {key}={value}
+        </span>
+      ))}
+      {more > 0 && (
+        <span
+          className="wb-RunRow-more"
+          title={items
+            .slice(ROW_ITEMS)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ')}
+        >
+          +{more} more
+        </span>
+      )}
+    </div>
+  );
+}
+
+/** One run: status and source badges, name, start, duration, error, params, metrics. */
 export function RunRow({
   run,
   open: onOpen,
-  label
+  label,
+  varying = []
 }: IRunRowProps): JSX.Element {
   const open = (): void => void onOpen(run);
-  const metrics = keyMetrics(run);
+  const metrics = keyMetrics(run, Number.MAX_SAFE_INTEGER);
+  const params: Array<[string, string]> = varying
+    .filter(k => k in run.params)
+    .map(k => [k, compact(run.params[k])]);
   return (
     <li
       className={`wb-RunRow wb-mod-${run.status}`}
@@ -296,7 +440,7 @@ export function RunRow({
       data-status={run.status}
       role="button"
       tabIndex={0}
-      title={`${run.run_id} (${run.source}): click to open its notebook`}
+      title={`${run.run_id} (${run.source}): open the run page`}
       onClick={open}
       onKeyDown={event => {
         if (event.key === 'Enter' || event.key === ' ') {
@@ -309,7 +453,15 @@ export function RunRow({
         <span className={`wb-StatusBadge wb-mod-${run.status}`}>
           {statusLabel(run.status)}
         </span>
-        <span className="wb-RunRow-name">{label ?? runLabel(run)}</span>
+        <span className="wb-RunRow-name">
+          {label ?? rowLabel(run, varying)}
+        </span>
+        <span
+          className={`wb-SourceBadge wb-mod-${run.source}`}
+          data-source={run.source}
+        >
+          {run.source}
+        </span>
       </div>
       <div className="wb-RunRow-line wb-RunRow-meta">
         <span className="wb-RunRow-start">{formatStart(run.started_at)}</span>
@@ -320,15 +472,8 @@ export function RunRow({
           {errorText(run.error)}
         </div>
       )}
-      {metrics.length > 0 && (
-        <div className="wb-RunRow-metrics">
-          {metrics.map(([key, value]) => (
-            <span key={key} className="wb-Metric" data-metric={key}>
-              {key}={value}
-            </span>
-          ))}
-        </div>
-      )}
+      {label === undefined && <Chips items={params} kind="params" />}
+      <Chips items={metrics} kind="metrics" />
     </li>
   );
 }
