@@ -142,6 +142,7 @@ export class ExplorerWidget extends ReactWidget {
       experiment: this._experiment
     };
     this._groups = null;
+    this._resetKey += 1;
     const first = this._cache.reset(query);
     if (this._groupBySweep) {
       void this._loadGroups(query);
@@ -300,6 +301,7 @@ export class ExplorerWidget extends ReactWidget {
               void this._commands.execute('workbench:open-run', { runId: id })
             }
             onFilter={(f, v) => this.setQuery(addCondition(this._where, f, v))}
+            resetKey={this._resetKey}
           />
         )}
       </div>
@@ -518,4 +520,5 @@ export class ExplorerWidget extends ReactWidget {
   private _picking = false;
   private _range: [number, number] = [0, 0];
   private _timer = 0;
+  private _resetKey = 0;
 }

@@ -47,6 +47,8 @@ export interface IGridProps {
   onToggleGroup: (sweep: string | null) => void;
   onOpen: (runId: string) => void;
   onFilter: (field: string, value: unknown) => void;
+  /** A new value scrolls back to the top (a new query or sort). */
+  resetKey: number;
 }
 
 export function columnWidth(field: string): number {
@@ -125,6 +127,19 @@ export function Grid(props: IGridProps): JSX.Element {
       onRange(first, last);
     }
   }, [first, last, itemCount, onRange]);
+  const resetKey = props.resetKey;
+  const [seenKey, setSeenKey] = React.useState(resetKey);
+  if (seenKey !== resetKey) {
+    // A new query or sort: back to the top (state adjusted while rendering).
+    setSeenKey(resetKey);
+    setActive({ row: 0, col: active.col });
+    setView({ top: 0, height: view.height });
+  }
+  React.useEffect(() => {
+    if (scroller.current) {
+      scroller.current.scrollTop = 0;
+    }
+  }, [resetKey]);
 
   const width =
     SELECT_WIDTH + columns.reduce((sum, c) => sum + columnWidth(c.field), 0);
