@@ -7,6 +7,7 @@
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
 import { NotebookPanel, NotebookWidgetFactory } from '@jupyterlab/notebook';
+import { Widget } from '@lumino/widgets';
 
 import { RunSummary } from './api';
 import { describeError, errorText } from './errors';
@@ -87,6 +88,10 @@ async function markRunNotebook(
     'the Workbench store: no kernel, no file in your project.';
   panel.addClass('wb-RunNotebook');
   panel.node.dataset.runId = run.run_id;
+  const banner = new Widget();
+  banner.addClass('wb-RunNotebook-banner');
+  banner.node.textContent = `Output of run ${runLabel(run)} (${run.status}): read-only, no kernel`;
+  panel.toolbar.insertItem(0, 'workbench-run', banner);
   await panel.context.ready;
   panel.model!.dirty = false;
   if (

@@ -10,6 +10,22 @@ import * as React from 'react';
 
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
+/**
+ * Detach and dispose a renderer attached into a React-managed element. Called
+ * from a layout effect's cleanup, while the element is still in the page;
+ * should React have removed it already, the node is put back for the detach
+ * (Lumino refuses to detach a node that is not in the document).
+ */
+export function disposeRenderer(renderer: Widget): void {
+  if (renderer.isAttached) {
+    if (!renderer.node.isConnected) {
+      document.body.appendChild(renderer.node);
+    }
+    Widget.detach(renderer);
+  }
+  renderer.dispose();
+}
+
 /** The JupyterLab theme in use: the server themes figures to match it. */
 export function currentTheme(): 'light' | 'dark' {
   return document.body.dataset.jpThemeLight === 'false' ? 'dark' : 'light';
@@ -30,7 +46,7 @@ export function PlotlyFigure({
 }: IPlotlyFigureProps): JSX.Element {
   const host = React.useRef<HTMLDivElement>(null);
   const missing = !rendermime.mimeTypes.includes(PLOTLY_MIME);
-  React.useEffect(() => {
+  React.useLayoutEffect(() => {
     const node = host.current;
     if (!node) {
       return;
@@ -52,10 +68,7 @@ export function PlotlyFigure({
     return () => {
       observer.disconnect();
       if (renderer) {
-        if (renderer.isAttached) {
-          Widget.detach(renderer);
-        }
-        renderer.dispose();
+        disposeRenderer(renderer);
         renderer = null;
       }
     };

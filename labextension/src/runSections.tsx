@@ -9,7 +9,7 @@ import * as React from 'react';
 import { Artifact } from './api';
 import { describeError, ErrorBlock, IViewError } from './errors';
 import { formatValue } from './format';
-import { currentTheme, PlotlyFigure } from './plotlyView';
+import { currentTheme, disposeRenderer, PlotlyFigure } from './plotlyView';
 import {
   ArtifactPreview,
   artifactDownloadUrl,
@@ -173,7 +173,7 @@ export function Markdown({
   source: string;
 }): JSX.Element {
   const host = React.useRef<HTMLDivElement>(null);
-  React.useEffect(() => {
+  React.useLayoutEffect(() => {
     const node = host.current;
     if (!node) {
       return;
@@ -183,10 +183,7 @@ export function Markdown({
     void renderer.renderModel(
       new MimeModel({ data: { 'text/markdown': source }, trusted: false })
     );
-    return () => {
-      Widget.detach(renderer);
-      renderer.dispose();
-    };
+    return () => disposeRenderer(renderer);
   }, [rendermime, source]);
   return <div className="wb-Markdown" ref={host} />;
 }

@@ -29,7 +29,11 @@ def _executed(marker: str) -> bytes:
     body.outputs = [nbformat.v4.new_output("stream", text=f"{marker}*2\n")]
     body.execution_count = 2
     nb.cells = [params, body, nbformat.v4.new_markdown_cell("# Results")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     return nbformat.writes(nb).encode()
 
 
@@ -45,7 +49,12 @@ def seed_store(home: Path, root: Path, runs: int = RUNS) -> dict[str, object]:
             experiment="sweep-a" if i % 2 else "sweep-b",
             notebook=str(notebook),
             source="job",
-            params={"lr": round(0.001 * (i % 100), 4), "depth": i % 7, "model": "ab"[i % 3 % 2], "seed": 0},
+            params={
+                "lr": round(0.001 * (i % 100), 4),
+                "depth": i % 7,
+                "model": "ab"[i % 3 % 2],
+                "seed": 0,
+            },
         )
         store.log_batch(
             run_id,
@@ -68,7 +77,9 @@ def seed_store(home: Path, root: Path, runs: int = RUNS) -> dict[str, object]:
             + [("acc", 0.6 + lr, s, now + s) for s in range(0, 3000, 100)],
         )
         store.put_artifact_bytes(run_id, "plots/confusion.png", PNG)
-        store.put_artifact_bytes(run_id, "predictions.csv", b"id,label,score\n1,cat,0.9\n2,dog,0.4\n")
+        store.put_artifact_bytes(
+            run_id, "predictions.csv", b"id,label,score\n1,cat,0.9\n2,dog,0.4\n"
+        )
         store.put_artifact_bytes(run_id, "notes.txt", f"run {j} notes\n".encode())
         store.set_executed_notebook(run_id, _executed(str(lr)))
         store.set_status(run_id, RunStatus.SUCCEEDED)

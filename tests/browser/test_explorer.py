@@ -146,7 +146,7 @@ def test_explorer_keyboard_and_dark_theme(seeded_lab, page: Page, artifacts: Pat
 
     # The dark theme keeps the header text readable (WCAG AA: 4.5:1).
     set_theme(page, "JupyterLab Dark")
-    page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text="Runs").click()
+    page.get_by_role("tab", name="Runs", exact=True).click()
     expect(grid_rows(page).first).to_be_visible()
     ratio = page.evaluate(CONTRAST_JS, f"{GRID} .wb-Grid-header .wb-Grid-sort")
     assert ratio >= 4.5, ratio
@@ -175,3 +175,138 @@ CONTRAST_JS = """selector => {
   const [a, b] = [lum(color), lum(back)].sort((x, y) => y - x);
   return (a + 0.05) / (b + 0.05);
 }"""
+
+
+def _wait_dark_charts(page: Page, selector: str) -> None:
+    """Every chart redrawn from a figure the server themed dark (plotly_dark's font)."""
+    page.wait_for_function(
+        """selector => {
+          const plots = [...document.querySelectorAll(selector)];
+          return plots.length > 0 && plots.every(p => p._fullLayout && p._fullLayout.font.color === '#f2f5fa');
+        }""",
+        arg=selector,
+        timeout=30_000,
+    )
+
+
+def _open_rich_run(page: Page, name: str) -> None:
+    """Find the run named `name` in the explorer and open its page from the keyboard."""
+    apply_query(page, f"name = '{name}'")
+    expect(page.locator(f"{EXPLORER} .wb-Explorer-status")).to_contain_text("1 run")
+    grid = page.locator(GRID)
+    grid.focus()
+    page.keyboard.press("Home")
+    page.keyboard.press("Enter")
+
+
+def test_run_page_and_read_only_notebook(seeded_lab, page: Page, artifacts: Path) -> None:
+    lab, seeded = seeded_lab
+    run_id = seeded["rich"][0]
+    page.goto(lab.lab_url())
+    open_explorer(page)
+    _open_rich_run(page, "rich-0")
+    run_page = page.locator(f'.wb-RunPage[data-run-id="{run_id}"]')
+    expect(run_page).to_be_visible(timeout=30_000)
+    expect(run_page.get_by_label("Run name")).to_have_value("rich-0")
+    params = run_page.locator('table[aria-label="Parameters"]')
+    expect(params).to_contain_text("lr")
+    expect(params).to_contain_text("0.1")
+    expect(run_page.locator('table[aria-label="Metrics"] tr[data-metric="loss"]')).to_contain_text(
+        "3000"
+    )
+    expect(run_page.locator(".wb-RunPage-meta")).to_contain_text("abc1234def (dirty)")
+    # A note, saved and rendered as Markdown.
+    run_page.get_by_role("button", name="Add a note").click()
+    run_page.get_by_label("Note (Markdown)").fill("## Baseline\nthe **first** try")
+    run_page.get_by_role("button", name="Save note").click()
+    expect(run_page.locator(".wb-Markdown strong")).to_have_text("first", timeout=15_000)
+    run_page.screenshot(path=str(artifacts / "run-page-light.png"))
+
+    # Charts: the server's figure drawn by the plotly renderer, downsampled to 2,000 points.
+    run_page.get_by_role("tab", name="Charts").click()
+    expect(run_page.locator('[role="tabpanel"]')).to_have_attribute(
+        "aria-labelledby", re.compile("charts")
+    )
+    chart = run_page.locator('.wb-Figure[aria-label="History of loss"] .js-plotly-plot')
+    expect(chart).to_be_visible(timeout=30_000)
+    expect(chart.locator(".scatterlayer .trace")).to_have_count(1)
+    run_page.screenshot(path=str(artifacts / "run-page-charts-light.png"))
+    set_theme(page, "JupyterLab Dark")
+    _wait_dark_charts(page, ".wb-RunPage .js-plotly-plot")
+    run_page.screenshot(path=str(artifacts / "run-page-charts-dark.png"))
+    set_theme(page, "JupyterLab Light")
+
+    # Artifacts: an image and a CSV previewed; the tabs move with the arrow keys.
+    tab = run_page.get_by_role("tab", name="Charts")
+    tab.focus()
+    page.keyboard.press("ArrowRight")
+    expect(run_page.get_by_role("tab", name="Artifacts")).to_be_focused()
+    expect(run_page.get_by_role("tab", name="Artifacts")).to_have_attribute("aria-selected", "true")
+    run_page.get_by_role("button", name="plots/confusion.png").click()
+    expect(run_page.locator('img[alt="Artifact plots/confusion.png"]')).to_be_visible()
+    run_page.get_by_role("button", name="predictions.csv").click()
+    preview = run_page.locator('table[aria-label="Preview of predictions.csv"]')
+    expect(preview).to_contain_text("dog")
+    download = run_page.get_by_label("Download predictions.csv")
+    assert "artifacts/download" in (download.get_attribute("href") or "")
+    run_page.screenshot(path=str(artifacts / "run-page-artifacts-light.png"))
+
+    # The executed notebook opens read-only from the store: no file, no kernel.
+    before = sorted(p.name for p in lab.root.rglob("*"))
+    run_page.get_by_role("button", name="Open notebook").click()
+    notebook = page.locator(f'.wb-RunNotebook[data-run-id="{run_id}"]')
+    expect(notebook).to_be_visible(timeout=30_000)
+    expect(notebook.locator(".jp-Cell").nth(1)).to_contain_text("print(lr * 2)")
+    expect(notebook.locator(".jp-OutputArea-output").first).to_contain_text("0.1*2")
+    expect(notebook.locator(".wb-RunNotebook-banner")).to_have_text(
+        "Output of run rich-0 (succeeded): read-only, no kernel"
+    )
+    expect(notebook.locator(".jp-Toolbar")).to_contain_text("read-only")
+    page.screenshot(path=str(artifacts / "run-notebook-light.png"))
+    assert sorted(p.name for p in lab.root.rglob("*")) == before
+    assert lab.api("api/kernels") == (200, [])
+    assert lab.api("api/sessions") == (200, [])
+
+
+def test_compare_three_runs_and_diff_two(seeded_lab, page: Page, artifacts: Path) -> None:
+    lab, seeded = seeded_lab
+    page.goto(lab.lab_url())
+    explorer = open_explorer(page)
+    apply_query(page, "name in ('rich-0', 'rich-1', 'rich-2')")
+    expect(explorer.locator(".wb-Explorer-status")).to_contain_text("3 runs")
+    for i in range(3):
+        page.locator(f'{GRID} .wb-Grid-row[aria-rowindex="{i + 2}"] input[type="checkbox"]').check()
+    expect(explorer.locator(".wb-Explorer-status")).to_contain_text("3 selected")
+    explorer.locator('[data-command="workbench:explorer-compare"]').click()
+    compare = page.locator(".wb-Compare:visible")
+    history = compare.locator('.wb-Compare-chart[data-kind="history"] .js-plotly-plot')
+    expect(history).to_be_visible(timeout=30_000)
+    expect(history.locator(".scatterlayer .trace")).to_have_count(3)
+    expect(
+        compare.locator('.wb-Compare-chart[data-kind="parallel"] .js-plotly-plot')
+    ).to_be_visible()
+    expect(
+        compare.locator('.wb-Compare-chart[data-kind="contour"] .js-plotly-plot')
+    ).to_be_visible()
+    differs = compare.locator('.wb-CompareTable tr.wb-mod-differs[data-field="params.lr"]')
+    expect(differs).to_be_visible()
+    expect(compare.locator('.wb-CompareTable tr[data-field="params.model"]')).not_to_have_class(
+        re.compile("wb-mod-differs")
+    )
+    compare.screenshot(path=str(artifacts / "compare-light.png"))
+    set_theme(page, "JupyterLab Dark")
+    _wait_dark_charts(page, ".wb-Compare .js-plotly-plot")
+    compare.screenshot(path=str(artifacts / "compare-dark.png"))
+    set_theme(page, "JupyterLab Light")
+
+    # Diff of two: the changed cell, its source and output lines.
+    page.get_by_role("tab", name="Runs", exact=True).click()
+    page.locator(f'{GRID} .wb-Grid-row[aria-rowindex="2"] input[type="checkbox"]').uncheck()
+    explorer.locator('[data-command="workbench:explorer-diff"]').click()
+    diff = page.locator(".wb-Diff:visible")
+    changed = diff.locator('.wb-CellDiff[data-status="modified"]')
+    expect(changed.first).to_be_visible(timeout=30_000)
+    expect(changed.first.locator(".wb-DiffLine.wb-mod-removed").first).to_contain_text("lr = 0.")
+    expect(changed.first.locator(".wb-DiffLine.wb-mod-added").first).to_contain_text("lr = 0.")
+    expect(diff.locator('tr.wb-mod-differs[data-field="params.lr"]')).to_be_visible()
+    diff.screenshot(path=str(artifacts / "diff-light.png"))
