@@ -17,7 +17,6 @@ from explore_lab import (
     apply_query,
     grid_rows,
     open_explorer,
-    open_palette_command,
     seed_store,
     set_theme,
 )
@@ -117,8 +116,10 @@ def _cell_text_of_start(page: Page, run: dict[str, Any]) -> str:
         page.evaluate(
             """iso => {
               const date = new Date(iso);
-              const time = date.toLocaleTimeString([], {hour: '2-digit', minute: '2-digit', second: '2-digit'});
-              return date.toDateString() === new Date().toDateString() ? time : `${date.toLocaleDateString()} ${time}`;
+              const time = date.toLocaleTimeString(
+                [], {hour: '2-digit', minute: '2-digit', second: '2-digit'});
+              return date.toDateString() === new Date().toDateString()
+                ? time : `${date.toLocaleDateString()} ${time}`;
             }""",
             run["started_at"],
         )
@@ -182,7 +183,8 @@ def _wait_dark_charts(page: Page, selector: str) -> None:
     page.wait_for_function(
         """selector => {
           const plots = [...document.querySelectorAll(selector)];
-          return plots.length > 0 && plots.every(p => p._fullLayout && p._fullLayout.font.color === '#f2f5fa');
+          const dark = p => p._fullLayout && p._fullLayout.font.color === '#f2f5fa';
+          return plots.length > 0 && plots.every(dark);
         }""",
         arg=selector,
         timeout=30_000,
