@@ -19,6 +19,7 @@ import io
 import json
 import mimetypes
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import quote
 
 import tornado.web
@@ -57,7 +58,7 @@ def find_artifact(store: Store, run_id: str, name: str) -> tuple[Artifact, Path]
 
 def preview(artifact: Artifact, path: Path) -> ArtifactPreview:
     suffix = PurePosixPath(artifact.name).suffix.lower()
-    base = {"name": artifact.name, "size": artifact.size}
+    base: dict[str, Any] = {"name": artifact.name, "size": artifact.size}
     if suffix in IMAGES:
         if artifact.size > IMAGE_BYTES:
             return ArtifactPreview(
@@ -79,7 +80,7 @@ def preview(artifact: Artifact, path: Path) -> ArtifactPreview:
         )
     if suffix in (".csv", ".tsv"):
         reader = csv.reader(io.StringIO(text), delimiter="\t" if suffix == ".tsv" else ",")
-        rows = []
+        rows: list[list[str]] = []
         for row in reader:
             if len(rows) == CSV_ROWS:
                 truncated = True

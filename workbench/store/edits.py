@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 
 from workbench.entities import check_key
 from workbench.errors import NotFound
@@ -41,7 +41,7 @@ class RunEdits:
                 conn.execute(delete(TagRow).where(TagRow.run_id == run_id, TagRow.key.in_(keys)))
             if tags:
                 conn.execute(
-                    TagRow.__table__.insert(),
+                    insert(TagRow),
                     [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()],
                 )
 
