@@ -43,7 +43,11 @@ def resolve_ids(store: Store, run_ids: Any) -> list[str]:
 
 
 def message(text: str, kind: str = "info") -> w.HTML:
-    colours = {"info": "#555", "error": "#b00020", "ok": "#1b7f3b"}
+    colours = {
+        "info": "var(--jp-ui-font-color2)",
+        "error": "var(--jp-error-color1)",
+        "ok": "var(--jp-success-color1)",
+    }
     return w.HTML(
         f'<span class="wb-message wb-message-{kind}" style="color:{colours[kind]}">'
         f"{html.escape(text)}</span>"

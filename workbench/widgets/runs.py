@@ -31,13 +31,13 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 100
 STATUS_COLOURS = {
-    "queued": "#777",
-    "running": "#1565c0",
-    "succeeded": "#1b7f3b",
-    "failed": "#b00020",
-    "timed_out": "#e65100",
-    "cancelled": "#6d4c41",
-    "lost": "#6a1b9a",
+    "queued": "var(--jp-ui-font-color2)",
+    "running": "var(--jp-brand-color1)",
+    "succeeded": "var(--jp-success-color1)",
+    "failed": "var(--jp-error-color1)",
+    "timed_out": "var(--jp-warn-color1)",
+    "cancelled": "var(--jp-warn-color1)",
+    "lost": "var(--jp-error-color1)",
 }
 # Shown column -> frame column it sorts by.
 BASE = {
@@ -86,7 +86,12 @@ class RunsTable(w.VBox):
         self._check_layout = w.Layout(width="24px")
         self._check_style = CheckboxStyle()
         self._header_layout = w.Layout(width="auto")
-        self._header_style = w.ButtonStyle(button_color="#f2f2f2", font_weight="bold")
+        # Theme variables: readable headers in JupyterLab's light and dark themes.
+        self._header_style = w.ButtonStyle(
+            button_color="var(--jp-layout-color2)",
+            text_color="var(--jp-ui-font-color1)",
+            font_weight="bold",
+        )
 
         statuses = [("all", "")] + [(s.value.replace("_", " "), s.value) for s in RunStatus]
         self.status_filter = w.Dropdown(
@@ -330,7 +335,7 @@ def _cell_html(label: str, value: Any) -> str:
         text = str(value)[:8]
         return f'<code title="{html.escape(str(value))}">{html.escape(text)}</code>'
     if label == "status":
-        colour = STATUS_COLOURS.get(str(value), "#333")
+        colour = STATUS_COLOURS.get(str(value), "var(--jp-ui-font-color1)")
         return (
             f'<span class="wb-RunsTable-status" style="color:{colour};font-weight:600">'
             f"{html.escape(str(value))}</span>"
