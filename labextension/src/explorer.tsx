@@ -498,6 +498,7 @@ export class ExplorerWidget extends ReactWidget {
   private _setReducer(field: string, reducer: Reducer): void {
     this._reducers = { ...this._reducers, [field]: reducer };
     void this._settingsObj?.set('reducers', this._reducers);
+    this.update();
     void this.reload();
   }
 

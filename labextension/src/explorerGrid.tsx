@@ -358,7 +358,7 @@ function renderItem(
           className={`wb-Grid-cell wb-mod-pinned${isActive(0)}`}
           role="gridcell"
           aria-colspan={props.columns.length + 1}
-          style={{ left: 0, width: 480 }}
+          style={{ left: 0, width }}
           onClick={() => props.onToggleGroup(item.sweep)}
         >
           {item.collapsed ? '▸' : '▾'}{' '}

@@ -76,7 +76,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
 function isNotebook(widget: Widget | null): widget is DocumentWidget {
   return (
-    widget instanceof DocumentWidget && widget.context.path.endsWith('.ipynb')
+    widget instanceof DocumentWidget &&
+    widget.context.path.endsWith('.ipynb') &&
+    // A run's executed notebook (another drive) is not a notebook of the project.
+    widget.context.path === widget.context.localPath
   );
 }
 

@@ -223,7 +223,8 @@ export class RunsPanel extends ReactWidget {
               className="wb-RunsPanel-search jp-mod-styled"
               type="search"
               aria-label="Search runs"
-              placeholder="Search runs by name, notebook or id"
+              placeholder="Search runs"
+              title="Search runs by name, notebook or id"
               value={this._search}
               onChange={event => {
                 this._search = event.target.value;

@@ -10,10 +10,11 @@ from pathlib import Path
 import nbformat
 from playwright.sync_api import Locator, Page, expect
 
-from workbench.entities import RunStatus
-from workbench.store import Store, open_store
+from workbench.entities import RunStatus, SweepOptions
+from workbench.store import RunFilter, Store, open_store
 
 RUNS = 10_000
+SWEEP_RUNS = 4
 EXPLORER = ".wb-Explorer"
 GRID = ".wb-Explorer .wb-Grid"
 PNG = bytes.fromhex(
@@ -61,6 +62,18 @@ def seed_store(home: Path, root: Path, runs: int = RUNS) -> dict[str, object]:
             metrics=[("acc", (i * 7919 % 10_000) / 10_000, 0, now), ("loss", 1 / (i + 1), 0, now)],
         )
         store.set_status(run_id, RunStatus.SUCCEEDED if i % 10 else RunStatus.FAILED)
+    # A sweep of four jobs, for grouping by sweep.
+    sweep = store.create_sweep(
+        notebook=str(notebook),
+        notebook_sha256="0" * 64,
+        experiment="sweep-a",
+        spec={"grid": {"lr": [0.5, 0.6, 0.7, 0.8]}},
+        options=SweepOptions(),
+        jobs=[({"lr": lr}, f"browser-sweep-{lr}") for lr in (0.5, 0.6, 0.7, 0.8)],
+    )
+    for k, run in enumerate(store.search_runs(RunFilter(sweep_id=sweep.sweep_id))[0]):
+        store.log_batch(run.run_id, metrics=[("acc", 0.5 + k / 10, 0, now)])
+        store.set_status(run.run_id, RunStatus.SUCCEEDED)
     rich = []
     for j, lr in enumerate((0.1, 0.2, 0.3)):
         run_id = store.create_run(
@@ -84,7 +97,7 @@ def seed_store(home: Path, root: Path, runs: int = RUNS) -> dict[str, object]:
         store.set_executed_notebook(run_id, _executed(str(lr)))
         store.set_status(run_id, RunStatus.SUCCEEDED)
         rich.append(run_id)
-    return {"rich": rich, "store": store, "notebook": notebook}
+    return {"rich": rich, "store": store, "notebook": notebook, "sweep": sweep.sweep_id}
 
 
 def open_palette_command(page: Page, label: str) -> None:

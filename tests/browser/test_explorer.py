@@ -14,6 +14,7 @@ from explore_lab import (
     EXPLORER,
     GRID,
     RUNS,
+    SWEEP_RUNS,
     apply_query,
     grid_rows,
     open_explorer,
@@ -21,7 +22,7 @@ from explore_lab import (
     set_theme,
 )
 from lab_server import LabServer
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 pytestmark = pytest.mark.browser
 
@@ -45,6 +46,16 @@ def _total(lab: LabServer, where: str) -> int:
     return int(body["total"])  # type: ignore[index]
 
 
+def _toggle(box: Locator, on: bool) -> None:
+    """Click a checkbox the view controls (it settles after the view redraws, a frame
+    later, which Playwright's check() does not wait for)."""
+    box.click()
+    if on:
+        expect(box).to_be_checked()
+    else:
+        expect(box).not_to_be_checked()
+
+
 def _cell(page: Page, row: int, field: str) -> str:
     """The text of `field` in the row with aria-rowindex `row` (2 is the first run)."""
     header = page.locator(f'{GRID} .wb-Grid-header[data-field="{field}"]')
@@ -59,7 +70,7 @@ def test_explorer_grid(seeded_lab, page: Page, artifacts: Path) -> None:
     lab, seeded = seeded_lab
     page.goto(lab.lab_url())
     explorer = open_explorer(page)
-    total = RUNS + 3
+    total = RUNS + SWEEP_RUNS + 3
     grid = page.locator(GRID)
     expect(grid).to_have_attribute("aria-rowcount", str(total + 1), timeout=30_000)
     expect(explorer.locator(".wb-Explorer-status")).to_contain_text(f"{total:,} runs")
@@ -103,11 +114,11 @@ def test_explorer_grid(seeded_lab, page: Page, artifacts: Path) -> None:
     # "Only what differs" hides the constant columns (params.seed is 0 in every run).
     seed = page.locator(f'{GRID} .wb-Grid-header[data-field="params.seed"]')
     expect(seed).to_have_count(1)
-    explorer.get_by_label("Only what differs").check()
+    _toggle(explorer.get_by_label("Only what differs"), True)
     expect(seed).to_have_count(0)
     expect(page.locator(f'{GRID} .wb-Grid-header[data-field="params.lr"]')).to_have_count(1)
     explorer.screenshot(path=str(artifacts / "explorer-query-light.png"))
-    explorer.get_by_label("Only what differs").uncheck()
+    _toggle(explorer.get_by_label("Only what differs"), False)
 
 
 def _cell_text_of_start(page: Page, run: dict[str, Any]) -> str:
@@ -277,7 +288,10 @@ def test_compare_three_runs_and_diff_two(seeded_lab, page: Page, artifacts: Path
     apply_query(page, "name in ('rich-0', 'rich-1', 'rich-2')")
     expect(explorer.locator(".wb-Explorer-status")).to_contain_text("3 runs")
     for i in range(3):
-        page.locator(f'{GRID} .wb-Grid-row[aria-rowindex="{i + 2}"] input[type="checkbox"]').check()
+        _toggle(
+            page.locator(f'{GRID} .wb-Grid-row[aria-rowindex="{i + 2}"] input[type="checkbox"]'),
+            True,
+        )
     expect(explorer.locator(".wb-Explorer-status")).to_contain_text("3 selected")
     explorer.locator('[data-command="workbench:explorer-compare"]').click()
     compare = page.locator(".wb-Compare:visible")
@@ -303,7 +317,7 @@ def test_compare_three_runs_and_diff_two(seeded_lab, page: Page, artifacts: Path
 
     # Diff of two: the changed cell, its source and output lines.
     page.get_by_role("tab", name="Runs", exact=True).click()
-    page.locator(f'{GRID} .wb-Grid-row[aria-rowindex="2"] input[type="checkbox"]').uncheck()
+    _toggle(page.locator(f'{GRID} .wb-Grid-row[aria-rowindex="2"] input[type="checkbox"]'), False)
     explorer.locator('[data-command="workbench:explorer-diff"]').click()
     diff = page.locator(".wb-Diff:visible")
     changed = diff.locator('.wb-CellDiff[data-status="modified"]')
@@ -312,3 +326,41 @@ def test_compare_three_runs_and_diff_two(seeded_lab, page: Page, artifacts: Path
     expect(changed.first.locator(".wb-DiffLine.wb-mod-added").first).to_contain_text("lr = 0.")
     expect(diff.locator('tr.wb-mod-differs[data-field="params.lr"]')).to_be_visible()
     diff.screenshot(path=str(artifacts / "diff-light.png"))
+
+
+def test_columns_remembered_and_group_by_sweep(seeded_lab, page: Page, artifacts: Path) -> None:
+    lab, seeded = seeded_lab
+    page.goto(lab.lab_url())
+    explorer = open_explorer(page)
+    expect(grid_rows(page).first).to_be_visible(timeout=30_000)
+    # Hide a column and pin another; both survive a reload (settings and layout restore).
+    explorer.get_by_role("button", name="Columns…").click()
+    picker = explorer.get_by_role("dialog", name="Columns")
+    source = picker.locator('[data-field="source"] input[type="checkbox"]')
+    source.click()  # not uncheck(): React settles the controlled box a frame later
+    expect(source).not_to_be_checked()
+    picker.get_by_label("Pin metrics.acc").click()
+    explorer.screenshot(path=str(artifacts / "explorer-columns-light.png"))
+    picker.get_by_role("button", name="Done").click()
+    header = page.locator(f"{GRID} .wb-Grid-header")
+    expect(page.locator(f'{GRID} .wb-Grid-header[data-field="source"]')).to_have_count(0)
+    expect(header.nth(1)).to_have_attribute("data-field", "metrics.acc")  # pinned first
+    page.wait_for_timeout(1500)  # the settings and the workspace are saved debounced
+    page.reload()
+    explorer = page.locator(EXPLORER)
+    expect(explorer).to_be_visible(timeout=60_000)  # restored on reload
+    expect(grid_rows(page).first).to_be_visible(timeout=30_000)
+    expect(page.locator(f'{GRID} .wb-Grid-header[data-field="source"]')).to_have_count(0)
+    expect(page.locator(f"{GRID} .wb-Grid-header").nth(1)).to_have_attribute(
+        "data-field", "metrics.acc"
+    )
+
+    # Group by sweep: the sweep's runs under one collapsible header.
+    _toggle(explorer.get_by_label("Group by sweep"), True)
+    group = page.locator(f"{GRID} .wb-Grid-group", has_text=f"sweep {seeded['sweep'][:8]}")
+    expect(group).to_contain_text(f"({SWEEP_RUNS} runs)", timeout=30_000)
+    expect(group).to_have_attribute("aria-expanded", "true")
+    explorer.screenshot(path=str(artifacts / "explorer-grouped-light.png"))
+    group.locator('[role="gridcell"]').click()
+    expect(group).to_have_attribute("aria-expanded", "false")
+    _toggle(explorer.get_by_label("Group by sweep"), False)
