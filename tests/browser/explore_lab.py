@@ -144,6 +144,7 @@ def apply_query(page: Page, where: str) -> None:
     box = page.locator(f"{EXPLORER} .wb-QueryBar-input")
     box.click()
     box.press("Control+a")
+    box.press("Delete")
     page.keyboard.type(where)
     page.keyboard.press("Escape")  # close the completions
     page.locator(f"{EXPLORER} .wb-QueryBar-line button", has_text="Apply").click()
