@@ -90,13 +90,13 @@ export function ColumnPicker({
                 <span className="wb-ColumnPicker-actions">
                   <button
                     type="button"
-                    className="wb-IconButton"
+                    className="wb-IconButton wb-ColumnPicker-pin"
                     aria-pressed={!!column.pinned}
                     aria-label={`Pin ${field}`}
                     title={column.pinned ? 'Unpin' : 'Pin to the left'}
                     onClick={() => pin(field)}
                   >
-                    {column.pinned ? '📌' : '⇤'}
+                    {column.pinned ? 'pinned' : 'pin'}
                   </button>
                   <button
                     type="button"

@@ -309,6 +309,10 @@ def test_compare_three_runs_and_diff_two(seeded_lab, page: Page, artifacts: Path
     expect(compare.locator('.wb-CompareTable tr[data-field="params.model"]')).not_to_have_class(
         re.compile("wb-mod-differs")
     )
+    # Another metric, smoothed: the figure comes again from the server.
+    compare.get_by_label("Metric", exact=True).select_option("loss")
+    expect(history.locator(".gtitle")).to_have_text("Metric history: loss", timeout=30_000)
+    expect(history.locator(".scatterlayer .trace")).to_have_count(3)
     compare.screenshot(path=str(artifacts / "compare-light.png"))
     set_theme(page, "JupyterLab Dark")
     _wait_dark_charts(page, ".wb-Compare .js-plotly-plot")
@@ -340,6 +344,7 @@ def test_columns_remembered_and_group_by_sweep(seeded_lab, page: Page, artifacts
     source.click()  # not uncheck(): React settles the controlled box a frame later
     expect(source).not_to_be_checked()
     picker.get_by_label("Pin metrics.acc").click()
+    expect(picker.get_by_label("Pin metrics.acc")).to_have_attribute("aria-pressed", "true")
     explorer.screenshot(path=str(artifacts / "explorer-columns-light.png"))
     picker.get_by_role("button", name="Done").click()
     header = page.locator(f"{GRID} .wb-Grid-header")
