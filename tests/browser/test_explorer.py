@@ -24,6 +24,9 @@ from explore_lab import (
 from lab_server import LabServer
 from playwright.sync_api import Locator, Page, expect
 
+from workbench.entities import RunStatus
+from workbench.store import open_store
+
 pytestmark = pytest.mark.browser
 
 
@@ -152,8 +155,39 @@ def test_explorer_keyboard_and_dark_theme(seeded_lab, page: Page, artifacts: Pat
     expect(explorer.locator(".wb-Explorer-status")).to_contain_text("1 selected")
     active = grid.get_attribute("aria-activedescendant")
     assert active and page.locator(f"#{active}").get_attribute("class").count("wb-mod-active")
+    selected_id = third.get_attribute("data-run-id")
+
+    # Export CSV: the selected run, with the columns shown.
+    with page.expect_download() as download:
+        explorer.locator('[data-command="workbench:explorer-export-csv"]').click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("run_id,name,status,source,notebook")  # pinned name first
+    assert len(lines) == 2 and lines[1].startswith(f"{selected_id},")
+
+    # A run that starts while the explorer is open shows up in place, and its status
+    # follows it, with the selection kept.
+    store = open_store(home=str(lab.home))
+    live = store.create_run(experiment="sweep-a", name="live-run", source="job")
+    try:
+        row = page.locator(f'{GRID} .wb-Grid-row[data-run-id="{live}"]')
+        expect(row).to_have_attribute("data-status", "running", timeout=30_000)
+        store.set_status(live, RunStatus.SUCCEEDED)
+        expect(row).to_have_attribute("data-status", "succeeded", timeout=30_000)
+        expect(page.locator(f'{GRID} .wb-Grid-row[data-run-id="{selected_id}"]')).to_have_attribute(
+            "aria-selected", "true"
+        )
+    finally:
+        store.delete_runs([live])
+        store.close()
+
+    grid.focus()
+    row_of_selected = page.locator(f'{GRID} .wb-Grid-row[data-run-id="{selected_id}"]')
+    index = int(row_of_selected.get_attribute("aria-rowindex") or "0")
+    page.keyboard.press("Control+Home")
+    for _ in range(index - 2):
+        page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
-    run_id = third.get_attribute("data-run-id")
+    run_id = selected_id
     expect(page.locator(f'.wb-RunPage[data-run-id="{run_id}"]')).to_be_visible(timeout=30_000)
 
     # The dark theme keeps the header text readable (WCAG AA: 4.5:1).
