@@ -51,7 +51,8 @@ class ParamRow:
             f"<code>{html.escape(spec.name)}</code>: {html.escape(spec.type)}",
             layout=w.Layout(width="170px"),
         )
-        hint = w.HTML(f'<span style="color:var(--jp-ui-font-color2)">{html.escape(spec.help)}</span>')
+        muted = "color:var(--jp-ui-font-color2)"
+        hint = w.HTML(f'<span style="{muted}">{html.escape(spec.help)}</span>')
         self.box = w.HBox(
             [label, self.mode, self.text, hint], layout=w.Layout(align_items="center")
         )
@@ -292,7 +293,8 @@ class SweepForm(w.VBox):
         self.progress.value = sweep.done
         self.counts.value = html.escape(counts_text(sweep))
         board = leaderboard(self.handle.store, sweep.sweep_id)
-        note = f'<div style="color:var(--jp-ui-font-color2)">{html.escape(board.note)}</div>' if board.note else ""
+        muted = "color:var(--jp-ui-font-color2)"
+        note = f'<div style="{muted}">{html.escape(board.note)}</div>' if board.note else ""
         self.leaderboard.value = html_table(board.headers, board.rows, "wb-SweepForm-board") + note
 
 
