@@ -28,9 +28,9 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { Widget } from '@lumino/widgets';
 
-import { getRun, listRuns } from './api';
+import { getRun } from './api';
 import { asText } from './format';
-import { CompareWidget, idsWhere } from './compare';
+import { CompareWidget } from './compare';
 import { DiffWidget } from './diff';
 import { describeError, errorText } from './errors';
 import { ExplorerWidget } from './explorer';
@@ -38,8 +38,8 @@ import { copyAsCode, toCSV } from './explorerModel';
 import { workbenchIcon } from './icon';
 import { RunNotebookDrive } from './notebookDrive';
 import { createRunNotebookFactory, openRunNotebook } from './open';
+import { registerRunCommands } from './runCommands';
 import { RunPageWidget } from './runPage';
-import { createSweep } from './sweepsApi';
 
 export const EXPLORE_PLUGIN_ID = 'jupyter-mlops-workbench:explorer';
 const CATEGORY = 'Workbench';
@@ -210,86 +210,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
-    commands.addCommand(ExploreCommands.compareWith, {
-      label: 'Compare with its siblings',
-      caption:
-        'Compare a run with the other runs of its sweep, or the latest of its notebook',
-      execute: async args => {
-        try {
-          const run = await getRun(asText(args.runId));
-          const page = await listRuns({
-            where: run.notebook
-              ? `notebook = '${run.notebook.replace(/'/g, "''")}'`
-              : idsWhere([run.run_id]),
-            limit: 10
-          });
-          const others = page.runs
-            .map(r => r.run_id)
-            .filter(id => id !== run.run_id);
-          await commands.execute(ExploreCommands.compareRuns, {
-            runIds: [run.run_id, ...others.slice(0, 9)]
-          });
-        } catch (reason) {
-          failed('Could not compare', reason);
-        }
-      }
-    });
-    commands.addCommand(ExploreCommands.rerun, {
-      label: 'Rerun run',
-      caption:
-        "Run the run's notebook again, as a job, with the same parameters",
-      execute: async args => {
-        try {
-          const run = await getRun(asText(args.runId));
-          if (!run.notebook_path) {
-            throw new Error('its notebook is not under the server root');
-          }
-          const sweep = await createSweep({
-            notebook: run.notebook_path,
-            values: [run.params],
-            force: true,
-            experiment: run.experiment
-          });
-          Notification.success(
-            `Rerun started as sweep ${sweep.sweep_id.slice(0, 8)}`,
-            { autoClose: 5000 }
-          );
-        } catch (reason) {
-          failed('Could not rerun', reason);
-        }
-      }
-    });
-    for (const [id, label, target] of [
-      [
-        ExploreCommands.validateRun,
-        'Validate run notebook',
-        'workbench:validate-notebook'
-      ],
-      [
-        ExploreCommands.exportRun,
-        'Export run notebook',
-        'workbench:export-notebook'
-      ]
-    ] as const) {
-      commands.addCommand(id, {
-        label,
-        caption: `Open the run's source notebook, then ${label.split(' ')[0].toLowerCase()} it`,
-        execute: async args => {
-          try {
-            const run = await getRun(asText(args.runId));
-            if (!run.notebook_path) {
-              throw new Error('its notebook is not under the server root');
-            }
-            await commands.execute('docmanager:open', {
-              path: run.notebook_path
-            });
-            await commands.execute(target, { path: run.notebook_path });
-          } catch (reason) {
-            failed(`Could not ${label.split(' ')[0].toLowerCase()}`, reason);
-          }
-        }
-      });
-    }
+    registerRunCommands(app, () => pages.currentWidget?.content.runId ?? null);
 
     // Actions on the explorer's selection.
     const selected = (): string[] => explorer()?.selected ?? [];

@@ -13,8 +13,10 @@ import * as React from 'react';
 
 import { WorkbenchAPIError } from './api';
 import { ColumnPicker } from './columnPicker';
+import { ExplorerToolbar } from './explorerToolbar';
 import { describeError, ErrorBlock } from './errors';
-import { Grid, GridItem, ISort } from './explorerGrid';
+import { Grid, ISort } from './explorerGrid';
+import { SweepGroups } from './explorerGroups';
 import {
   addCondition,
   availableColumns,
@@ -54,12 +56,6 @@ export const DEFAULT_SETTINGS: IExplorerSettings = {
   pinned: ['name'],
   reducers: {}
 };
-
-interface IGroup {
-  sweep: string | null;
-  count: number;
-  start: number; // the first run's index in the server's order
-}
 
 export class ExplorerWidget extends ReactWidget {
   constructor(options: {
@@ -141,11 +137,11 @@ export class ExplorerWidget extends ReactWidget {
       order_by: this._orderBy(),
       experiment: this._experiment
     };
-    this._groups = null;
+    this._groups.groups = null;
     this._resetKey += 1;
     const first = this._cache.reset(query);
     if (this._groupBySweep) {
-      void this._loadGroups(query);
+      void this._groups.load(listRunRows, query).then(() => this.update());
     }
     await first;
     const error = this._cache.error;
@@ -179,18 +175,6 @@ export class ExplorerWidget extends ReactWidget {
     const columns = this._shownColumns();
     const hidden = this._columns.length - columns.length;
     const n = this._selected.size;
-    const action = (command: string, label: string) => (
-      <button
-        type="button"
-        className="jp-Button jp-mod-styled jp-mod-reject wb-ActionButton"
-        data-command={command}
-        disabled={!this._commands.isEnabled(command)}
-        onClick={() => void this._commands.execute(command)}
-        title={this._commands.caption(command)}
-      >
-        {label}
-      </button>
-    );
     return (
       <div className="wb-Explorer-body">
         <div className="wb-Explorer-top">
@@ -220,45 +204,18 @@ export class ExplorerWidget extends ReactWidget {
             onApply={w => this.setQuery(w)}
           />
         </div>
-        <div
-          className="wb-Toolbar"
-          role="toolbar"
-          aria-label="Explorer actions"
-        >
-          <button
-            type="button"
-            className="jp-Button jp-mod-styled jp-mod-reject wb-ActionButton"
-            aria-expanded={this._picking}
-            onClick={() => {
-              this._picking = !this._picking;
-              this.update();
-            }}
-          >
-            Columns…
-          </button>
-          <label className="wb-Control">
-            <input
-              type="checkbox"
-              checked={this._onlyDiffers}
-              onChange={e => (this.onlyDiffers = e.target.checked)}
-            />
-            Only what differs
-          </label>
-          <label className="wb-Control">
-            <input
-              type="checkbox"
-              checked={this._groupBySweep}
-              onChange={e => (this.groupBySweep = e.target.checked)}
-            />
-            Group by sweep
-          </label>
-          <span className="wb-Toolbar-spacer" />
-          {action('workbench:explorer-open', 'Open')}
-          {action('workbench:explorer-compare', 'Compare')}
-          {action('workbench:explorer-diff', 'Diff')}
-          {action('workbench:explorer-export-csv', 'Export CSV')}
-          {action('workbench:explorer-copy-code', 'Copy as code')}
-        </div>
+        <ExplorerToolbar
+          commands={this._commands}
+          picking={this._picking}
+          onPicking={() => {
+            this._picking = !this._picking;
+            this.update();
+          }}
+          onlyDiffers={this._onlyDiffers}
+          onOnlyDiffers={on => (this.onlyDiffers = on)}
+          groupBySweep={this._groupBySweep}
+          onGroupBySweep={on => (this.groupBySweep = on)}
+        />
         {this._picking && (
           <ColumnPicker
             available={availableColumns(this._fields)}
@@ -285,8 +242,16 @@ export class ExplorerWidget extends ReactWidget {
           <Grid
             idPrefix="wb-explorer"
             label="Runs"
-            itemCount={this._itemCount()}
-            itemAt={i => this._itemAt(i)}
+            itemCount={
+              this._grouped()
+                ? this._groups.itemCount()
+                : (this._cache.total ?? 0)
+            }
+            itemAt={i =>
+              this._grouped()
+                ? this._groups.itemAt(i)
+                : { kind: 'row', index: i }
+            }
             rowAt={i => this._cache.row(i)}
             columns={columns}
             reducers={this._reducers}
@@ -296,7 +261,10 @@ export class ExplorerWidget extends ReactWidget {
             onSort={f => this._toggleSort(f)}
             onReducer={(f, r) => this._setReducer(f, r)}
             onToggle={id => this._toggle(id)}
-            onToggleGroup={s => this._toggleGroup(s)}
+            onToggleGroup={s => {
+              this._groups.toggle(s);
+              this.update();
+            }}
             onOpen={id =>
               void this._commands.execute('workbench:open-run', { runId: id })
             }
@@ -372,8 +340,7 @@ export class ExplorerWidget extends ReactWidget {
 
   private _onRange = (first: number, last: number): void => {
     const toIndex = (i: number): number => {
-      const item = this._itemAt(i);
-      return item.kind === 'row' ? item.index : this._groupStartIndex(i);
+      return this._grouped() ? this._groups.indexAt(i) : i;
     };
     const lo = toIndex(first);
     const hi = toIndex(last);
@@ -381,75 +348,9 @@ export class ExplorerWidget extends ReactWidget {
     void this._cache.ensure(lo, Math.max(lo, hi));
   };
 
-  private _itemCount(): number {
-    const total = this._cache.total ?? 0;
-    if (!this._groupBySweep || !this._groups) {
-      return total;
-    }
-    return this._groups.reduce(
-      (n, g) => n + 1 + (this._collapsed.has(g.sweep) ? 0 : g.count),
-      0
-    );
-  }
-
-  private _itemAt(i: number): GridItem {
-    if (!this._groupBySweep || !this._groups) {
-      return { kind: 'row', index: i };
-    }
-    let at = 0;
-    for (const g of this._groups) {
-      const collapsed = this._collapsed.has(g.sweep);
-      if (i === at) {
-        return { kind: 'group', sweep: g.sweep, count: g.count, collapsed };
-      }
-      const size = collapsed ? 0 : g.count;
-      if (i <= at + size) {
-        return { kind: 'row', index: g.start + (i - at - 1) };
-      }
-      at += 1 + size;
-    }
-    return { kind: 'row', index: i };
-  }
-
-  private _groupStartIndex(i: number): number {
-    const item = this._itemAt(i);
-    if (item.kind === 'row') {
-      return item.index;
-    }
-    return this._groups?.find(g => g.sweep === item.sweep)?.start ?? 0;
-  }
-
-  private async _loadGroups(query: {
-    columns: string[];
-    where: string;
-    order_by: string;
-    experiment: string | null;
-  }): Promise<void> {
-    const groups: IGroup[] = [];
-    let offset = 0;
-    for (;;) {
-      const page = await listRunRows({
-        ...query,
-        columns: ['sweep'],
-        offset,
-        limit: 1000
-      });
-      page.rows.forEach((row, i) => {
-        const sweep = (row[0] as string | null) ?? null;
-        const last = groups[groups.length - 1];
-        if (last && last.sweep === sweep) {
-          last.count += 1;
-        } else {
-          groups.push({ sweep, count: 1, start: offset + i });
-        }
-      });
-      offset += page.rows.length;
-      if (page.rows.length === 0 || offset >= page.total) {
-        break;
-      }
-    }
-    this._groups = groups;
-    this.update();
+  /** Grouped by sweep, once the groups are known. */
+  private _grouped(): boolean {
+    return this._groupBySweep && this._groups.groups !== null;
   }
 
   private _toggleSort(field: string): void {
@@ -471,15 +372,6 @@ export class ExplorerWidget extends ReactWidget {
     }
     this.update();
     this._commands.notifyCommandChanged();
-  }
-
-  private _toggleGroup(sweep: string | null): void {
-    if (this._collapsed.has(sweep)) {
-      this._collapsed.delete(sweep);
-    } else {
-      this._collapsed.add(sweep);
-    }
-    this.update();
   }
 
   private _setColumns(columns: IColumn[]): void {
@@ -515,8 +407,7 @@ export class ExplorerWidget extends ReactWidget {
   private _queryError: string | null = null;
   private _onlyDiffers = false;
   private _groupBySweep = false;
-  private _groups: IGroup[] | null = null;
-  private readonly _collapsed = new Set<string | null>();
+  private readonly _groups = new SweepGroups();
   private readonly _selected = new Set<string>();
   private _picking = false;
   private _range: [number, number] = [0, 0];

@@ -5,6 +5,7 @@
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import * as React from 'react';
 
+import type { RunPage } from './runApi';
 import { Markdown } from './runSections';
 
 export const NOTE_TAG = 'workbench.note';
@@ -138,5 +139,38 @@ export function NoteEditor({
         {note ? 'Edit note' : 'Add a note'}
       </button>
     </div>
+  );
+}
+
+/** The run's name, edited in place: Enter or leaving the field saves, Escape undoes. */
+export function NameField({
+  page,
+  onSave
+}: {
+  page: RunPage;
+  onSave: (name: string) => void;
+}): JSX.Element {
+  const [value, setValue] = React.useState(page.name ?? '');
+  const save = (): void => {
+    if (value.trim() !== (page.name ?? '')) {
+      onSave(value.trim());
+    }
+  };
+  return (
+    <input
+      className="wb-RunPage-name"
+      aria-label="Run name"
+      placeholder={`${page.run_id.slice(0, 8)} (unnamed: type a name)`}
+      value={value}
+      onChange={e => setValue(e.target.value)}
+      onBlur={save}
+      onKeyDown={e => {
+        if (e.key === 'Enter') {
+          save();
+        } else if (e.key === 'Escape') {
+          setValue(page.name ?? '');
+        }
+      }}
+    />
   );
 }

@@ -12,6 +12,7 @@ import * as React from 'react';
 
 import { describeError, ErrorBlock, errorText, IViewError } from './errors';
 import {
+  ACTIVE_STATUSES,
   asText,
   formatStart,
   runDuration,
@@ -19,7 +20,8 @@ import {
   statusLabel
 } from './format';
 import { deleteRun, editRun, getRunPage, restoreRun, RunPage } from './runApi';
-import { NoteEditor, TagsEditor } from './runEdit';
+import { RunActions } from './runActions';
+import { NameField, NoteEditor, TagsEditor } from './runEdit';
 import {
   ArtifactsSection,
   KeyValueTable,
@@ -38,6 +40,8 @@ const SECTIONS: Array<{ key: Section; label: string }> = [
   { key: 'environment', label: 'Environment' }
 ];
 const CHARTS_SHOWN = 12;
+/** A queued or running run's page refreshes this often (ms). */
+const LIVE_POLL_MS = 5000;
 
 export interface IRunPageOptions {
   runId: string;
@@ -66,15 +70,33 @@ export class RunPageWidget extends ReactWidget {
   }
 
   async refresh(): Promise<void> {
+    window.clearTimeout(this._timer);
     try {
+      const wasActive =
+        this._page !== null && ACTIVE_STATUSES.has(this._page.status);
       this._page = await getRunPage(this.runId);
       this._error = null;
       this.title.label = `Run ${runLabel(this._page)}`;
       this.title.caption = `Workbench run ${this.runId}`;
+      const active = ACTIVE_STATUSES.has(this._page.status);
+      if (active || wasActive) {
+        this._themeKey += 1; // charts of a run still going are drawn again
+      }
+      if (active && !this.isDisposed) {
+        this._timer = window.setTimeout(
+          () => void this.refresh(),
+          LIVE_POLL_MS
+        );
+      }
     } catch (reason) {
       this._error = describeError(reason);
     }
     this.update();
+  }
+
+  dispose(): void {
+    window.clearTimeout(this._timer);
+    super.dispose();
   }
 
   /** Redraw the charts in the new theme (figures are themed on the server). */
@@ -166,92 +188,15 @@ export class RunPageWidget extends ReactWidget {
           {prov.host ? meta('host', asText(prov.host)) : null}
         </dl>
         <div className="wb-Toolbar" role="toolbar" aria-label="Run actions">
-          {this._actions(page)}
+          <RunActions
+            page={page}
+            commands={this._commands}
+            onDelete={() => void this._delete()}
+            onRestore={() => void this._restore()}
+          />
         </div>
       </header>
     );
-  }
-
-  private _actions(page: RunPage): JSX.Element[] {
-    const button = (
-      label: string,
-      caption: string,
-      onClick: () => void,
-      key = label
-    ) => (
-      <button
-        key={key}
-        type="button"
-        className="jp-Button jp-mod-styled jp-mod-reject wb-ActionButton"
-        title={caption}
-        onClick={onClick}
-      >
-        {label}
-      </button>
-    );
-    const run = (id: string, args: Record<string, unknown>) => () =>
-      void this._commands.execute(id, args as never);
-    const out = [
-      button(
-        'Open notebook',
-        page.has_executed_notebook
-          ? 'Open the executed notebook, read-only, without a kernel'
-          : 'Open the source notebook',
-        run('workbench:open-run-notebook', { runId: page.run_id })
-      )
-    ];
-    if (
-      page.error?.cell_index !== null &&
-      page.error?.cell_index !== undefined &&
-      page.has_executed_notebook
-    ) {
-      out.push(
-        button(
-          'Open at failing cell',
-          `Open the executed notebook at cell ${page.error.cell_index}`,
-          run('workbench:open-run-notebook', {
-            runId: page.run_id,
-            cellIndex: page.error.cell_index
-          })
-        )
-      );
-    }
-    out.push(
-      button(
-        'Rerun',
-        'Run the notebook again with these parameters, as a job',
-        run('workbench:rerun-run', { runId: page.run_id })
-      ),
-      button(
-        'Compare with…',
-        'Compare this run with others of its sweep or notebook',
-        run('workbench:compare-with-run', { runId: page.run_id })
-      ),
-      button(
-        'Validate',
-        'Validate the source notebook (opens it, then runs the gate)',
-        run('workbench:validate-run', { runId: page.run_id })
-      ),
-      button(
-        'Export',
-        'Export the source notebook (opens it, then runs the export)',
-        run('workbench:export-run', { runId: page.run_id })
-      )
-    );
-    out.push(
-      page.deleted
-        ? button(
-            'Restore',
-            'Bring the deleted run back',
-            () => void this._restore()
-          )
-        : button(
-            'Delete…',
-            'Mark the run deleted (restorable until workbench gc)',
-            () => void this._delete()
-          )
-    );
-    return out;
   }
 
   private _sectionBody(page: RunPage): JSX.Element {
@@ -385,6 +330,7 @@ export class RunPageWidget extends ReactWidget {
   private _error: IViewError | null = null;
   private _section: Section = 'overview';
   private _themeKey = 0;
+  private _timer = 0;
 }
 
 function meta(label: string, value: string): JSX.Element {
@@ -393,37 +339,5 @@ function meta(label: string, value: string): JSX.Element {
       <dt>{label}</dt>
       <dd title={value}>{value}</dd>
     </div>
-  );
-}
-
-function NameField({
-  page,
-  onSave
-}: {
-  page: RunPage;
-  onSave: (name: string) => void;
-}): JSX.Element {
-  const [value, setValue] = React.useState(page.name ?? '');
-  const save = (): void => {
-    if (value.trim() !== (page.name ?? '')) {
-      onSave(value.trim());
-    }
-  };
-  return (
-    <input
-      className="wb-RunPage-name"
-      aria-label="Run name"
-      placeholder={`${page.run_id.slice(0, 8)} (unnamed: type a name)`}
-      value={value}
-      onChange={e => setValue(e.target.value)}
-      onBlur={save}
-      onKeyDown={e => {
-        if (e.key === 'Enter') {
-          save();
-        } else if (e.key === 'Escape') {
-          setValue(page.name ?? '');
-        }
-      }}
-    />
   );
 }
