@@ -10,11 +10,12 @@ from pathlib import Path
 import nbformat
 from playwright.sync_api import Locator, Page, expect
 
-from workbench.entities import RunStatus, SweepOptions
+from workbench.entities import RunError, RunStatus, SweepOptions
 from workbench.store import RunFilter, Store, open_store
 
 RUNS = 10_000
 SWEEP_RUNS = 4
+RICH_RUNS = 4  # three rich runs and a failed one
 EXPLORER = ".wb-Explorer"
 GRID = ".wb-Explorer .wb-Grid"
 PNG = bytes.fromhex(
@@ -97,7 +98,22 @@ def seed_store(home: Path, root: Path, runs: int = RUNS) -> dict[str, object]:
         store.set_executed_notebook(run_id, _executed(str(lr)))
         store.set_status(run_id, RunStatus.SUCCEEDED)
         rich.append(run_id)
-    return {"rich": rich, "store": store, "notebook": notebook, "sweep": sweep.sweep_id}
+    failed = store.create_run(
+        experiment="sweep-a", name="failed-0", notebook=str(notebook), source="job"
+    )
+    store.set_executed_notebook(failed, _executed("0.9"))
+    store.set_status(
+        failed,
+        RunStatus.FAILED,
+        error=RunError(name="ValueError", value="lr too high", cell_index=1, reason="exception"),
+    )
+    return {
+        "rich": rich,
+        "failed": failed,
+        "store": store,
+        "notebook": notebook,
+        "sweep": sweep.sweep_id,
+    }
 
 
 def open_palette_command(page: Page, label: str) -> None:

@@ -13,6 +13,7 @@ import pytest
 from explore_lab import (
     EXPLORER,
     GRID,
+    RICH_RUNS,
     RUNS,
     SWEEP_RUNS,
     apply_query,
@@ -73,7 +74,7 @@ def test_explorer_grid(seeded_lab, page: Page, artifacts: Path) -> None:
     lab, seeded = seeded_lab
     page.goto(lab.lab_url())
     explorer = open_explorer(page)
-    total = RUNS + SWEEP_RUNS + 3
+    total = RUNS + SWEEP_RUNS + RICH_RUNS
     grid = page.locator(GRID)
     expect(grid).to_have_attribute("aria-rowcount", str(total + 1), timeout=30_000)
     expect(explorer.locator(".wb-Explorer-status")).to_contain_text(f"{total:,} runs")
@@ -313,6 +314,37 @@ def test_run_page_and_read_only_notebook(seeded_lab, page: Page, artifacts: Path
     assert sorted(p.name for p in lab.root.rglob("*")) == before
     assert lab.api("api/kernels") == (200, [])
     assert lab.api("api/sessions") == (200, [])
+
+
+def test_failed_run_opens_at_its_failing_cell_and_delete_restore(
+    seeded_lab, page: Page, artifacts: Path
+) -> None:
+    lab, seeded = seeded_lab
+    run_id = seeded["failed"]
+    page.goto(lab.lab_url())
+    open_explorer(page)
+    _open_rich_run(page, "failed-0")
+    run_page = page.locator(f'.wb-RunPage[data-run-id="{run_id}"]')
+    expect(run_page.locator(".wb-RunPage-reason")).to_contain_text("ValueError: lr too high")
+    expect(run_page.locator(".wb-RunPage-reason")).to_contain_text("(cell 1)")
+    run_page.get_by_role("button", name="Open at failing cell").click()
+    notebook = page.locator(f'.wb-RunNotebook[data-run-id="{run_id}"]')
+    failing = notebook.locator(".jp-Cell.wb-mod-failingCell")
+    expect(failing).to_have_count(1, timeout=30_000)
+    expect(failing).to_contain_text("print(lr * 2)")
+    expect(failing).to_have_class(re.compile("jp-mod-active"))
+
+    # Delete (with a confirmation), then restore: deletion is a state.
+    page.get_by_role("tab", name="Run failed-0").click()
+    run_page.get_by_role("button", name="Delete…").click()
+    page.locator(".jp-Dialog").get_by_role("button", name="Delete").click()
+    expect(run_page.locator(".wb-Badge.wb-mod-deleted")).to_have_text("deleted")
+    status, body = lab.api("workbench/api/runs?where=name%20%3D%20%27failed-0%27")
+    assert status == 200 and body["total"] == 0  # type: ignore[index]
+    run_page.get_by_role("button", name="Restore").click()
+    expect(run_page.locator(".wb-Badge.wb-mod-deleted")).to_have_count(0)
+    status, body = lab.api("workbench/api/runs?where=name%20%3D%20%27failed-0%27")
+    assert body["total"] == 1  # type: ignore[index]
 
 
 def test_compare_three_runs_and_diff_two(seeded_lab, page: Page, artifacts: Path) -> None:
