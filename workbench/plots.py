@@ -19,6 +19,8 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from workbench.entities import Run
+from workbench.errors import InvalidInput
+from workbench.series import MAX_POINTS, lttb_indices
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,6 +33,7 @@ LAYOUT: dict[str, Any] = {
     "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
     "legend": {"title": {"text": "run"}},
 }
+THEMES = {"light": "plotly_white", "dark": "plotly_dark"}
 
 
 def run_label(run_id: str, name: str | None = None) -> str:
@@ -52,33 +55,97 @@ def metric_history_figure(
     runs: Sequence[Run],
     metrics: Sequence[str] | None = None,
     visible: str | None = None,
+    *,
+    x: str = "step",
+    smoothing: float = 0.0,
+    log_y: bool = False,
+    max_points: int = MAX_POINTS,
 ) -> go.Figure:
-    """One line per run per metric (x: step, y: value). With ``visible``, only that metric's
-    traces show: the others stay in the figure, so a dropdown toggles them without redrawing.
+    """One line per run per metric (x: step, or ``x="time"``: seconds since the run started;
+    y: value). With ``visible``, only that metric's traces show: the others stay in the
+    figure, so a dropdown toggles them without redrawing. ``smoothing`` (0 to <1) draws an
+    exponential moving average over the raw line, as TensorBoard does; ``log_y`` a log axis.
+    Each series is downsampled (LTTB) to at most ``max_points`` points.
     """
+    if x not in ("step", "time"):
+        raise InvalidInput(f"x axis {x!r} is not known: use 'step' or 'time'")
+    if not 0.0 <= smoothing < 1.0:
+        raise InvalidInput(f"smoothing {smoothing!r} is out of range: use 0 (none) to 0.99")
     metrics = list(metrics) if metrics is not None else metric_names(runs)
     fig = go.Figure(layout=LAYOUT)
+    x_label = "step" if x == "step" else "seconds since start"
     for metric in metrics:
         for i, run in enumerate(runs):
             points = run.metric_history.get(metric, [])
+            xs = [p.step if x == "step" else p.timestamp - run.started_at for p in points]
+            ys = [p.value for p in points]
+            kept = lttb_indices(xs, ys, max_points) if len(points) > max_points else None
+            if kept is not None:
+                xs, ys = [xs[k] for k in kept], [ys[k] for k in kept]
+            shown = visible is None or metric == visible
+            common = {
+                "name": run_label(run.run_id, run.name),
+                "legendgroup": run.run_id,
+                "meta": {"run_id": run.run_id, "metric": metric},
+                "visible": shown,
+                "hovertemplate": f"{metric}<br>{x_label} %{{x}}<br>%{{y}}" + _RUN_NAME,
+            }
+            if smoothing:
+                fig.add_trace(  # the raw line, faint, under its smoothed one
+                    go.Scatter(
+                        x=xs,
+                        y=ys,
+                        mode="lines",
+                        line={"color": colour(i), "width": 1},
+                        opacity=0.3,
+                        showlegend=False,
+                        **common,
+                    )
+                )
+                ys = ema(ys, smoothing)
             fig.add_trace(
                 go.Scatter(
-                    x=[p.step for p in points],
-                    y=[p.value for p in points],
+                    x=xs,
+                    y=ys,
                     mode="lines+markers" if len(points) < 30 else "lines",
-                    name=run_label(run.run_id, run.name),
-                    legendgroup=run.run_id,
                     line={"color": colour(i)},
-                    meta={"run_id": run.run_id, "metric": metric},
-                    visible=visible is None or metric == visible,
-                    hovertemplate=f"{metric}<br>step %{{x}}<br>%{{y}}" + _RUN_NAME,
+                    **common,
                 )
             )
     title = visible if visible is not None else ", ".join(metrics)
     fig.update_layout(
         title={"text": f"Metric history: {title}" if metrics else "No metric history"},
-        xaxis_title="step",
-        yaxis_title=visible if visible is not None else "value",
+        xaxis_title=x_label,
+        yaxis={
+            "title": {"text": visible if visible is not None else "value"},
+            "type": "log" if log_y else "linear",
+        },
+    )
+    return fig
+
+
+def ema(values: Sequence[float], weight: float) -> list[float]:
+    """Exponential moving average with TensorBoard's debiasing (the first points are not
+    pulled towards zero); NaN points stay NaN and do not poison the average."""
+    out: list[float] = []
+    last, count = 0.0, 0
+    for v in values:
+        if _is_nan(v):
+            out.append(v)
+            continue
+        last = last * weight + (1 - weight) * v
+        count += 1
+        out.append(last / (1 - weight**count))
+    return out
+
+
+def themed(fig: go.Figure, theme: str = "light") -> go.Figure:
+    """The figure in JupyterLab's light or dark theme (in place, returned): plotly's white or
+    dark template, with transparent backgrounds so the panel's own colour shows through."""
+    if theme not in THEMES:
+        raise InvalidInput(f"theme {theme!r} is not known: use 'light' or 'dark'")
+    fig.update_layout(
+        template=THEMES[theme], paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)"
     )
     return fig
 
@@ -175,6 +242,56 @@ def parallel_coordinates_figure(
     )
     fig.update_layout(
         title={"text": f"Parameters and {metric}"}, margin={"l": 70, "r": 70, "t": 80, "b": 40}
+    )
+    return fig
+
+
+def contour_figure(frame: pd.DataFrame, metric: str, x_param: str, y_param: str) -> go.Figure:
+    """``metric`` (last value) over two numeric parameters: a contour interpolated between
+    the runs, and the runs themselves as markers. Runs lacking a value are left out."""
+    cols = [f"params.{x_param}", f"params.{y_param}", f"metrics.{metric}"]
+    xs: list[float] = []
+    ys: list[float] = []
+    zs: list[float] = []
+    labels: list[str] = []
+    if all(c in frame.columns for c in cols):
+        for _, row in frame.iterrows():
+            x, y, z = (row[c] for c in cols)
+            if _is_number(x) and _is_number(y) and not _missing(z):
+                xs.append(float(x))
+                ys.append(float(y))
+                zs.append(float(z))
+                labels.append(run_label(row["run_id"], row.get("name")))
+    fig = go.Figure(layout=LAYOUT)
+    if len(set(xs)) > 1 and len(set(ys)) > 1:
+        fig.add_trace(
+            go.Contour(
+                x=xs,
+                y=ys,
+                z=zs,
+                colorscale="Viridis",
+                connectgaps=True,
+                colorbar={"title": {"text": metric}},
+                hovertemplate=f"{x_param}=%{{x}}<br>{y_param}=%{{y}}<br>{metric}=%{{z}}"
+                "<extra></extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="markers",
+            marker={"size": 9, "color": "white", "line": {"width": 1, "color": "black"}},
+            text=labels,
+            name="runs",
+            hovertemplate=f"{x_param}=%{{x}}<br>{y_param}=%{{y}}<extra>%{{text}}</extra>",
+        )
+    )
+    fig.update_layout(
+        title={"text": f"{metric} over {x_param} and {y_param}"},
+        xaxis_title=x_param,
+        yaxis_title=y_param,
+        showlegend=False,
     )
     return fig
 

@@ -85,6 +85,13 @@ export interface ListRunsQuery {
   notebook?: string | null;
   experiment?: string | null;
   status?: RunStatus | null;
+  /** The runs query language, e.g. `metrics.acc > 0.9 and params.lr < 0.1`. */
+  where?: string | null;
+  /** e.g. `metrics.acc desc, name`. */
+  order_by?: string | null;
+  /** Comma-separated fields: the answer then has `columns` and `rows`. */
+  columns?: string | null;
+  deleted?: boolean;
   limit?: number;
   offset?: number;
 }
@@ -95,6 +102,8 @@ export interface ListRunsResponse {
   total: number;
   limit: number;
   offset: number;
+  columns?: string[] | null;
+  rows?: unknown[][] | null;
 }
 
 /** An nbformat v4 notebook, as JSON. */

@@ -86,3 +86,17 @@ export function keyMetrics(
 export function statusLabel(status: RunStatus): string {
   return status.replace('_', ' ');
 }
+
+/** Any value as text: strings as they are, null as "", the rest as JSON. */
+export function asText(value: unknown): string {
+  if (value === null || value === undefined) {
+    return '';
+  }
+  if (typeof value === 'string') {
+    return value;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    return String(value);
+  }
+  return JSON.stringify(value);
+}

@@ -15,9 +15,10 @@ import { Widget } from '@lumino/widgets';
 
 import { workbenchIcon } from './icon';
 import { JobCommandIDs, registerJobCommands } from './jobCommands';
-import { openRun } from './open';
 import { RunsPanel } from './panel';
 import { registerShipCommands } from './ship';
+// Issue 10 (explore): the runs explorer, run pages, compare and diff.
+import explorePlugin, { ExploreCommands } from './explorePlugin';
 
 const PLUGIN_ID = 'jupyter-mlops-workbench:sidebar';
 
@@ -35,7 +36,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null
   ): void => {
     registerShipCommands(app, palette);
-    const panel = new RunsPanel({ openRun: run => openRun(app, run) });
+    const panel = new RunsPanel({
+      openRun: run =>
+        app.commands.execute(ExploreCommands.openRun, { runId: run.run_id }),
+      openExplorer: () => app.commands.execute(ExploreCommands.openRuns)
+    });
     panel.id = 'workbench-sidebar';
     panel.title.icon = workbenchIcon;
     panel.title.caption = 'Workbench';
@@ -74,7 +79,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
 function isNotebook(widget: Widget | null): widget is DocumentWidget {
   return (
-    widget instanceof DocumentWidget && widget.context.path.endsWith('.ipynb')
+    widget instanceof DocumentWidget &&
+    widget.context.path.endsWith('.ipynb') &&
+    // A run's executed notebook (another drive) is not a notebook of the project.
+    widget.context.path === widget.context.localPath
   );
 }
 
@@ -116,4 +124,4 @@ const jobsPlugin: JupyterFrontEndPlugin<void> = {
 };
 // -- end of Jobs
 
-export default [plugin, jobsPlugin];
+export default [plugin, jobsPlugin, explorePlugin];

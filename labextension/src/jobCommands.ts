@@ -13,14 +13,14 @@ import {
   WidgetTracker
 } from '@jupyterlab/apputils';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
-import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { INotebookTracker } from '@jupyterlab/notebook';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { WorkbenchAPIError } from './api';
 import { describeError, errorText } from './errors';
 import { workbenchIcon } from './icon';
 import { JOB_QUEUE_ID, JobQueuePanel } from './jobQueue';
-import { openRun } from './open';
+import { openRunNotebook } from './open';
 import { GuardedDialog } from './dialogs';
 import { SweepFormBody } from './sweepDialog';
 import { newForm } from './sweepForm';
@@ -62,8 +62,8 @@ export function registerJobCommands(
     let panel = tracker.find(w => w.id === JOB_QUEUE_ID) ?? null;
     if (panel === null || panel.isDisposed) {
       panel = new JobQueuePanel({
-        openRunPage: run => void openRunPage(app, run, notebooks),
-        openNotebook: run => void openExecuted(app, run, notebooks),
+        openRunPage: run => void openRunPage(app, run),
+        openNotebook: run => void openExecuted(app, run),
         launch: () => void app.commands.execute(JobCommandIDs.launchSweep)
       });
       void tracker.add(panel);
@@ -222,11 +222,7 @@ async function launchDialog(
 }
 
 /** The run page when the explore views are there, else the executed notebook. */
-async function openRunPage(
-  app: JupyterFrontEnd,
-  run: SweepRun,
-  notebooks: INotebookTracker | null
-): Promise<void> {
+async function openRunPage(app: JupyterFrontEnd, run: SweepRun): Promise<void> {
   if (app.commands.hasCommand(OPEN_RUN_COMMAND)) {
     try {
       await app.commands.execute(OPEN_RUN_COMMAND, { runId: run.run_id });
@@ -235,34 +231,16 @@ async function openRunPage(
       console.warn('workbench: the run page did not open', reason);
     }
   }
-  await openExecuted(app, run, notebooks);
+  await openExecuted(app, run);
 }
 
-/** The executed notebook, scrolled to the failing cell when the job failed. */
+/** The executed notebook (read-only, from the store), at the failing cell when the job
+ * failed. */
 async function openExecuted(
   app: JupyterFrontEnd,
-  run: SweepRun,
-  notebooks: INotebookTracker | null
+  run: SweepRun
 ): Promise<void> {
-  await openRun(app, run);
-  const cell = run.error?.cell_index;
-  if (cell === null || cell === undefined || notebooks === null) {
-    return;
-  }
-  const panel = notebooks.find(p => p.context.path.includes(run.run_id));
-  if (panel) {
-    await focusCell(panel, cell);
-  }
-}
-
-async function focusCell(panel: NotebookPanel, index: number): Promise<void> {
-  await panel.context.ready;
-  await panel.revealed;
-  const notebook = panel.content;
-  if (index >= 0 && index < notebook.widgets.length) {
-    notebook.activeCellIndex = index;
-    await notebook.scrollToItem(index, 'center');
-  }
+  await openRunNotebook(app, run, { cellIndex: run.error?.cell_index ?? null });
 }
 
 function basename(path: string): string {

@@ -13,25 +13,19 @@ import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { describeError, ErrorBlock, IViewError } from './errors';
-import {
-  isTransient,
-  listRuns,
-  retryAfterOf,
-  RunError,
-  RunSummary
-} from './api';
-import {
-  ACTIVE_STATUSES,
-  formatStart,
-  keyMetrics,
-  runDuration,
-  runLabel,
-  statusLabel
-} from './format';
+import { isTransient, listRuns, retryAfterOf, RunSummary } from './api';
+import { ACTIVE_STATUSES } from './format';
 import { PollBackoff } from './retry';
+import { RunRow, varyingParams } from './runRow';
 import { SweepsView } from './sweeps';
+import { TabList, TabPanel } from './tabs';
 
 export type RunsView = 'notebook' | 'all' | 'sweeps';
+const VIEWS: Array<{ key: RunsView; label: string }> = [
+  { key: 'notebook', label: 'This notebook' },
+  { key: 'all', label: 'All runs' },
+  { key: 'sweeps', label: 'Sweeps' }
+];
 
 export const FAST_POLL_MS = 2000;
 export const SLOW_POLL_MS = 10000;
@@ -40,12 +34,25 @@ const PAGE_SIZE = 50;
 export interface IRunsPanelOptions {
   /** Called when the user picks a run. */
   openRun: (run: RunSummary) => Promise<void>;
+  /** Opens the runs explorer (the list's last line offers it). */
+  openExplorer?: () => Promise<void>;
+}
+
+/** The query for the sidebar's search box: the text in a name, notebook or id. */
+export function searchWhere(text: string): string | null {
+  const t = text.trim();
+  if (!t) {
+    return null;
+  }
+  const q = `'${t.replace(/'/g, "''")}'`;
+  return `name contains ${q} or notebook contains ${q} or run_id contains ${q}`;
 }
 
 export class RunsPanel extends ReactWidget {
   constructor(options: IRunsPanelOptions) {
     super();
     this._openRun = options.openRun;
+    this._openExplorer = options.openExplorer ?? null;
     this._sweeps = new SweepsView({
       renderRun: (run, label) => (
         <RunRow key={run.run_id} run={run} open={this._openRun} label={label} />
@@ -116,6 +123,7 @@ export class RunsPanel extends ReactWidget {
     try {
       const page = await listRuns({
         notebook: view === 'notebook' ? notebook : null,
+        where: searchWhere(this._search),
         limit: PAGE_SIZE
       });
       if (request !== this._request) {
@@ -147,6 +155,7 @@ export class RunsPanel extends ReactWidget {
 
   dispose(): void {
     this._clearTimer();
+    this._clearSearchTimer();
     this._sweeps.dispose();
     super.dispose();
   }
@@ -170,38 +179,52 @@ export class RunsPanel extends ReactWidget {
             <refreshIcon.react tag="span" />
           </button>
         </div>
-        <div className="wb-RunsPanel-tabs" role="tablist">
-          {this._tab('notebook', 'This notebook')}
-          {this._tab('all', 'All runs')}
-          {this._tab('sweeps', 'Sweeps')}
-        </div>
-        {this._view === 'notebook' && (
-          <div
-            className="wb-RunsPanel-context"
-            title={this._notebookPath ?? ''}
-          >
-            {this._notebookPath ?? 'Open a notebook to see its runs.'}
-          </div>
-        )}
-        {this._view === 'sweeps' ? this._sweeps.render() : this._body()}
+        <TabList
+          idPrefix="wb-sidebar"
+          label="Workbench views"
+          className="wb-RunsPanel-tabs"
+          tabClassName="wb-RunsPanel-tab"
+          tabs={VIEWS}
+          selected={this._view}
+          onSelect={view => {
+            this.view = view;
+          }}
+        />
+        <TabPanel
+          idPrefix="wb-sidebar"
+          tabKey={this._view}
+          className="wb-RunsPanel-view"
+        >
+          {this._view !== 'sweeps' && (
+            <input
+              className="wb-RunsPanel-search jp-mod-styled"
+              type="search"
+              aria-label="Search runs"
+              placeholder="Search runs"
+              title="Search runs by name, notebook or id"
+              value={this._search}
+              onChange={event => {
+                this._search = event.target.value;
+                this.update();
+                this._clearSearchTimer();
+                this._searchTimer = window.setTimeout(
+                  () => void this.refresh(),
+                  300
+                );
+              }}
+            />
+          )}
+          {this._view === 'notebook' && (
+            <div
+              className="wb-RunsPanel-context"
+              title={this._notebookPath ?? ''}
+            >
+              {this._notebookPath ?? 'Open a notebook to see its runs.'}
+            </div>
+          )}
+          {this._view === 'sweeps' ? this._sweeps.render() : this._body()}
+        </TabPanel>
       </div>
-    );
-  }
-
-  private _tab(view: RunsView, label: string): JSX.Element {
-    const selected = this._view === view;
-    return (
-      <button
-        role="tab"
-        aria-selected={selected}
-        className={`wb-RunsPanel-tab${selected ? ' wb-mod-selected' : ''}`}
-        data-view={view}
-        onClick={() => {
-          this.view = view;
-        }}
-      >
-        {label}
-      </button>
     );
   }
 
@@ -220,17 +243,35 @@ export class RunsPanel extends ReactWidget {
       );
     }
     const shown = this._runs.length;
+    const varying = varyingParams(this._runs);
     return (
       <>
         <ul className="wb-RunList">
           {this._runs.map(run => (
-            <RunRow key={run.run_id} run={run} open={this._openRun} />
+            <RunRow
+              key={run.run_id}
+              run={run}
+              open={this._openRun}
+              varying={varying}
+            />
           ))}
         </ul>
         <div className="wb-RunsPanel-footer">
-          {shown < this._total
-            ? `Showing ${shown} of ${this._total} runs`
-            : `${this._total} run${this._total === 1 ? '' : 's'}`}
+          <span>
+            {shown < this._total
+              ? `Showing ${shown} of ${this._total} runs`
+              : `${this._total} run${this._total === 1 ? '' : 's'}`}
+          </span>
+          {this._openExplorer && (
+            <button
+              type="button"
+              className="wb-LinkButton wb-RunsPanel-explorer"
+              title="All runs in a searchable, sortable grid (workbench:open-runs)"
+              onClick={() => void this._openExplorer?.()}
+            >
+              Open in explorer
+            </button>
+          )}
         </div>
       </>
     );
@@ -253,6 +294,13 @@ export class RunsPanel extends ReactWidget {
     }, delay);
   }
 
+  private _clearSearchTimer(): void {
+    if (this._searchTimer !== null) {
+      window.clearTimeout(this._searchTimer);
+      this._searchTimer = null;
+    }
+  }
+
   private _clearTimer(): void {
     if (this._timer !== null) {
       window.clearTimeout(this._timer);
@@ -261,6 +309,9 @@ export class RunsPanel extends ReactWidget {
   }
 
   private readonly _openRun: (run: RunSummary) => Promise<void>;
+  private readonly _openExplorer: (() => Promise<void>) | null;
+  private _search = '';
+  private _searchTimer: number | null = null;
   private readonly _sweeps: SweepsView;
   private _view: RunsView = 'notebook';
   private _notebookPath: string | null = null;
@@ -271,73 +322,4 @@ export class RunsPanel extends ReactWidget {
   private readonly _backoff = new PollBackoff();
   private _request = 0;
   private _timer: number | null = null;
-}
-
-export interface IRunRowProps {
-  run: RunSummary;
-  /** Called when the user picks the run (click, Enter or Space). */
-  open: (run: RunSummary) => Promise<void>;
-  /** Shown instead of the run's name, e.g. a sweep job's parameters. */
-  label?: string;
-}
-
-/** One run: status badge, name, start, duration, error and key metrics. */
-export function RunRow({
-  run,
-  open: onOpen,
-  label
-}: IRunRowProps): JSX.Element {
-  const open = (): void => void onOpen(run);
-  const metrics = keyMetrics(run);
-  return (
-    <li
-      className={`wb-RunRow wb-mod-${run.status}`}
-      data-run-id={run.run_id}
-      data-status={run.status}
-      role="button"
-      tabIndex={0}
-      title={`${run.run_id} (${run.source}): click to open its notebook`}
-      onClick={open}
-      onKeyDown={event => {
-        if (event.key === 'Enter' || event.key === ' ') {
-          event.preventDefault();
-          open();
-        }
-      }}
-    >
-      <div className="wb-RunRow-line">
-        <span className={`wb-StatusBadge wb-mod-${run.status}`}>
-          {statusLabel(run.status)}
-        </span>
-        <span className="wb-RunRow-name">{label ?? runLabel(run)}</span>
-      </div>
-      <div className="wb-RunRow-line wb-RunRow-meta">
-        <span className="wb-RunRow-start">{formatStart(run.started_at)}</span>
-        <span className="wb-RunRow-duration">{runDuration(run)}</span>
-      </div>
-      {run.error && (
-        <div className="wb-RunRow-error" title={errorText(run.error)}>
-          {errorText(run.error)}
-        </div>
-      )}
-      {metrics.length > 0 && (
-        <div className="wb-RunRow-metrics">
-          {metrics.map(([key, value]) => (
-            <span key={key} className="wb-Metric" data-metric={key}>
-              {key}={value}
-            </span>
-          ))}
-        </div>
-      )}
-    </li>
-  );
-}
-
-/** "ValueError: bad input (cell 3)", from whichever parts the server recorded. */
-function errorText(error: RunError): string {
-  const what = [error.name, error.value].filter(Boolean).join(': ');
-  const text = what || error.reason || 'error';
-  return error.cell_index !== null
-    ? `${text} (cell ${error.cell_index})`
-    : text;
 }

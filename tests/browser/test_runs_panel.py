@@ -168,22 +168,26 @@ def test_panel_lists_runs_and_opens_their_notebooks(
     expect(panel.locator(".wb-RunRow")).to_have_count(len(runs))
     panel.locator('.wb-RunsPanel-tab[data-view="notebook"]').click()
 
-    # A job run opens its executed notebook, copied to workbench-runs/<id>.ipynb.
+    # A job run opens its run page; its executed notebook opens read-only from the store,
+    # with no kernel and no file written into the project.
     job_row.click()
-    expect(_active_tab_title(page)).to_have_text(f"{job_id}.ipynb", timeout=30_000)
-    expect(notebook_panel(page).locator(".jp-Cell").first).to_be_visible()
-    executed = lab.root / "workbench-runs" / f"{job_id}.ipynb"
-    assert executed.is_file()
-    assert json.loads(executed.read_text(encoding="utf-8"))["cells"]
+    run_page = page.locator(f'.wb-RunPage[data-run-id="{job_id}"]')
+    expect(run_page).to_be_visible(timeout=30_000)
+    run_page.get_by_role("button", name="Open notebook").click()
+    executed = page.locator(f'.wb-RunNotebook[data-run-id="{job_id}"]')
+    expect(executed.locator(".jp-Cell").first).to_be_visible(timeout=30_000)
+    assert not (lab.root / "workbench-runs").exists()
     page.screenshot(path=str(artifacts / "opened-executed-notebook.png"))
 
-    # "This notebook" now follows the executed copy, which has no runs of its own.
-    expect(panel.locator(".wb-RunsPanel-context")).to_have_text(f"workbench-runs/{job_id}.ipynb")
-    expect(panel.locator(".wb-RunsPanel-empty")).to_have_text("No runs yet.")
+    # "This notebook" keeps following the project's notebook, not the run's output.
+    expect(panel.locator(".wb-RunsPanel-context")).to_have_text(NOTEBOOK)
 
-    # An interactive run has no executed notebook: its source notebook comes to the front.
+    # An interactive run has no executed notebook: its page opens the source notebook.
     panel.locator('.wb-RunsPanel-tab[data-view="all"]').click()
     panel.locator(f'.wb-RunRow[data-run-id="{run_id}"]').click()
+    interactive_page = page.locator(f'.wb-RunPage[data-run-id="{run_id}"]')
+    expect(interactive_page).to_be_visible(timeout=30_000)
+    interactive_page.get_by_role("button", name="Open notebook").click()
     expect(_active_tab_title(page)).to_have_text(NOTEBOOK, timeout=30_000)
     page.screenshot(path=str(artifacts / "opened-source-notebook.png"))
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from workbench.entities import Run, RunStatus
+from workbench.series import downsample
 
 
 def iso(ts: float | None) -> str | None:
@@ -136,8 +137,15 @@ def run_summary(run: Run, root: str | None, *, listing: bool = False) -> RunSumm
     )
 
 
-def run_detail(run: Run, root: str | None) -> RunDetail:
+def run_detail(run: Run, root: str | None, *, max_points: int | None = None) -> RunDetail:
+    """The run with its histories; with ``max_points``, each downsampled (LTTB) to that."""
     summary = run_summary(run, root)
+    histories = run.metric_history
+    if max_points is not None:
+        histories = {
+            key: downsample(points, [p.step for p in points], [p.value for p in points], max_points)
+            for key, points in histories.items()
+        }
     return RunDetail(
         **summary.model_dump(),
         metric_history={
@@ -145,7 +153,7 @@ def run_detail(run: Run, root: str | None) -> RunDetail:
                 MetricPointModel(step=p.step, value=p.value, timestamp=iso(p.timestamp) or "")
                 for p in points
             ]
-            for key, points in run.metric_history.items()
+            for key, points in histories.items()
         },
         provenance=run.provenance,
         artifacts=[

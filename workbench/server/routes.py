@@ -5,6 +5,9 @@ from __future__ import annotations
 from jupyter_server.utils import url_path_join
 
 from workbench.server import (
+    artifact_handlers,
+    diff_handlers,
+    figure_handlers,
     handlers,
     job_handlers,
     ship_handlers,
@@ -16,9 +19,14 @@ from workbench.server.base import API_PREFIX, WorkbenchHandler
 
 
 def all_routes() -> list[tuple[str, type[WorkbenchHandler]]]:
-    """Runs, sweeps, jobs and shipping, each from its own module."""
+    """Runs (and their artifacts, figures, diffs), sweeps, jobs and shipping, each from its
+    own module."""
     return [
         *handlers.ROUTES,
+        *handlers.EXPLORE_ROUTES,
+        *artifact_handlers.ROUTES,
+        *figure_handlers.ROUTES,
+        *diff_handlers.ROUTES,
         *sweep_preview.ROUTES,  # sweeps/preview before sweeps/{id}
         *sweep_handlers.ROUTES,
         *job_handlers.ROUTES,

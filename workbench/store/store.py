@@ -26,6 +26,7 @@ from workbench.entities import (
 )
 from workbench.errors import InvalidInput, StoreReadOnly
 from workbench.store.blobs import BlobStore
+from workbench.store.edits import RunEdits
 from workbench.store.engine import make_engine, migrate, write_connection
 from workbench.store.exports import ExportStore
 from workbench.store.jobs import JobStore
@@ -38,7 +39,7 @@ from workbench.store.schema import ArtifactRow, LatestMetricRow, MetricRow, RunR
 from workbench.store.sweeps import SweepStore
 
 
-class Store(RunReads, SweepStore, ExportStore, JobStore, RetentionStore):
+class Store(RunReads, RunEdits, SweepStore, ExportStore, JobStore, RetentionStore):
     def __init__(self, location: StoreLocation) -> None:
         self.location = location
         self.engine = make_engine(location)

@@ -9,6 +9,13 @@ Which run a call logs to, in order:
 
 Metric points are buffered and written in batches (every ``FLUSH_POINTS`` points, every
 ``FLUSH_SECONDS`` seconds by a background thread, at ``end_run`` and at interpreter exit).
+
+An interactive run (a notebook in a live kernel) follows the kernel, through IPython's
+``pre_run_cell``/``post_run_cell`` events, so that it is never shown running when nothing
+runs: it ends when the kernel has been idle for ``idle_end_seconds()`` (succeeded, or failed
+when the last cell raised; ended at the time that cell finished), when the notebook is run
+again from the top (its first code cell or its ``parameters`` cell: the next log call opens a
+new run), and when the kernel shuts down or restarts (at interpreter exit).
 """
 
 from __future__ import annotations
@@ -31,6 +38,13 @@ from workbench.entities import (
     check_metric_value,
 )
 from workbench.errors import Conflict
+from workbench.tracking.session import (
+    current_notebook,
+    follow_kernel,
+    idle_end_seconds,
+    in_kernel,
+    starts_notebook,
+)
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -70,6 +84,10 @@ class _Tracker:
         self.last_beat = time.monotonic()
         self.thread: threading.Thread | None = None
         self.stop = threading.Event()
+        # Interactive runs follow the kernel (see the module docstring).
+        self.interactive = False
+        self.idle_since: tuple[float, float] | None = None  # (monotonic, wall) of going idle
+        self.last_error: RunError | None = None  # of the last cell that ran
 
     # -- the active run ------------------------------------------------------------------
 
@@ -81,10 +99,10 @@ class _Tracker:
             self._attach(job_run, open_store(), owned=False)
             return job_run
         notebook = current_notebook()
-        source = RunSource.INTERACTIVE if _in_kernel() else RunSource.SCRIPT
+        source = RunSource.INTERACTIVE if in_kernel() else RunSource.SCRIPT
         store = open_store()
         run_id = create_tracked_run(store, source=source, notebook=notebook)
-        self._attach(run_id, store, owned=True)
+        self._attach(run_id, store, owned=True, interactive=source is RunSource.INTERACTIVE)
         where = f" for {Path(notebook).name}" if notebook else ""
         print(f"Workbench: logging to run {run_id}{where} (wb.end_run() ends it)")
         return run_id
@@ -103,18 +121,22 @@ class _Tracker:
         store = open_store()
         run_id = create_tracked_run(
             store,
-            source=RunSource.INTERACTIVE if _in_kernel() else RunSource.SCRIPT,
+            source=RunSource.INTERACTIVE if in_kernel() else RunSource.SCRIPT,
             notebook=current_notebook(),
             experiment=experiment,
             name=name,
             tags=tags,
         )
-        self._attach(run_id, store, owned=True)
+        self._attach(run_id, store, owned=True, interactive=in_kernel())
         return run_id
 
-    def _attach(self, run_id: str, store: Store, *, owned: bool) -> None:
+    def _attach(self, run_id: str, store: Store, *, owned: bool, interactive: bool = False) -> None:
         self.run_id, self.store, self.owned = run_id, store, owned
         self.next_step = {}
+        self.interactive = interactive and owned
+        self.idle_since, self.last_error = None, None
+        if self.interactive:
+            follow_kernel(self)
         if self.thread is None or not self.thread.is_alive():
             self.stop.clear()
             self.thread = threading.Thread(
@@ -122,15 +144,52 @@ class _Tracker:
             )
             self.thread.start()
 
-    def end(self, status: RunStatus, error: RunError | None = None) -> None:
+    def end(
+        self, status: RunStatus, error: RunError | None = None, ended_at: float | None = None
+    ) -> None:
         with self.lock:
             if self.run_id is None:
                 return
             self.flush()
             if self.owned:
-                self.store.set_status(self.run_id, status, error=error)  # type: ignore[union-attr]
+                self.store.set_status(  # type: ignore[union-attr]
+                    self.run_id, status, error=error, ended_at=ended_at
+                )
             self.run_id = None
             self.next_step = {}
+            self.interactive, self.idle_since = False, None
+
+    def end_as_last_cell(self, ended_at: float | None = None) -> None:
+        """End an interactive run by how its last cell went: failed if it raised."""
+        error = self.last_error
+        self.end(RunStatus.FAILED if error else RunStatus.SUCCEEDED, error, ended_at)
+
+    # -- following the kernel (interactive runs) ------------------------------------------
+
+    def pre_cell(self, info: Any) -> None:
+        with self.lock:
+            self.idle_since = None
+            if self.interactive and self.run_id is not None and starts_notebook(info):
+                # Run All, or the parameters cell again: the next log call opens a new run.
+                self.end_as_last_cell()
+
+    def post_cell(self, result: Any) -> None:
+        with self.lock:
+            if not self.interactive:
+                return
+            self.idle_since = (time.monotonic(), time.time())
+            exc = getattr(result, "error_in_exec", None) or getattr(
+                result, "error_before_exec", None
+            )
+            self.last_error = (
+                RunError(
+                    name=type(exc).__name__,
+                    value=str(exc),
+                    reason="the last cell run raised, then the kernel went idle",
+                )
+                if exc is not None
+                else None
+            )
 
     # -- metrics buffer -----------------------------------------------------------------
 
@@ -168,7 +227,15 @@ class _Tracker:
                     if self.run_id is None:
                         continue
                     now = time.monotonic()
-                    if self.buffer and now - self.last_flush >= FLUSH_SECONDS:
+                    idle_end = idle_end_seconds()
+                    if (
+                        self.interactive
+                        and self.idle_since is not None
+                        and idle_end > 0
+                        and now - self.idle_since[0] >= idle_end
+                    ):
+                        self.end_as_last_cell(ended_at=self.idle_since[1])
+                    elif self.buffer and now - self.last_flush >= FLUSH_SECONDS:
                         self.flush()
                     elif now - self.last_beat >= HEARTBEAT_SECONDS:
                         self.store.heartbeat(self.run_id)  # type: ignore[union-attr]
@@ -179,7 +246,7 @@ class _Tracker:
     def at_exit(self) -> None:
         self.stop.set()
         try:
-            self.end(RunStatus.SUCCEEDED)
+            self.end_as_last_cell()  # a kernel shutdown or restart ends the run
         except Exception as exc:
             print(f"Workbench: could not finish run at exit ({exc})", file=sys.stderr)
 
@@ -189,30 +256,12 @@ class _Tracker:
         self.run_id, self.store, self.thread = None, None, None
         self.buffer, self.next_step = [], {}
         self.stop = threading.Event()
+        self.interactive, self.idle_since, self.last_error = False, None, None
 
 
 _tracker = _Tracker()
 atexit.register(_tracker.at_exit)
 os.register_at_fork(after_in_child=_tracker.after_fork)
-
-
-def _in_kernel() -> bool:
-    return (
-        "ipykernel" in sys.modules
-        and "JPY_SESSION_NAME" in os.environ
-        or ("ipykernel" in sys.modules and "JPY_PARENT_PID" in os.environ)
-    )
-
-
-def current_notebook() -> str | None:
-    """Absolute path of the notebook this kernel serves, from the server's session env."""
-    session = os.environ.get("JPY_SESSION_NAME")
-    if not session:
-        return None
-    path = Path(session)
-    if not path.is_absolute():
-        path = Path(os.environ.get("WORKBENCH_SERVER_ROOT") or os.getcwd()) / path
-    return str(path.resolve())
 
 
 # -- the public API ----------------------------------------------------------------------

@@ -1,0 +1,118 @@
+/**
+ * Commands on one run, used by the run page's actions: compare with its
+ * siblings, rerun it as a job, validate or export its source notebook.
+ */
+import { JupyterFrontEnd } from '@jupyterlab/application';
+import { Notification } from '@jupyterlab/apputils';
+
+import { getRun, listRuns } from './api';
+import { idsWhere } from './compare';
+import { describeError, errorText } from './errors';
+import { asText } from './format';
+import { createSweep } from './sweepsApi';
+
+export const RunCommands = {
+  compareWith: 'workbench:compare-with-run',
+  rerun: 'workbench:rerun-run',
+  validateRun: 'workbench:validate-run',
+  exportRun: 'workbench:export-run'
+};
+
+function failed(what: string, reason: unknown): void {
+  Notification.error(`${what}: ${errorText(describeError(reason))}`, {
+    autoClose: 8000
+  });
+}
+
+/**
+ * Each command takes `{runId}`; from the palette, without one, it acts on the
+ * run page in focus (`current`).
+ */
+export function registerRunCommands(
+  app: JupyterFrontEnd,
+  current: () => string | null
+): void {
+  const { commands } = app;
+  const runIdOf = (args: { runId?: unknown }): string =>
+    asText(args.runId) || current() || '';
+  const isEnabled = (args: { runId?: unknown }): boolean =>
+    runIdOf(args) !== '';
+  commands.addCommand(RunCommands.compareWith, {
+    label: 'Compare with its siblings',
+    caption:
+      'Compare a run with the other runs of its sweep, or the latest of its notebook',
+    isEnabled,
+    execute: async args => {
+      try {
+        const run = await getRun(runIdOf(args));
+        const page = await listRuns({
+          where: run.notebook
+            ? `notebook = '${run.notebook.replace(/'/g, "''")}'`
+            : idsWhere([run.run_id]),
+          limit: 10
+        });
+        const others = page.runs
+          .map(r => r.run_id)
+          .filter(id => id !== run.run_id);
+        await commands.execute('workbench:compare-runs', {
+          runIds: [run.run_id, ...others.slice(0, 9)]
+        });
+      } catch (reason) {
+        failed('Could not compare', reason);
+      }
+    }
+  });
+  commands.addCommand(RunCommands.rerun, {
+    label: 'Rerun run',
+    caption: "Run the run's notebook again, as a job, with the same parameters",
+    isEnabled,
+    execute: async args => {
+      try {
+        const run = await getRun(runIdOf(args));
+        if (!run.notebook_path) {
+          throw new Error('its notebook is not under the server root');
+        }
+        const sweep = await createSweep({
+          notebook: run.notebook_path,
+          values: [run.params],
+          force: true,
+          experiment: run.experiment
+        });
+        Notification.success(
+          `Rerun started as sweep ${sweep.sweep_id.slice(0, 8)}`,
+          { autoClose: 5000 }
+        );
+      } catch (reason) {
+        failed('Could not rerun', reason);
+      }
+    }
+  });
+  for (const [id, label, target] of [
+    [
+      RunCommands.validateRun,
+      'Validate run notebook',
+      'workbench:validate-notebook'
+    ],
+    [RunCommands.exportRun, 'Export run notebook', 'workbench:export-notebook']
+  ] as const) {
+    commands.addCommand(id, {
+      label,
+      caption: `Open the run's source notebook, then ${label.split(' ')[0].toLowerCase()} it`,
+      isEnabled,
+      execute: async args => {
+        try {
+          const run = await getRun(runIdOf(args));
+          if (!run.notebook_path) {
+            throw new Error('its notebook is not under the server root');
+          }
+          await commands.execute('docmanager:open', {
+            path: run.notebook_path
+          });
+          await commands.execute(target, { path: run.notebook_path });
+        } catch (reason) {
+          failed(`Could not ${label.split(' ')[0].toLowerCase()}`, reason);
+        }
+      }
+    });
+  }
+}
