@@ -30,6 +30,7 @@ import {
   valueText
 } from './runSections';
 import { TabList, TabPanel } from './tabs';
+import { RunValidation } from './runValidation';
 
 export const RUN_PAGE_CLASS = 'wb-RunPage';
 type Section = 'overview' | 'charts' | 'artifacts' | 'environment';
@@ -235,6 +236,12 @@ export class RunPageWidget extends ReactWidget {
                 onSave={note => void this._edit({ note })}
               />
             </section>
+            {page.source === 'validation' && (
+              <section aria-label="Validation report">
+                <h3>Validation report</h3>
+                <RunValidation runId={page.run_id} commands={this._commands} />
+              </section>
+            )}
           </div>
         );
       case 'charts': {
