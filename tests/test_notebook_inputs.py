@@ -207,8 +207,7 @@ def test_v3_notebook_runs_with_parameters(store: Store, tmp_path: Path) -> None:
 
 # -- the REST routes that read a notebook answer 400, never 500 ---------------------------------
 
-# Not the over-long name: server/sweep_handlers.notebook_under_root stats the path before the
-# reader sees it and does not turn ENAMETOOLONG into a 400 yet (the server's owner fixes it).
+# The over-long name is refused by the server's path check (its own test below).
 SERVED = [b for b in BAD if b[0] in (deep_nested, moderately_deep, huge_count)]
 
 
@@ -238,6 +237,30 @@ async def test_rest_routes_answer_400(
         assert response.code == 400, response.body
         body = json.loads(response.body)
         assert body["error"] == "invalid_input" and message in body["message"], body
+    store = open_store()
+    try:
+        assert run_count(store) == 0 and store.list_sweeps() == []
+    finally:
+        store.close()
+
+
+async def test_rest_routes_refuse_an_over_long_name_with_400(jp_fetch, wb_home: Path) -> None:
+    name = "n" * 294 + ".ipynb"  # 300 characters: past NAME_MAX
+    params = await jp_fetch(
+        "workbench", "api", "notebooks", "parameters", params={"path": name}, raise_error=False
+    )
+    sweep = await jp_fetch(
+        "workbench",
+        "api",
+        "sweeps",
+        method="POST",
+        body=json.dumps({"notebook": name, "grid": {"x": [1]}}),
+        raise_error=False,
+    )
+    for response in (params, sweep):
+        assert response.code == 400, response.body
+        body = json.loads(response.body)
+        assert body["error"] == "invalid_input" and "too long" in body["message"], body
     store = open_store()
     try:
         assert run_count(store) == 0 and store.list_sweeps() == []
