@@ -46,10 +46,11 @@ DEMO = ROOT / "templates" / "demo.ipynb"
 SWEEP = """
 import sys
 from workbench.jobs.engine import run_sweep
+from workbench.entities import SweepOptions
 from workbench.jobs.plan import plan_sweep, spec_from_api
 nb, jobs, workers, cold = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "cold"
 spec = spec_from_api(grid={"seed": list(range(jobs))})
-plan = plan_sweep(nb, spec, workers=workers, force=True, cold=cold)
+plan = plan_sweep(nb, spec, SweepOptions(workers=workers, force=True, cold=cold))
 sweep = run_sweep(plan.sweep_id)
 if sweep.counts != {"succeeded": jobs}:
     raise SystemExit(f"the sweep did not succeed: {sweep.counts}")
