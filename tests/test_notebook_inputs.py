@@ -7,9 +7,6 @@ Real files in tmp_path, a real nbformat v3 notebook run in a real kernel, and th
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +14,7 @@ import nbformat
 import pytest
 from nbformat import v3
 from nbformat.v4 import new_code_cell, new_notebook
+from test_cli import cli
 
 from workbench.entities import RunStatus
 from workbench.errors import InvalidInput
@@ -24,8 +22,6 @@ from workbench.notebooks.execute import run_notebook
 from workbench.notebooks.reader import MAX_DEPTH, read_notebook
 from workbench.notebooks.schema import notebook_schema
 from workbench.store import Store, open_store
-
-ROOT = Path(__file__).parents[1]
 
 
 @pytest.fixture
@@ -124,22 +120,6 @@ def test_bad_input_is_one_clear_error_and_no_run(
     with pytest.raises(InvalidInput, match=message):
         run_notebook(path, store=store)
     assert run_count(store) == 0
-
-
-def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "WORKBENCH_HOME": str(home)}
-    env.pop("WORKBENCH_DB_URL", None)
-    env["PYTHONPATH"] = str(ROOT) + (
-        os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", *args],
-        cwd=home.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.mark.slow

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +17,7 @@ from typing import Any
 import nbformat
 import psutil
 import pytest
+from test_cli import cli
 
 import workbench as wb
 from workbench.entities import RunStatus, SweepOptions
@@ -33,7 +31,6 @@ from workbench.store import Store, open_store
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 SWEEP_JOB = NOTEBOOKS / "sweep_job.ipynb"  # x: int, opt: str, mode: str, seconds: float
 NO_PARAMS = NOTEBOOKS / "raises.ipynb"  # no cell tagged parameters
-ROOT = Path(__file__).parents[1]
 NAN, INF = float("nan"), float("inf")
 
 
@@ -126,22 +123,6 @@ def test_allow_unknown_injects_what_the_notebook_does_not_declare(store: Store) 
 
 
 # -- the same refusals through the real CLI ---------------------------------------------------
-
-
-def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "WORKBENCH_HOME": str(home)}
-    env.pop("WORKBENCH_DB_URL", None)
-    env["PYTHONPATH"] = str(ROOT) + (
-        os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", *args],
-        cwd=home.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 CLI_REFUSED = [

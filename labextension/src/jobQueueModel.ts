@@ -6,8 +6,7 @@
  *
  * Plain TypeScript: the view (jobQueue.tsx) draws it and calls its actions.
  */
-import { isTransient, retryAfterOf } from './api';
-import { describeError, IViewError } from './errors';
+import { describeError, IViewError, pollFailed } from './errors';
 import { ACTIVE_STATUSES } from './format';
 import { PollBackoff } from './retry';
 import {
@@ -162,12 +161,7 @@ export class JobQueueModel {
       this._backoff.reset();
     } catch (reason) {
       if (request === this._request) {
-        if (isTransient(reason)) {
-          this._backoff.failed(retryAfterOf(reason));
-        } else {
-          this._backoff.reset();
-        }
-        this.error = describeError(reason, { retrying: true });
+        this.error = pollFailed(this._backoff, reason);
       }
     } finally {
       if (request === this._request) {

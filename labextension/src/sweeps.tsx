@@ -17,8 +17,14 @@ import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { confirmWhileValid } from './dialogs';
-import { describeError, ErrorBlock, errorText, IViewError } from './errors';
-import { isTransient, retryAfterOf, RunStatus } from './api';
+import {
+  describeError,
+  ErrorBlock,
+  errorText,
+  IViewError,
+  pollFailed
+} from './errors';
+import { RunStatus } from './api';
 import { ACTIVE_STATUSES, formatStart, statusLabel } from './format';
 import { PollBackoff } from './retry';
 import {
@@ -99,12 +105,7 @@ export class SweepsView {
     } catch (reason) {
       if (request === this._request) {
         // The store or server is down: keep polling, backing off, until it answers.
-        if (isTransient(reason)) {
-          this._backoff.failed(retryAfterOf(reason));
-        } else {
-          this._backoff.reset();
-        }
-        this._error = describeError(reason, { retrying: true });
+        this._error = pollFailed(this._backoff, reason);
       }
     } finally {
       if (request === this._request) {
