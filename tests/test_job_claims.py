@@ -161,3 +161,19 @@ async def test_four_concurrent_identical_posts_run_each_job_once(
     runs, total = store.search_runs(RunFilter())
     assert total == 3 and sorted(r.params["x"] for r in runs) == [1, 2, 3]
     assert {r.status for r in runs} == {RunStatus.SUCCEEDED}
+
+
+def test_a_job_is_retried_once_however_many_ask(location) -> None:
+    from workbench.errors import Conflict
+
+    store = Store(location)
+    first = _create(store)
+    run = next(r for r in store.job_runs(first.sweep_id) if r.job_key == "k1")
+    with pytest.raises(Conflict, match="still queued or running"):
+        store.new_attempt(run.run_id)  # queued: nothing to retry yet
+    store.set_status(run.run_id, RunStatus.FAILED)
+    store.new_attempt(run.run_id)
+    with pytest.raises(Conflict, match="retried already"):
+        store.new_attempt(run.run_id)  # a second click, or the runner racing it
+    assert _runs_per_key(store)["k1"] == 2
+    store.close()

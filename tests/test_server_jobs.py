@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 from jupyter_server.auth import Authorizer
+from test_sweep_server import _assert_error, _call, _json, _write_notebook
 from tornado.httpclient import HTTPResponse
 
 from workbench.entities import RunStatus, SweepOptions
@@ -26,7 +26,6 @@ from workbench.store import Store, open_store
 
 API = ("workbench", "api")
 NO_CREDENTIALS = {"Authorization": ""}
-KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 FINISHED = {s.value for s in RunStatus if s.finished}
 
 # A job that waits while hold-<x> exists next to it (at most 120 s), fails if fail-<x> does.
@@ -36,14 +35,6 @@ HOLDING = (
     "if os.path.exists(f'fail-{x}'):\n    raise ValueError(f'asked to fail: {x}')",
     "import workbench as wb\nwb.log_metric('y', x * 10)",
 )
-
-
-def _write_notebook(path: Path, params: str, *body: str) -> Path:
-    cell = nbformat.v4.new_code_cell(params)
-    cell.metadata["tags"] = ["parameters"]
-    cells = [cell, *(nbformat.v4.new_code_cell(src) for src in body)]
-    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC}), path)
-    return path
 
 
 @pytest.fixture
@@ -60,30 +51,9 @@ def store(wb_home: Path) -> Iterator[Store]:
     store.close()
 
 
-async def _call(
-    jp_fetch, method: str, *parts: str, body: Any = None, **kwargs: Any
-) -> HTTPResponse:
-    if method == "POST" and body is None:
-        body = ""
-    return await jp_fetch(*API, *parts, method=method, body=body, raise_error=False, **kwargs)
-
-
-def _json(response: HTTPResponse) -> Any:
-    assert response.headers["Content-Type"].startswith("application/json"), response.headers
-    return json.loads(response.body)
-
-
 def _ok(response: HTTPResponse) -> Any:
     assert response.code == 200, response.body
     return _json(response)
-
-
-def _assert_error(response: HTTPResponse, status: int, code: str) -> str:
-    assert response.code == status, response.body
-    body = _json(response)
-    assert set(body) == {"error", "message"} and body["error"] == code
-    assert "Traceback" not in body["message"]
-    return str(body["message"])
 
 
 def _sweep(store: Store, root: Path, xs: list[int], **options: Any) -> tuple[str, list[str]]:

@@ -131,7 +131,10 @@ class ArtifactDownloadHandler(WorkbenchHandler):
             lambda store: find_artifact(store, run_id, query.name)
         )
         filename = PurePosixPath(artifact.name.replace("\\", "/")).name or "artifact"
-        ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_")
+        ascii_name = "".join(
+            "_" if c == '"' or ord(c) < 0x20 or ord(c) == 0x7F else c
+            for c in filename.encode("ascii", "replace").decode()
+        )
         self.set_header("Content-Type", "application/octet-stream")
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header(

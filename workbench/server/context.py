@@ -58,11 +58,16 @@ class WorkbenchContext:
         running loop and fail with "This event loop is already running". In a fresh
         context it makes its own, closed here when the work is done.
         """
+        return await self.run(lambda: fn(self.store()))
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """``fn()`` off the event loop in an empty contextvars context, as :meth:`call` does,
+        for work that needs no store (a store outage does not stop it)."""
         context = contextvars.Context()
 
         def isolated() -> T:
             try:
-                return fn(self.store())
+                return fn()
             finally:
                 loop = _loop.get()  # a loop papermill/nbclient made in this context
                 if loop is not None and not loop.is_closed():

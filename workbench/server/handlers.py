@@ -60,7 +60,7 @@ class RunsHandler(WorkbenchHandler):
                 table = store.run_table(
                     filt, where=where, order_by=order_by, limit=limit, offset=offset, columns=names
                 )
-                rows = [list(r) for r in zip(*(table.data[c] for c in table.columns), strict=True)]
+                rows = table.rows()
                 return build_json(
                     lambda: ListRunsResponse(
                         runs=[],
@@ -89,7 +89,6 @@ class RunsHandler(WorkbenchHandler):
 def run_page(store: Store, run_id: str, root: str, max_points: int) -> RunPage:
     """Everything the run page shows, histories downsampled on the way out."""
     run = store.get_run(run_id)
-    sweep = store.run_table(RunFilter(run_ids=[run_id], deleted=None), columns=["sweep"])
     detail = run_detail(run, root, max_points=max_points)
     return RunPage(
         **detail.model_dump(),
@@ -98,7 +97,7 @@ def run_page(store: Store, run_id: str, root: str, max_points: int) -> RunPage:
             for key, s in run.metric_summary.items()
         },
         max_points=max_points,
-        sweep_id=(sweep.data["sweep"] or [None])[0],
+        sweep_id=store.job_info(run_id).sweep_id,
         note=run.tags.get(NOTE_TAG, ""),
         deleted=run.deleted_at is not None,
     )

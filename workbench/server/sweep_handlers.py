@@ -63,7 +63,7 @@ def sweep_eta(store: Store, sweep: Sweep) -> float | None:
     table = store.run_table(
         RunFilter(sweep_id=sweep.sweep_id), columns=["status", "started_at", "duration_s"]
     )
-    jobs = list(zip(*(table.data[c] for c in table.columns), strict=True))
+    jobs = [tuple(row) for row in table.rows()]
     return eta_seconds(jobs, sweep.options.workers, time.time())
 
 
@@ -272,7 +272,7 @@ class NotebookParametersHandler(WorkbenchHandler):
                 )
             )
 
-        self.finish(await self.workbench.call(lambda _store: work()))
+        self.finish(await self.workbench.run(work))  # reads a notebook, not the store
 
 
 # Patterns relative to <base_url>/workbench/api/ (tornado anchors them with "$").

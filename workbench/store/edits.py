@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, select, update
 
 from workbench.entities import check_key
-from workbench.errors import NotFound
 from workbench.store.engine import write_connection
+from workbench.store.rows import require_run, write_tags
 from workbench.store.schema import LatestMetricRow, ParamRow, RunRow, TagRow
 
 
@@ -32,18 +32,12 @@ class RunEdits:
         tags = {check_key("tag", k): str(v) for k, v in (set_tags or {}).items()}
         removed = [check_key("tag", k) for k in remove_tags]
         with write_connection(self.engine) as conn, conn.begin():
-            if conn.execute(select(RunRow.run_id).where(RunRow.run_id == run_id)).first() is None:
-                raise NotFound(f"no run with id {run_id!r}: list runs with `workbench runs`")
+            require_run(conn, run_id)
             if name is not None or clear_name:
                 conn.execute(update(RunRow).where(RunRow.run_id == run_id).values(name=name))
-            keys = [*tags, *removed]
-            if keys:
-                conn.execute(delete(TagRow).where(TagRow.run_id == run_id, TagRow.key.in_(keys)))
-            if tags:
-                conn.execute(
-                    insert(TagRow),
-                    [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()],
-                )
+            if removed:
+                conn.execute(delete(TagRow).where(TagRow.run_id == run_id, TagRow.key.in_(removed)))
+            write_tags(conn, run_id, tags)
 
     def field_keys(self, limit: int = 2000) -> dict[str, list[str]]:
         """The distinct keys of params, metrics and tags (at most ``limit`` each, sorted),

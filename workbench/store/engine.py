@@ -39,12 +39,14 @@ _WAL_PRAGMA = "PRAGMA journal_mode=WAL"
 def make_engine(location: StoreLocation) -> Engine:
     if location.is_sqlite:
         path = sqlite_path(location)
-        if path is not None and _read_only_sqlite(Path(path)):
-            # A store on read-only media or in a folder nobody may write: SQLite cannot
-            # create WAL's shared-memory file there, so it is opened immutable. Reads
-            # work; a write is refused as read-only (StoreReadOnly) by the database.
+        read_only = None if path is None else _read_only_sqlite(Path(path))
+        if read_only is not None:
+            # A store in a folder this process may not write. With no WAL files beside it
+            # (read-only media, a frozen copy) it is opened immutable: SQLite could not
+            # create them. With them (a team folder others write), read-only but not
+            # immutable, so their writes are seen. A write is refused as StoreReadOnly.
             engine = create_engine(
-                f"sqlite:///file:{path}?mode=ro&immutable=1&uri=true",
+                f"sqlite:///file:{path}?{read_only}&uri=true",
                 connect_args={"check_same_thread": False},
             )
             _translate_errors(engine, location)
@@ -67,11 +69,14 @@ def make_engine(location: StoreLocation) -> Engine:
     return engine
 
 
-def _read_only_sqlite(db: Path) -> bool:
-    """An existing database whose folder cannot be written (no -wal/-shm possible)."""
+def _read_only_sqlite(db: Path) -> str | None:
+    """The URI options to open an existing database whose folder cannot be written, or
+    None when it can be opened normally."""
     if not db.is_file() or os.access(db.parent, os.W_OK):
-        return False
-    return not (db.with_name(db.name + "-shm").exists() and os.access(db, os.W_OK))
+        return None
+    if db.with_name(db.name + "-shm").exists() or db.with_name(db.name + "-wal").exists():
+        return None if os.access(db, os.W_OK) else "mode=ro"
+    return "mode=ro&immutable=1"
 
 
 # Errors of the database itself, not of a query: answered as "store unavailable" (worth a
@@ -97,6 +102,8 @@ def _translate_errors(engine: Engine, location: StoreLocation) -> None:
             ) from exc
         if location.is_sqlite and not any(w in lowered for w in _UNAVAILABLE_SQLITE):
             return  # a busy or broken query, not an outage
+        if not location.is_sqlite and not (ctx.is_disconnect or ctx.connection is None):
+            return  # a deadlock, a timeout, a serialization failure: the query's, not the store's
         raise StoreUnavailable(
             f"the Workbench store at {name} is unavailable ({detail[:300]}); "
             "try again when the database is back"

@@ -16,14 +16,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import delete, select, update
 
 from workbench.errors import Conflict, NotFound
 from workbench.store.base import StoreBase
 from workbench.store.engine import write_connection
 from workbench.store.schema import ArtifactRow, ExportRow, RunRow
+from workbench.store.sweeps import ACTIVE
 
-ACTIVE = ("queued", "running")
 # Files younger than this are left alone: a blob written a moment ago may not be linked to
 # its run yet, and a scratch folder may belong to a validation still starting.
 GRACE_S = 3600.0
@@ -102,14 +102,19 @@ class RetentionStore(StoreBase):
             report.runs = sorted(expired - exported)
             if report.runs and not dry_run:
                 conn.execute(delete(RunRow).where(RunRow.run_id.in_(report.runs)))
-            referenced: set[str | None] = set(conn.execute(select(ArtifactRow.digest)).scalars())
-            referenced |= set(
+            # What the runs that stay refer to (the purged ones are gone, or would be).
+            referenced: set[str | None] = set(
                 conn.execute(
-                    select(RunRow.executed_notebook).where(RunRow.executed_notebook.is_not(None))
+                    select(ArtifactRow.digest).where(ArtifactRow.run_id.not_in(report.runs))
                 ).scalars()
             )
-            if dry_run:  # what purging the runs would leave unreferenced
-                referenced -= self._digests_only_of(conn, report.runs)
+            referenced |= set(
+                conn.execute(
+                    select(RunRow.executed_notebook).where(
+                        RunRow.executed_notebook.is_not(None), RunRow.run_id.not_in(report.runs)
+                    )
+                ).scalars()
+            )
             active = set(
                 conn.execute(select(RunRow.run_id).where(RunRow.status.in_(ACTIVE))).scalars()
             )
@@ -122,24 +127,6 @@ class RetentionStore(StoreBase):
             for path, _ in (*report.blobs, *report.temporary):
                 _remove(path)
         return report
-
-    @staticmethod
-    def _digests_only_of(conn: Connection, run_ids: list[str]) -> set[str]:
-        if not run_ids:
-            return set()
-        theirs = set(
-            conn.execute(
-                select(ArtifactRow.digest).where(ArtifactRow.run_id.in_(run_ids))
-            ).scalars()
-        )
-        others = set(
-            conn.execute(
-                select(ArtifactRow.digest).where(
-                    ArtifactRow.run_id.not_in(run_ids), ArtifactRow.digest.in_(theirs)
-                )
-            ).scalars()
-        )
-        return theirs - others
 
 
 def _blob_files(root: Path) -> Iterator[Path]:

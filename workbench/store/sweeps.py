@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from workbench.entities import JobInfo, JobRun, RunSource, RunStatus, Sweep, SweepOptions
-from workbench.errors import NotFound
+from workbench.errors import Conflict, NotFound
 from workbench.store.base import StoreBase
 from workbench.store.claims import CLAIM_TRIES, ClaimTaken, SweepCreated, claim, claims
 from workbench.store.engine import write_connection
@@ -123,10 +123,28 @@ class SweepStore(StoreBase):
         prev = self.get_run(run_id, history=False)
         with write_connection(self.engine) as conn, conn.begin():
             row = conn.execute(
-                select(RunRow.sweep_id, RunRow.job_key, RunRow.attempt, RunRow.experiment_id).where(
-                    RunRow.run_id == run_id
-                )
+                select(
+                    RunRow.sweep_id,
+                    RunRow.job_key,
+                    RunRow.attempt,
+                    RunRow.experiment_id,
+                    RunRow.status,
+                ).where(RunRow.run_id == run_id)
             ).one()
+            # Checked in the write transaction: two retries of one job (a click racing the
+            # runner's own retry) never both queue an attempt.
+            later = conn.execute(
+                select(RunRow.run_id).where(
+                    RunRow.sweep_id == row.sweep_id,
+                    RunRow.job_key == row.job_key,
+                    RunRow.attempt > row.attempt,
+                )
+            ).first()
+            if row.status in ACTIVE or later is not None:
+                raise Conflict(
+                    f"run {run_id[:8]} is not the finished latest attempt of its job: it "
+                    "was retried already, or is still queued or running"
+                )
             now = time.time()
             new_id = self._insert_job(
                 conn,

@@ -54,8 +54,12 @@ class RunTable:
     @property
     def runs(self) -> list[dict[str, Any]]:
         """One dict per run (row-wise view of ``data``)."""
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows()]
+
+    def rows(self) -> list[list[Any]]:
+        """One list of values per run, in ``columns`` order."""
         values = [self.data[c] for c in self.columns]
-        return [dict(zip(self.columns, row, strict=True)) for row in zip(*values, strict=True)]
+        return [list(row) for row in zip(*values, strict=True)]
 
 
 def read_run_table(
