@@ -11,6 +11,7 @@ import * as React from 'react';
 
 import { listRuns, RunSummary } from './api';
 import { describeError, ErrorBlock, IViewError } from './errors';
+import { literal } from './explorerModel';
 import { runLabel } from './format';
 import { currentTheme, PlotlyFigure } from './plotlyView';
 import { FigureKind, FigureQuery, FigureResponse, getFigure } from './runApi';
@@ -20,7 +21,7 @@ export const COMPARE_CLASS = 'wb-Compare';
 
 /** `run_id in ('a', 'b')`: run ids are hex, so quoting needs no escaping. */
 export function idsWhere(ids: string[]): string {
-  return `run_id in (${ids.map(id => `'${id.replace(/'/g, "''")}'`).join(', ')})`;
+  return `run_id in (${ids.map(literal).join(', ')})`;
 }
 
 export class CompareWidget extends ReactWidget {

@@ -301,6 +301,9 @@ export class ExplorerWidget extends ReactWidget {
       }
     }
     await this.reload();
+    if (this.isDisposed) {
+      return; // closed while it loaded: no timer to leak
+    }
     this._timer = window.setInterval(
       () => {
         if (this.isVisible && this._cache.total !== null) {

@@ -12,8 +12,9 @@ import { refreshIcon, ReactWidget } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
-import { describeError, ErrorBlock, IViewError } from './errors';
-import { isTransient, listRuns, retryAfterOf, RunSummary } from './api';
+import { ErrorBlock, IViewError, pollFailed } from './errors';
+import { listRuns, RunSummary } from './api';
+import { literal } from './explorerModel';
 import { ACTIVE_STATUSES } from './format';
 import { PollBackoff } from './retry';
 import { RunRow, varyingParams } from './runRow';
@@ -44,7 +45,7 @@ export function searchWhere(text: string): string | null {
   if (!t) {
     return null;
   }
-  const q = `'${t.replace(/'/g, "''")}'`;
+  const q = literal(t);
   return `name contains ${q} or notebook contains ${q} or run_id contains ${q}`;
 }
 
@@ -138,12 +139,7 @@ export class RunsPanel extends ReactWidget {
         return;
       }
       // The store or server is down: keep polling, backing off, until it answers.
-      if (isTransient(reason)) {
-        this._backoff.failed(retryAfterOf(reason));
-      } else {
-        this._backoff.reset();
-      }
-      this._error = describeError(reason, { retrying: true });
+      this._error = pollFailed(this._backoff, reason);
     } finally {
       if (request === this._request) {
         this._loading = false;

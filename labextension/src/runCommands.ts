@@ -8,8 +8,13 @@ import { Notification } from '@jupyterlab/apputils';
 import { getRun, listRuns } from './api';
 import { idsWhere } from './compare';
 import { describeError, errorText } from './errors';
+import { literal } from './explorerModel';
 import { asText } from './format';
+import { getRunPage } from './runApi';
 import { createSweep } from './sweepsApi';
+
+// ExploreCommands.compareRuns (explorePlugin registers these commands: no import back).
+const COMPARE_RUNS = 'workbench:compare-runs';
 
 export const RunCommands = {
   compareWith: 'workbench:compare-with-run',
@@ -40,21 +45,24 @@ export function registerRunCommands(
   commands.addCommand(RunCommands.compareWith, {
     label: 'Compare with its siblings',
     caption:
-      'Compare a run with the other runs of its sweep, or the latest of its notebook',
+      'Compare a run with the other runs of its sweep, else the latest runs of its notebook',
     isEnabled,
     execute: async args => {
       try {
-        const run = await getRun(runIdOf(args));
+        const run = await getRunPage(runIdOf(args));
         const page = await listRuns({
-          where: run.notebook
-            ? `notebook = '${run.notebook.replace(/'/g, "''")}'`
-            : idsWhere([run.run_id]),
+          where: run.sweep_id
+            ? `sweep = ${literal(run.sweep_id)}`
+            : run.notebook
+              ? `notebook = ${literal(run.notebook)}`
+              : idsWhere([run.run_id]),
+          order_by: 'started_at desc',
           limit: 10
         });
         const others = page.runs
           .map(r => r.run_id)
           .filter(id => id !== run.run_id);
-        await commands.execute('workbench:compare-runs', {
+        await commands.execute(COMPARE_RUNS, {
           runIds: [run.run_id, ...others.slice(0, 9)]
         });
       } catch (reason) {
