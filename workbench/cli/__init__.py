@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from workbench.notebooks.reader import skip_iri_grammar
+
+    skip_iri_grammar()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -164,9 +164,9 @@ def init_local_worker(parent_pid: int, log_path: str | None = None) -> None:
             pass
     if os.getppid() != parent_pid:  # the coordinator died before prctl took effect
         os._exit(1)
-    # nbformat's schema checks no string format, but jsonschema (nbformat imports it) loads
-    # rfc3987_syntax when installed, which builds a grammar for ~0.9 s of CPU per process.
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    from workbench.notebooks.reader import skip_iri_grammar
+
+    skip_iri_grammar()
     _quiet_logs()
 
 

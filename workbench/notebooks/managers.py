@@ -10,6 +10,8 @@ import queue
 import time
 from typing import Any, ClassVar
 
+import zmq
+import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
@@ -17,6 +19,8 @@ from traitlets import default
 FLUSH_TIMEOUT_S = 2.0
 READY_IOPUB_S = 0.5
 AFTER_WELCOME_S = 0.05
+RECONNECT_FIRST_MS = 5
+RECONNECT_MAX_MS = 1000
 
 # Run in the kernel just before it is killed: a kill skips atexit, so metric points still
 # buffered by the fluent API (workbench.tracking.fluent) are written now. Silent, and it
@@ -30,7 +34,20 @@ _FLUSH_CODE = (
 class JobKernelClient(AsyncKernelClient):
     """The job's kernel client: ready as soon as the kernel answered and IOPub delivered
     that answer's ``idle`` status (jupyter_client's own check then waits for 0.2 s of IOPub
-    silence on top, which is most of a warm kernel's start)."""
+    silence on top, which is most of a warm kernel's start).
+
+    Its sockets retry a refused connection after 5 ms, backing off to 1 s: the client
+    connects right after the launch, before the kernel has bound its ports, and ZMQ's
+    default of 100 ms between tries was most of the wait for a warm kernel to be ready."""
+
+    @default("context")
+    def _job_context(self) -> zmq.asyncio.Context:
+        self._created_context = True
+        context = zmq.asyncio.Context()
+        # Defaults for every socket this context makes (pyzmq's Context.setsockopt).
+        context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_FIRST_MS)
+        context.setsockopt(zmq.RECONNECT_IVL_MAX, RECONNECT_MAX_MS)
+        return context
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = math.inf if timeout is None else time.monotonic() + timeout
@@ -83,8 +100,6 @@ class JobKernelManager(AsyncKernelManager):
     def _encrypt_when_possible(self) -> str:
         # CurveZMQ when the kernelspec declares it: no plain-text TCP between the runner and
         # the kernel (and no warning about it from every job's kernel).
-        import zmq
-
         return "auto" if zmq.has("curve") else "disabled"
 
     async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
