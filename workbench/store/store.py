@@ -40,7 +40,7 @@ from workbench.store.sweeps import SweepStore
 
 
 class Store(RunReads, RunEdits, SweepStore, ExportStore, JobStore, RetentionStore):
-    def __init__(self, location: StoreLocation) -> None:
+    def __init__(self, location: StoreLocation, *, housekeeping: bool = True) -> None:
         self.location = location
         self.engine = make_engine(location)
         migrate(self.engine, location)
@@ -48,11 +48,13 @@ class Store(RunReads, RunEdits, SweepStore, ExportStore, JobStore, RetentionStor
         self._metric_sql: tuple[str, list[str] | None] | None = None
         # Nothing stays running forever: whatever stopped beating while no Workbench
         # process watched it is marked lost when the next one starts (by one that can
-        # write: a read-only store is still readable).
-        try:
-            self.mark_lost(lost_after())
-        except StoreReadOnly:
-            pass
+        # write: a read-only store is still readable). A job's kernel leaves that to the
+        # processes around it (``housekeeping=False``): a write transaction per job.
+        if housekeeping:
+            try:
+                self.mark_lost(lost_after())
+            except StoreReadOnly:
+                pass
 
     def __repr__(self) -> str:
         return f"Store({self.location.db_url!r})"
@@ -337,12 +339,16 @@ _stores: dict[tuple[str, str], Store] = {}
 _stores_lock = threading.Lock()
 
 
-def open_store(home: str | None = None, db_url: str | None = None) -> Store:
-    """The store for this location (found by the rules in workbench.store.location)."""
+def open_store(
+    home: str | None = None, db_url: str | None = None, *, housekeeping: bool = True
+) -> Store:
+    """The store for this location (found by the rules in workbench.store.location), one
+    per location in a process. The first open marks stale runs lost unless
+    ``housekeeping`` is False (a job's kernel: its runner does it)."""
     location = locate(home, db_url)
     key = (str(location.home), location.db_url)
     with _stores_lock:
         store = _stores.get(key)
         if store is None:
-            store = _stores[key] = Store(location)
+            store = _stores[key] = Store(location, housekeeping=housekeeping)
         return store

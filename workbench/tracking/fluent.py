@@ -58,10 +58,10 @@ FLUSH_SECONDS = 2.0
 
 
 # The store (and so SQLAlchemy) loads on the first call that needs it, not at import.
-def open_store() -> Store:
+def open_store(*, housekeeping: bool = True) -> Store:
     from workbench.store import open_store as _open_store
 
-    return _open_store()
+    return _open_store(housekeeping=housekeeping)
 
 
 def create_tracked_run(store: Store, **kwargs: Any) -> str:
@@ -96,7 +96,7 @@ class _Tracker:
             return self.run_id
         job_run = os.environ.get("WORKBENCH_RUN_ID")
         if job_run:
-            self._attach(job_run, open_store(), owned=False)
+            self._attach(job_run, open_store(housekeeping=False), owned=False)
             return job_run
         notebook = current_notebook()
         source = RunSource.INTERACTIVE if in_kernel() else RunSource.SCRIPT
@@ -110,7 +110,7 @@ class _Tracker:
     def start(self, name: str | None, experiment: str | None, tags: dict[str, str] | None) -> str:
         job_run = os.environ.get("WORKBENCH_RUN_ID")
         if job_run:
-            self._attach(job_run, open_store(), owned=False)
+            self._attach(job_run, open_store(housekeeping=False), owned=False)
             if tags:
                 self.store.log_batch(job_run, tags=tags)  # type: ignore[union-attr]
             return job_run
