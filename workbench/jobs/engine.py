@@ -24,9 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.entities import JobRun, Run, RunError, RunStatus, Sweep
+from workbench.entities import JobInfo, JobRun, Run, RunError, RunStatus, Sweep
 from workbench.errors import Conflict
 from workbench.jobs.executors import LOCAL, Executor, JobLost, make_executor
+from workbench.jobs.worker import WarmStart
 from workbench.store import Store, open_store
 from workbench.store.policy import lost_after
 
@@ -34,6 +35,7 @@ CANCEL_POLL_S = 0.5
 WAIT_S = 0.5
 EXTERNAL_POLL_S = 1.0
 ADOPT_POLL_S = 1.0
+MAX_REQUEUES = 2
 RETRIED = (RunStatus.FAILED, RunStatus.LOST, RunStatus.CANCELLED, RunStatus.TIMED_OUT)
 
 
@@ -156,14 +158,16 @@ def latest_attempts(rows: list[JobRun]) -> list[JobRun]:
 class _Coordinator:
     def __init__(self, store: Store, sweep: Sweep, on_progress: ProgressCallback | None) -> None:
         self.store, self.sweep_id, self.on_progress = store, sweep.sweep_id, on_progress
+        self.notebook = sweep.notebook
         self.options = sweep.options
         self.retries = self.options.retries
         self.runner = runner_id()
         self.queue: deque[str] = deque()
         self.in_flight: dict[Any, str] = {}
         self.external: set[str] = set()  # running, started by a runner before us (resume)
+        self.requeued: dict[str, int] = {}
         self.executor: Executor | None = None
-        self.limit = 1
+        self.limit = self.running_limit = 1
         self.cancelling = False
         self.interrupts = 0
         self.beat_every = min(2.0, lost_after() / 4)
@@ -279,19 +283,36 @@ class _Coordinator:
                 str(home),
                 db_url,
                 str(home / "sweeps" / f"{self.sweep_id}.log"),
+                self._warm_start(),
             )
             capacity = getattr(self.executor, "capacity", None)
-            self.limit = workers or (capacity() if capacity else 1)
+            self.running_limit = workers or (capacity() if capacity else 1)
+            # A local pool takes one job ahead: a worker that finishes starts the next at
+            # once instead of waiting for this loop to hand it one.
+            self.limit = self.running_limit + getattr(self.executor, "prefetch", 0)
             self.store.sweep_heartbeat(self.sweep_id, self.runner)  # a cluster start is slow
         while self.queue and len(self.in_flight) < self.limit:
             run_id = self.queue.popleft()
             self.in_flight[self.executor.submit(run_id)] = run_id
+
+    def _warm_start(self) -> WarmStart | None:
+        """What local workers preload as they start, for a warm sweep."""
+        if self.options.cold or not self.notebook or not self.options.kernel:
+            return None
+        return WarmStart(
+            self.notebook,
+            self.options.kernel,
+            tuple(self.options.preload or ()),
+            self.options.workers or 1,
+        )
 
     def _finished(self, run_id: str, handle: Any) -> None:
         assert self.executor is not None
         try:
             self.executor.result(handle)
         except JobLost as exc:
+            if self._requeue_unstarted(run_id):
+                return
             self.store.finish_if_active(
                 run_id,
                 RunStatus.LOST,
@@ -309,12 +330,26 @@ class _Coordinator:
             )
         # The store has the truth: a job another executor still holds (Dask re-ran a task
         # whose worker died) did not finish here, so it is lost.
-        self.store.finish_if_active(
+        info = self.store.job_info(run_id)
+        if not info.status.finished and self.store.finish_if_active(
             run_id,
             RunStatus.LOST,
             RunError(name="JobLost", reason="the job's worker stopped before the job ended"),
-        )
-        self._ended(run_id)
+        ):
+            info = self.store.job_info(run_id)
+        self._ended(run_id, info)
+
+    def _requeue_unstarted(self, run_id: str) -> bool:
+        """A job lost before its worker started it (taken ahead by a pool that then broke)
+        goes back to the queue, no attempt spent; True if it did. Twice at most: a pool
+        that breaks before any job starts must not keep the sweep going forever."""
+        if self.store.job_info(run_id).status is not RunStatus.QUEUED:
+            return False
+        if self.requeued.get(run_id, 0) >= MAX_REQUEUES:
+            return False
+        self.requeued[run_id] = self.requeued.get(run_id, 0) + 1
+        self.queue.appendleft(run_id)
+        return True
 
     def _watch_external(self) -> None:
         self.store.mark_lost(lost_after(), sweep_id=self.sweep_id)
@@ -322,10 +357,9 @@ class _Coordinator:
         for run_id in sorted(self.external):
             if status.get(run_id, RunStatus.LOST).finished:
                 self.external.discard(run_id)
-                self._ended(run_id)
+                self._ended(run_id, self.store.job_info(run_id))
 
-    def _ended(self, run_id: str) -> None:
-        info = self.store.job_info(run_id)
+    def _ended(self, run_id: str, info: JobInfo) -> None:
         status, attempt = info.status, info.attempt
         retry = not self.cancelling and (
             (status is RunStatus.FAILED and attempt <= self.retries)
@@ -381,7 +415,8 @@ class _Coordinator:
         self.on_progress(
             SweepProgress(
                 sweep=sweep or self.store.get_sweep(self.sweep_id),
-                in_flight=len(self.in_flight) + len(self.external),
+                # a job taken ahead by the pool is not running yet
+                in_flight=min(len(self.in_flight), self.running_limit) + len(self.external),
                 finished=self.store.get_run(run_id, history=False) if run_id else None,
                 attempt=attempt,
                 retry=retry,

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from workbench.errors import WorkbenchError
-from workbench.jobs.worker import execute_job, init_local_worker
+from workbench.jobs.worker import WarmStart, execute_job, init_local_worker
 
 LOCAL = "local"
 DASK_LOCAL = "dask"
@@ -43,11 +43,17 @@ class Executor(Protocol):
 
 
 def make_executor(
-    name: str, workers: int | None, home: str, db_url: str, log_path: str | None = None
+    name: str,
+    workers: int | None,
+    home: str,
+    db_url: str,
+    log_path: str | None = None,
+    warm: WarmStart | None = None,
 ) -> Executor:
-    """The executor ``name`` names; local workers write their output to ``log_path``."""
+    """The executor ``name`` names; local workers write their output to ``log_path`` and,
+    given ``warm``, start their zygotes as they start."""
     if name == LOCAL:
-        return LocalExecutor(workers or 1, home, db_url, log_path)
+        return LocalExecutor(workers or 1, home, db_url, log_path, warm)
     return DaskExecutor(name, workers, home, db_url)
 
 
@@ -57,8 +63,17 @@ class LocalExecutor:
     fails itself. A worker process that dies breaks the pool: its jobs are lost and the
     next submit starts a new pool."""
 
-    def __init__(self, workers: int, home: str, db_url: str, log_path: str | None = None) -> None:
+    def __init__(
+        self,
+        workers: int,
+        home: str,
+        db_url: str,
+        log_path: str | None = None,
+        warm: WarmStart | None = None,
+    ) -> None:
         self.workers, self.home, self.db_url, self.log_path = workers, home, db_url, log_path
+        self.warm = warm
+        self.prefetch = 1  # jobs handed to the pool beyond its workers (see the coordinator)
         self._pool = self._new_pool()
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
@@ -66,7 +81,7 @@ class LocalExecutor:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=init_local_worker,
-            initargs=(os.getpid(), self.log_path),
+            initargs=(os.getpid(), self.log_path, self.warm),
         )
 
     def submit(self, run_id: str) -> cf.Future[str]:

@@ -65,8 +65,7 @@ def prepare_sweep(
 ) -> PreparedSweep:
     """Check the options and the notebook, expand the spec into jobs (InvalidInput if any is
     wrong); nothing is written."""
-    from workbench.notebooks.execute import DEFAULT_KERNEL
-    from workbench.notebooks.kernel import kernel_language
+    from workbench.notebooks.kernel import kernel_language, kernel_name_for
     from workbench.notebooks.reader import notebook_path, read_notebook
     from workbench.notebooks.schema import ParamSchema, notebook_schema, parameters_cell
     from workbench.notebooks.threads import available_cores
@@ -75,7 +74,7 @@ def prepare_sweep(
     options = check_options(options or SweepOptions(), default_workers=available_cores())
     path = notebook_path(notebook)
     nb = read_notebook(path)
-    kernel = options.kernel or (nb.metadata.get("kernelspec") or {}).get("name") or DEFAULT_KERNEL
+    kernel = kernel_name_for(nb, options.kernel)
     kernel_language(kernel)
     options = dataclasses.replace(options, kernel=kernel)
     if parameters_cell(nb) is None and not (spec.grid or spec.random or spec.values or spec.fixed):

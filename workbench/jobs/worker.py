@@ -22,6 +22,7 @@ import signal
 import sys
 import threading
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 from workbench.entities import RunError, RunStatus, SweepOptions
@@ -143,10 +144,25 @@ class Watchdog(threading.Thread):
             pass
 
 
-def init_local_worker(parent_pid: int, log_path: str | None = None) -> None:
+@dataclass(frozen=True)
+class WarmStart:
+    """What a local worker needs to start its zygote as it starts, before its first job:
+    the sweep's notebook, its (resolved) kernel, the ``preload`` option and the number of
+    workers (the kernels' thread caps)."""
+
+    notebook: str
+    kernel: str
+    preload: tuple[str, ...] = ()
+    workers: int = 1
+
+
+def init_local_worker(
+    parent_pid: int, log_path: str | None = None, warm: WarmStart | None = None
+) -> None:
     """Initializer of the local pool's processes: die with the coordinator (Linux), leave
-    Ctrl-C to it (it cancels cleanly; a worker interrupted mid-job would not), and write
-    their output and their kernels' to the sweep's log, not over the progress bar."""
+    Ctrl-C to it (it cancels cleanly; a worker interrupted mid-job would not), write
+    their output and their kernels' to the sweep's log, not over the progress bar, and
+    start the zygote of a warm sweep from a thread (its imports overlap the worker's)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if log_path is not None:
         try:
@@ -168,6 +184,19 @@ def init_local_worker(parent_pid: int, log_path: str | None = None) -> None:
 
     skip_iri_grammar()
     _quiet_logs()
+    if warm is not None:
+        threading.Thread(
+            target=_prestart, args=(warm,), name="workbench-zygote-start", daemon=True
+        ).start()
+
+
+def _prestart(warm: WarmStart) -> None:
+    from workbench.notebooks.kernel import prestart_warm_kernels
+
+    try:
+        prestart_warm_kernels(warm.notebook, warm.kernel, warm.preload, workers=warm.workers)
+    except Exception as exc:  # the first job starts the zygote itself, or runs cold
+        print(f"workbench: warm kernels could not start ahead: {exc}", file=sys.stderr)
 
 
 def _quiet_logs() -> None:

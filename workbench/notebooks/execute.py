@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 
     from workbench.notebooks.engine import JobRecorder
 
-DEFAULT_KERNEL = "python3"
-
 
 def run_notebook(
     path: str | os.PathLike[str],
@@ -77,7 +75,7 @@ def run_notebook(
     and the run is returned as it is. ``on_kernel_started(pid, pgid)`` is called once the
     kernel runs; ``cancelled()`` says whether a kill of the kernel was a cancel request.
     """
-    from workbench.notebooks.kernel import kernel_language
+    from workbench.notebooks.kernel import kernel_language, kernel_name_for
 
     nb_path = notebook_path(path)
     nb = read_notebook(nb_path)
@@ -90,7 +88,7 @@ def run_notebook(
         if key is not None:
             check_key(kind, key)
     tag_dict = {check_key("tag", k): str(v) for k, v in (tags or {}).items()}
-    kernel = kernel_name or (nb.metadata.get("kernelspec") or {}).get("name") or DEFAULT_KERNEL
+    kernel = kernel_name_for(nb, kernel_name)
     language = kernel_language(kernel)
     workdir = Path(cwd).resolve() if cwd is not None else nb_path.parent
     if not workdir.is_dir():

@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,11 @@ from workbench.notebooks.managers import JobKernelManager
 from workbench.notebooks.threads import thread_caps
 
 if TYPE_CHECKING:
+    from nbformat import NotebookNode
+
     from workbench.notebooks.warm import WarmKernels
+
+DEFAULT_KERNEL = "python3"
 
 
 @functools.lru_cache(maxsize=1)
@@ -84,6 +88,28 @@ def job_kernel_manager(
         attrs = {"job_env": env, "warm": warm}
         return type("WarmKernelManagerForRun", (WarmKernelManager,), attrs)
     return type("JobKernelManagerForRun", (JobKernelManager,), {"job_env": env})
+
+
+def kernel_name_for(nb: NotebookNode, kernel_name: str | None = None) -> str:
+    """The kernel a notebook runs on: ``kernel_name`` if given, else the one its metadata
+    names, else python3."""
+    return kernel_name or (nb.metadata.get("kernelspec") or {}).get("name") or DEFAULT_KERNEL
+
+
+def prestart_warm_kernels(
+    notebook: str, kernel_name: str, preload: Sequence[str] = (), *, workers: int = 1
+) -> bool:
+    """Start this process's zygote for ``kernel_name``, with ``notebook``'s imports and
+    ``preload``, ahead of the first job (a local sweep worker does it from a thread as it
+    starts, so that the zygote's imports overlap its own); the first job then finds it
+    ready. Best effort: False if no zygote could start (jobs then try again, or run cold)."""
+    from workbench.notebooks.provisioner import prestart
+    from workbench.notebooks.warm import warm_kernels, warm_supported
+
+    if not warm_supported():
+        return False
+    with warm_kernels(notebook, preload) as warm:
+        return prestart(kernel_name, warm, job_env({}, workers=workers))
 
 
 def kernel_language(kernel_name: str) -> str:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import subprocess
 
 from jupyter_client.connect import KernelConnectionInfo
+from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.provisioning import LocalProvisioner
 
 from workbench.notebooks.managers import JobKernelManager
@@ -30,6 +31,7 @@ from workbench.notebooks.warm import (
     ZygoteUnavailable,
     fork_kernel,
     warm_supported,
+    zygote_for,
 )
 
 log = logging.getLogger("workbench.notebooks.warm")
@@ -138,18 +140,51 @@ class WarmProvisioner(LocalProvisioner):
             await process.exited(KILL_WAIT_S)
 
     def _forkable(self, cmd: list[str], kwargs: dict[str, Any]) -> bool:
-        spec = self.kernel_spec
         return (
-            warm_supported()
-            and (spec.language or "").lower() == "python"
-            and len(cmd) >= 3
-            and cmd[1] == "-m"
-            and cmd[2] in LAUNCHERS
+            forkable(self.kernel_spec, cmd)
             and "env" in kwargs
             # output redirected by the caller is not ours to replicate
             and kwargs.get("stdout") is None
             and kwargs.get("stderr") is None
         )
+
+
+def forkable(spec: KernelSpec, cmd: list[str]) -> bool:
+    """Whether a kernel of ``spec`` started as ``cmd`` can be forked from a zygote: an
+    ipykernel started with ``-m``, on a platform that has what forking needs."""
+    return (
+        warm_supported()
+        and (spec.language or "").lower() == "python"
+        and len(cmd) >= 3
+        and cmd[1] == "-m"
+        and cmd[2] in LAUNCHERS
+    )
+
+
+def prestart(kernel_name: str, warm: WarmKernels, env_changes: dict[str, str | None]) -> bool:
+    """Start this process's zygote for ``kernel_name`` (with ``warm.preload`` imported) now,
+    before its first job asks for it; True if one runs. The environment is the one a job's
+    kernel gets, as far as it is known without a job (``env_changes`` as in
+    ``JobKernelManager.job_env``); it only matters to what the zygote imports."""
+    manager = JobKernelManager(kernel_name=kernel_name)
+    spec = manager.kernel_spec
+    if spec is None:
+        return False
+    cmd = manager.format_kernel_cmd()
+    if not forkable(spec, cmd):
+        return False
+    env = {**os.environ, **(spec.env or {})}
+    for key, value in env_changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    try:
+        zygote_for(cmd[0], spec.resource_dir or "", env, warm)
+    except ZygoteUnavailable as exc:
+        log.warning("Workbench: no warm kernels ahead of the first job (%s)", exc)
+        return False
+    return True
 
 
 class WarmKernelManager(JobKernelManager):
