@@ -6,10 +6,11 @@ run; prints figures, ratios, CPU per job and memory per kernel.
 The same jobs (templates/demo.ipynb with seed = 0..N-1, every other parameter at its
 default) run five ways, each in a fresh store:
 
-- warm: a sweep (plan_sweep + run_sweep, what `workbench sweep` calls) on local worker
-  processes whose kernels are forked from a pre-imported zygote; each job a tracked run
-  with its executed notebook stored; timed from the process's start to its exit;
-- cold: the same sweep with ``cold=True``: a new kernel process per job;
+- warm: ``workbench sweep demo.ipynb --grid seed=0,...,N-1 --workers W --force``, the
+  command a user types: local worker processes whose kernels are forked from a
+  pre-imported zygote, each job a tracked run with its executed notebook stored; timed
+  from the command's start to its exit (planning, the leaderboard and all);
+- cold: the same command with ``--cold``: a new kernel process per job;
 - api: a serial loop of `papermill.execute_notebook` in one process (papermill imported
   before the clock starts);
 - cli: a serial loop of the `papermill` CLI, one process per job, as a shell loop would;
@@ -42,19 +43,6 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "templates" / "demo.ipynb"
-
-SWEEP = """
-import sys
-from workbench.jobs.engine import run_sweep
-from workbench.entities import SweepOptions
-from workbench.jobs.plan import plan_sweep, spec_from_api
-nb, jobs, workers, cold = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "cold"
-spec = spec_from_api(grid={"seed": list(range(jobs))})
-plan = plan_sweep(nb, spec, SweepOptions(workers=workers, force=True, cold=cold))
-sweep = run_sweep(plan.sweep_id)
-if sweep.counts != {"succeeded": jobs}:
-    raise SystemExit(f"the sweep did not succeed: {sweep.counts}")
-"""
 
 PAPERMILL_LOOP = """
 import sys, time, papermill
@@ -118,9 +106,14 @@ def run(cmd: list[str], work: Path, env: dict[str, str] | None = None) -> str:
 
 def sweep(cold: bool) -> Callable[[Path, int, int], float]:
     def case(work: Path, jobs: int, workers: int) -> float:
-        mode = "cold" if cold else "warm"
+        workbench = shutil.which("workbench", path=str(Path(sys.executable).parent))
+        if workbench is None:
+            raise SystemExit("no `workbench` command beside this Python: pip install -e .")
+        grid = ",".join(str(seed) for seed in range(jobs))
+        cmd = [workbench, "sweep", str(DEMO), "--grid", f"seed={grid}", "--workers"]
+        cmd += [str(workers), "--force", *(["--cold"] if cold else [])]
         started = time.perf_counter()
-        run([sys.executable, "-c", SWEEP, str(DEMO), str(jobs), str(workers), mode], work)
+        run(cmd, work)  # exit code 0: every job succeeded
         return time.perf_counter() - started
 
     return case

@@ -22,6 +22,7 @@ from test_sweeps import fresh_store, job_kernels
 
 from workbench.entities import Run, RunStatus, SweepOptions
 from workbench.jobs.engine import run_sweep
+from workbench.jobs.forked import TITLE as WORKER_TITLE
 from workbench.jobs.plan import plan_sweep, spec_from_api
 from workbench.store import RunFilter, Store
 
@@ -285,13 +286,17 @@ def test_sigkill_of_the_runner_leaves_no_kernel_or_zygote(
         wait_for(lambda: len(probes(out)) == 2)
         family = psutil.Process(runner.pid).children(recursive=True)
         zygotes = [p.pid for p in family if ZYGOTE in " ".join(p.cmdline())]
-        assert len(zygotes) == 2  # one per worker process
+        workers = [p.pid for p in family if " ".join(p.cmdline()).strip() == WORKER_TITLE]
+        # the runner's (its workers are forks of it), and one per worker process
+        assert len(zygotes) == 3 and len(workers) == 2
         kernels = [p["pid"] for p in probes(out)]
         assert all(alive(pid) for pid in kernels)
+        assert {psutil.Process(pid).ppid() for pid in kernels} == set(workers)
     finally:
         runner.kill()
         runner.wait()
-    wait_for(lambda: not any(alive(pid) for pid in [*kernels, *zygotes]), timeout=10)
+    everything = [*kernels, *zygotes, *workers]
+    wait_for(lambda: not any(alive(pid) for pid in everything), timeout=10)
 
 
 def test_a_zygote_killed_mid_sweep_is_started_again(
@@ -377,7 +382,7 @@ def test_cold_option_and_a_non_python_kernel_run_cold(
 
 
 def test_preload_names_come_from_code_metadata_and_options(tmp_path: Path) -> None:
-    from workbench.notebooks.warm import notebook_imports, preload_settings
+    from workbench.notebooks.preloads import notebook_imports, preload_settings
 
     cells = [
         new_code_cell(

@@ -53,6 +53,12 @@ def make_executor(
     """The executor ``name`` names; local workers write their output to ``log_path`` and,
     given ``warm``, start their zygotes as they start."""
     if name == LOCAL:
+        if warm is not None:
+            from workbench.jobs.forked import forked_workers
+
+            forked = forked_workers(workers or 1, home, db_url, log_path, warm)
+            if forked is not None:
+                return forked
         return LocalExecutor(workers or 1, home, db_url, log_path, warm)
     return DaskExecutor(name, workers, home, db_url)
 

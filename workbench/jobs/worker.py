@@ -39,7 +39,7 @@ def execute_job(run_id: str, home: str, db_url: str) -> str:
     from workbench.notebooks.execute import run_notebook
     from workbench.store import open_store
 
-    _quiet_logs()
+    quiet_logs()
     store = open_store(home, db_url)
     run = store.get_run(run_id, history=False)
     if run.status is not RunStatus.QUEUED:
@@ -81,7 +81,7 @@ def _kernels(notebook: str | None, options: SweepOptions) -> AbstractContextMana
     (option ``cold``); ``preload`` lists module names to add (``-name`` to leave out)."""
     if options.cold:
         return contextlib.nullcontext()
-    from workbench.notebooks.warm import warm_kernels
+    from workbench.notebooks.preloads import warm_kernels
 
     return warm_kernels(notebook, preload=options.preload or ())
 
@@ -164,26 +164,14 @@ def init_local_worker(
     their output and their kernels' to the sweep's log, not over the progress bar, and
     start the zygote of a warm sweep from a thread (its imports overlap the worker's)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if log_path is not None:
-        try:
-            fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            os.dup2(fd, 1)
-            os.dup2(fd, 2)
-            os.close(fd)
-        except OSError:
-            pass
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
+    output_to(log_path)
+    die_with_parent()
     if os.getppid() != parent_pid:  # the coordinator died before prctl took effect
         os._exit(1)
     from workbench.notebooks.reader import skip_iri_grammar
 
     skip_iri_grammar()
-    _quiet_logs()
+    quiet_logs()
     if warm is not None:
         threading.Thread(
             target=_prestart, args=(warm,), name="workbench-zygote-start", daemon=True
@@ -199,7 +187,30 @@ def _prestart(warm: WarmStart) -> None:
         print(f"workbench: warm kernels could not start ahead: {exc}", file=sys.stderr)
 
 
-def _quiet_logs() -> None:
+def output_to(log_path: str | None) -> None:
+    """This process's output (and its children's) goes to ``log_path``, if it can be opened."""
+    if log_path is None:
+        return
+    try:
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    except OSError:
+        return
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def die_with_parent() -> None:
+    """SIGKILL when the parent process dies (Linux)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
+def quiet_logs() -> None:
     # papermill and nbclient log every dead kernel and timeout at ERROR level; the run's
     # status and reason say it better, and a worker's stderr is not the user's terminal.
     for name in ("papermill", "nbclient", "traitlets"):

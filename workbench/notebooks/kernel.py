@@ -3,7 +3,7 @@
 The job runner hands papermill (and through it nbclient) a kernel manager class made by
 :func:`job_kernel_manager`. That class launches the kernel with the job's environment (run
 context, BLAS/OpenMP thread caps) merged in, without touching the runner's ``os.environ``,
-and shuts the kernel down at once. Inside :func:`workbench.notebooks.warm.warm_kernels` (a
+and shuts the kernel down at once. Inside :func:`workbench.notebooks.preloads.warm_kernels` (a
 sweep job), the class forks the kernel from a pre-imported zygote instead
 (:mod:`workbench.notebooks.provisioner`); everything else about the job is the same.
 """
@@ -26,7 +26,7 @@ from workbench.notebooks.threads import thread_caps
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
-    from workbench.notebooks.warm import WarmKernels
+    from workbench.notebooks.preloads import WarmKernels
 
 DEFAULT_KERNEL = "python3"
 
@@ -75,10 +75,11 @@ def job_kernel_manager(
     """A kernel manager class for one job (nbclient instantiates it by class).
 
     With ``warm`` (by default: the settings of the enclosing
-    :func:`~workbench.notebooks.warm.warm_kernels` block, if any) the kernel is forked from a
+    :func:`~workbench.notebooks.preloads.warm_kernels` block, if any) the kernel is forked from a
     zygote where the platform allows; otherwise it is started cold.
     """
-    from workbench.notebooks.warm import current_warm_kernels, warm_supported
+    from workbench.notebooks.preloads import current_warm_kernels
+    from workbench.notebooks.warm import warm_supported
 
     env = job_env(run_context, workers=workers)
     warm = warm if warm is not None else current_warm_kernels()
@@ -103,8 +104,9 @@ def prestart_warm_kernels(
     ``preload``, ahead of the first job (a local sweep worker does it from a thread as it
     starts, so that the zygote's imports overlap its own); the first job then finds it
     ready. Best effort: False if no zygote could start (jobs then try again, or run cold)."""
+    from workbench.notebooks.preloads import warm_kernels
     from workbench.notebooks.provisioner import prestart
-    from workbench.notebooks.warm import warm_kernels, warm_supported
+    from workbench.notebooks.warm import warm_supported
 
     if not warm_supported():
         return False

@@ -16,6 +16,7 @@ import os
 import select
 import signal
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 if TYPE_CHECKING:
@@ -26,8 +27,8 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.provisioning import LocalProvisioner
 
 from workbench.notebooks.managers import JobKernelManager
+from workbench.notebooks.preloads import WarmKernels
 from workbench.notebooks.warm import (
-    WarmKernels,
     ZygoteUnavailable,
     fork_kernel,
     warm_supported,
@@ -44,7 +45,7 @@ LAUNCHERS = ("ipykernel_launcher", "ipykernel")
 
 class ForkedKernel:
     """A forked kernel with the part of ``Popen``'s interface LocalProvisioner uses. It is
-    this process's child (see :func:`workbench.notebooks.warm._subreaper`); signals go
+    this process's child (see :func:`workbench.notebooks.warm.become_subreaper`); signals go
     through a pidfd, so they can never reach another process that reused the pid."""
 
     stdin = stdout = stderr = None
@@ -161,26 +162,46 @@ def forkable(spec: KernelSpec, cmd: list[str]) -> bool:
     )
 
 
-def prestart(kernel_name: str, warm: WarmKernels, env_changes: dict[str, str | None]) -> bool:
-    """Start this process's zygote for ``kernel_name`` (with ``warm.preload`` imported) now,
-    before its first job asks for it; True if one runs. The environment is the one a job's
-    kernel gets, as far as it is known without a job (``env_changes`` as in
-    ``JobKernelManager.job_env``); it only matters to what the zygote imports."""
+@dataclass(frozen=True)
+class WarmLaunch:
+    """How a kernel spec's kernels are forked: the zygote's interpreter (the kernel
+    command's, as jupyter_client resolves it), the spec's folder (with the interpreter, a
+    zygote's identity) and the environment a zygote gets before any job."""
+
+    interpreter: str
+    spec_dir: str
+    env: dict[str, str]
+
+
+def warm_launch(kernel_name: str, env_changes: dict[str, str | None]) -> WarmLaunch | None:
+    """How kernels of ``kernel_name`` are forked, or None if they cannot be. The
+    environment is the one a job's kernel gets, as far as it is known without a job
+    (``env_changes`` as in ``JobKernelManager.job_env``); it only matters to what a zygote
+    imports."""
     manager = JobKernelManager(kernel_name=kernel_name)
     spec = manager.kernel_spec
     if spec is None:
-        return False
+        return None
     cmd = manager.format_kernel_cmd()
     if not forkable(spec, cmd):
-        return False
+        return None
     env = {**os.environ, **(spec.env or {})}
     for key, value in env_changes.items():
         if value is None:
             env.pop(key, None)
         else:
             env[key] = value
+    return WarmLaunch(cmd[0], spec.resource_dir or "", env)
+
+
+def prestart(kernel_name: str, warm: WarmKernels, env_changes: dict[str, str | None]) -> bool:
+    """Start this process's zygote for ``kernel_name`` (with ``warm.preload`` imported) now,
+    before its first job asks for it; True if one runs."""
+    launch = warm_launch(kernel_name, env_changes)
+    if launch is None:
+        return False
     try:
-        zygote_for(cmd[0], spec.resource_dir or "", env, warm)
+        zygote_for(launch.interpreter, launch.spec_dir, launch.env, warm)
     except ZygoteUnavailable as exc:
         log.warning("Workbench: no warm kernels ahead of the first job (%s)", exc)
         return False

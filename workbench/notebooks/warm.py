@@ -1,10 +1,12 @@
-"""Warm kernels, runner side: which modules to preload, and the zygotes that fork kernels.
+"""Warm kernels, runner side: the zygotes that fork kernels (what they preload is
+:mod:`workbench.notebooks.preloads`).
 
-A sweep worker runs its jobs inside :func:`warm_kernels`; the kernel seam
-(:func:`workbench.notebooks.kernel.job_kernel_manager`) then hands papermill a kernel manager
-whose provisioner (:mod:`workbench.notebooks.provisioner`) asks this process's zygote for
-the kernel instead of starting a new interpreter. One zygote per worker process, per
-interpreter and kernel spec; it is started on the first job and again if it died.
+A sweep worker runs its jobs inside :func:`~workbench.notebooks.preloads.warm_kernels`;
+the kernel seam (:func:`workbench.notebooks.kernel.job_kernel_manager`) then hands papermill
+a kernel manager whose provisioner (:mod:`workbench.notebooks.provisioner`) asks this
+process's zygote for the kernel instead of starting a new interpreter. One zygote per
+process, per interpreter and kernel spec; it is started on the first job (or adopted: a
+local sweep's worker forks its own, see :mod:`workbench.jobs.forked`) and again if it died.
 
 This process becomes a child subreaper, so that each forked kernel (forked through an
 intermediate process that exits) is its child, as a cold kernel is. Every kernel holds the
@@ -14,72 +16,34 @@ dies, however it dies, its kernels end too.
 
 from __future__ import annotations
 
-import ast
 import atexit
 import contextlib
-import contextvars
 import ctypes
 import json
 import logging
 import os
-import re
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
+from typing import IO, Any
 
 from workbench.errors import WorkbenchError
+from workbench.notebooks.preloads import WarmKernels, excluded
 
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 60.0  # as long as nbclient waits for a cold kernel to be ready
 REPLY_TIMEOUT_S = 30.0
 MAX_MESSAGE = 1 << 20
-METADATA_KEY = "preload"  # notebook metadata: {"workbench": {"preload": ["name", "-name"]}}
 
 
 class ZygoteUnavailable(WorkbenchError):
     """No zygote can serve this kernel: the caller starts a cold one instead."""
-
-
-@dataclass(frozen=True)
-class WarmKernels:
-    """What a job's warm kernel needs: the modules to preload into its zygote, and the names
-    never to preload (a ``-name`` in a preload list)."""
-
-    preload: tuple[str, ...] = ()
-    exclude: frozenset[str] = frozenset()
-
-
-_current: contextvars.ContextVar[WarmKernels | None] = contextvars.ContextVar(
-    "workbench_warm_kernels", default=None
-)
-
-
-@contextlib.contextmanager
-def warm_kernels(
-    notebook: str | os.PathLike[str] | None = None, preload: Iterable[str] = ()
-) -> Iterator[WarmKernels]:
-    """Kernels started by job runs inside this block (in this thread) are forked from a
-    zygote that preloaded the notebook's imports, its ``workbench.preload`` metadata and
-    ``preload`` (``-name`` removes a name)."""
-    names = list(notebook_imports(notebook)) if notebook else []
-    warm = preload_settings([*names, *preload])
-    token = _current.set(warm)
-    try:
-        yield warm
-    finally:
-        _current.reset(token)
-
-
-def current_warm_kernels() -> WarmKernels | None:
-    return _current.get()
 
 
 def warm_supported() -> bool:
@@ -93,73 +57,29 @@ def warm_supported() -> bool:
     )
 
 
-def preload_settings(names: Sequence[str]) -> WarmKernels:
-    """Module names to preload; ``-name`` leaves out ``name`` and its submodules."""
-    names = [str(n).strip() for n in names]
-    exclude = {n[1:].strip() for n in names if n.startswith("-")}
-    keep = [n for n in dict.fromkeys(names) if n and n[0] != "-" and not _excluded(n, exclude)]
-    return WarmKernels(preload=tuple(keep), exclude=frozenset(exclude))
-
-
-# -- what a notebook imports --------------------------------------------------------------
-
-_MAGIC = re.compile(r"^\s*[%!]|\?\s*$")
-_cache: dict[tuple[str, float], tuple[str, ...]] = {}
-
-
-def notebook_imports(path: str | os.PathLike[str]) -> tuple[str, ...]:
-    """Absolute imports in the notebook's code cells (found with ``ast``; IPython magics and
-    cells that do not parse are skipped), then its ``workbench.preload`` metadata list."""
-    path = Path(path)
-    try:
-        key = (str(path.resolve()), path.stat().st_mtime)
-        if key in _cache:
-            return _cache[key]
-        nb = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ()
-    names: list[str] = []
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        code = "\n".join("" if _MAGIC.search(line) else line for line in source.splitlines())
-        try:
-            tree = ast.parse(code)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names.extend(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names.append(node.module)
-    meta = (nb.get("metadata") or {}).get("workbench") or {}
-    listed = meta.get(METADATA_KEY) if isinstance(meta, dict) else None
-    if isinstance(listed, list):
-        names.extend(str(n) for n in listed)
-    _cache[key] = tuple(dict.fromkeys(names))
-    return _cache[key]
-
-
 # -- the zygote, seen from its runner -----------------------------------------------------
 
 
 class Zygote:
-    """One zygote process and the socket to it. Thread-safe: one request at a time."""
+    """One zygote process and the socket to it. Thread-safe: one request at a time.
 
-    def __init__(self, interpreter: str, env: dict[str, str]) -> None:
+    Made by starting ``python -m workbench.notebooks.zygote`` (the constructor), or
+    :meth:`adopt`-ed: a zygote this process forked (a local sweep worker, itself spawned by
+    a zygote, forks its own as it starts)."""
+
+    proc: subprocess.Popen[bytes] | _Forked
+
+    def __init__(self, interpreter: str, env: dict[str, str], output: str | None = None) -> None:
         from workbench.notebooks import zygote as program
         from workbench.notebooks.threads import THREAD_CAP_VARS
 
-        self.lock = threading.Lock()
-        self.gone = False  # its socket reached end of file
-        self.requested: set[str] = set()
+        self._init_state()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         zenv = {k: v for k, v in env.items() if not k.startswith("WORKBENCH_RUN")}
         # Loaded with 1 thread each, BLAS and OpenMP start no threads; kernels raise it.
         zenv.update({var: "1" for var in THREAD_CAP_VARS})
         zenv[program.ROOM_VAR] = " " * program.ENV_ROOM
+        log_file = _open_output(output)
         try:
             self.proc = subprocess.Popen(
                 [
@@ -177,18 +97,36 @@ class Zygote:
                 cwd=tempfile.gettempdir(),
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # a Ctrl-C in the terminal is not for it
+                stdout=log_file,
+                stderr=log_file,
             )
         except OSError as exc:
             ours.close()
             raise ZygoteUnavailable(f"cannot start {interpreter}: {exc}") from None
         finally:
             theirs.close()
+            if log_file is not None:
+                log_file.close()
         self.sock = ours
         try:
             self.pid = int(self._reply(START_TIMEOUT_S, expect="ready")["pid"])
         except ZygoteUnavailable:
             self.kill()
             raise
+
+    def _init_state(self) -> None:
+        self.lock = threading.Lock()
+        self.gone = False  # its socket reached end of file
+        self.requested: set[str] = set()
+
+    @classmethod
+    def adopt(cls, sock: socket.socket, pid: int) -> Zygote:
+        """The zygote ``pid``, a child of this process, served on ``sock``."""
+        self = cls.__new__(cls)
+        self._init_state()
+        self.sock, self.proc = sock, _Forked(pid)
+        self.pid = int(self._reply(START_TIMEOUT_S, expect="ready")["pid"])
+        return self
 
     def alive(self) -> bool:
         return not self.gone and self.proc.poll() is None
@@ -213,7 +151,7 @@ class Zygote:
         """A new kernel: (pid, pidfd). The pidfd is the caller's to close."""
         req = {"op": "fork", "cmd": cmd, "argv": argv, "env": env, "cwd": cwd}
         with self.lock:
-            self._send({**req, "reparent": _subreaper()})
+            self._send({**req, "reparent": become_subreaper()})
             try:
                 reply, fds = self._reply_with_fds(REPLY_TIMEOUT_S, expect="forked")
             except ZygoteUnavailable:
@@ -226,6 +164,23 @@ class Zygote:
                 os.close(fd)
             raise ZygoteUnavailable("the zygote sent no process handle for its kernel")
         return int(reply["pid"]), fds[0]
+
+    def spawn(self, entry: str, fds: Sequence[int], args: dict[str, Any]) -> tuple[int, int]:
+        """A child of the zygote that runs ``entry`` (``module:function``) with ``fds``
+        and ``args`` (see ``zygote.Zygote.spawn``): (pid, pidfd), the pidfd the caller's."""
+        data = json.dumps({"op": "spawn", "entry": entry, "args": args}).encode()
+        with self.lock:
+            try:
+                socket.send_fds(self.sock, [data], list(fds))
+            except OSError as exc:
+                self.gone = True
+                raise ZygoteUnavailable(f"the zygote is gone ({exc})") from None
+            reply, got = self._reply_with_fds(REPLY_TIMEOUT_S, expect="spawned")
+        if len(got) != 1:
+            for fd in got:
+                os.close(fd)
+            raise ZygoteUnavailable("the zygote sent no process handle for its child")
+        return int(reply["pid"]), got[0]
 
     def kill(self) -> None:
         self.proc.kill()
@@ -287,6 +242,47 @@ class Zygote:
         return json.loads(data), fds
 
 
+def _open_output(path: str | None) -> IO[bytes] | None:
+    if path is None:
+        return None
+    try:
+        return open(path, "ab")  # noqa: SIM115 - closed once the zygote holds it
+    except OSError:
+        return None
+
+
+class _Forked:
+    """A child process this one forked, with the part of ``Popen`` a Zygote uses."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = 1  # reaped elsewhere
+            else:
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"zygote {self.pid}", timeout or 0)
+            time.sleep(0.005)
+        return code
+
+    def kill(self) -> None:
+        if self.poll() is None:  # not reaped: the pid is still this child's
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+
 # -- one zygote per interpreter and kernel spec in this process ----------------------------
 
 _registry_lock = threading.Lock()
@@ -298,7 +294,26 @@ _subreaper_state: list[bool] = []
 PR_SET_CHILD_SUBREAPER = 36
 
 
-def _subreaper() -> bool:
+def unsafe_modules() -> list[str]:
+    """Modules seen starting threads at import in this process (never preloaded)."""
+    with _registry_lock:
+        return sorted(_unsafe)
+
+
+def never_preload(names: Sequence[str]) -> None:
+    """Never preload ``names`` here (another process saw them start threads)."""
+    with _registry_lock:
+        _unsafe.update(names)
+
+
+def adopt_zygote(interpreter: str, spec_dir: str, warm: WarmKernels, zygote: Zygote) -> None:
+    """Make ``zygote`` this process's zygote for the interpreter, kernel spec and ``warm``
+    (what ``zygote_for`` then returns for them, while it lives)."""
+    with _registry_lock:
+        _zygotes[interpreter, spec_dir, frozenset(warm.exclude | _unsafe)] = zygote
+
+
+def become_subreaper() -> bool:
     """Make this process adopt its orphaned descendants (Linux), once: a kernel forked by
     the zygote then becomes this process's child, as a cold kernel is."""
     if not _subreaper_state:
@@ -310,53 +325,91 @@ def _subreaper() -> bool:
     return _subreaper_state[0]
 
 
-def _lifeline() -> int:
-    """The read end of this process's lifeline pipe, created once and never closed here."""
+def lifeline_pipe() -> tuple[int, int]:
+    """This process's lifeline pipe (read end, write end), created once and never closed
+    here: its kernels hold the read end, only this process the write end."""
     if not _lifeline_fds:
         read, write = os.pipe()  # not inheritable: only passed on purpose
         _lifeline_fds.extend((read, write))
-    return _lifeline_fds[0]
+    return _lifeline_fds[0], _lifeline_fds[1]
 
 
-def zygote_for(interpreter: str, spec_dir: str, env: dict[str, str], warm: WarmKernels) -> Zygote:
+def _lifeline() -> int:
+    return lifeline_pipe()[0]
+
+
+def zygote_for(
+    interpreter: str,
+    spec_dir: str,
+    env: dict[str, str],
+    warm: WarmKernels,
+    output: str | None = None,
+) -> Zygote:
     """This process's zygote for the interpreter and kernel spec, started (again) if needed,
     with ``warm.preload`` imported. ZygoteUnavailable if none can run here."""
     with _registry_lock:
-        if (interpreter, spec_dir) in _broken:
-            raise ZygoteUnavailable(_broken[interpreter, spec_dir])
-        while True:
-            exclude = warm.exclude | _unsafe
-            key = (interpreter, spec_dir, frozenset(exclude))
-            zygote = _zygotes.get(key)
-            fresh = zygote is None or not zygote.alive()
-            if fresh:
-                if zygote is not None:
-                    log.warning("Workbench: the zygote %s died; starting a new one", zygote.pid)
-                try:
-                    zygote = _zygotes[key] = Zygote(interpreter, env)
-                except ZygoteUnavailable as exc:
-                    _broken[interpreter, spec_dir] = str(exc)
-                    raise
-            assert zygote is not None
-            names = [n for n in warm.preload if not _excluded(n, exclude)]
+        return _obtain(_zygotes, interpreter, spec_dir, env, warm, output)
+
+
+def new_zygote(
+    interpreter: str,
+    spec_dir: str,
+    env: dict[str, str],
+    warm: WarmKernels,
+    output: str | None = None,
+) -> Zygote:
+    """A zygote for its caller alone (this process's own kernels never use it), started
+    now with ``warm.preload`` imported and its output to the file ``output``; the caller
+    closes it. ZygoteUnavailable if none can run here."""
+    with _registry_lock:
+        return _obtain({}, interpreter, spec_dir, env, warm, output)
+
+
+def _obtain(
+    zygotes: dict[tuple[str, str, frozenset[str]], Zygote],
+    interpreter: str,
+    spec_dir: str,
+    env: dict[str, str],
+    warm: WarmKernels,
+    output: str | None,
+) -> Zygote:
+    """The zygote of ``zygotes`` for these, started (again) if needed (the registry lock is
+    held)."""
+    if (interpreter, spec_dir) in _broken:
+        raise ZygoteUnavailable(_broken[interpreter, spec_dir])
+    while True:
+        exclude = warm.exclude | _unsafe
+        key = (interpreter, spec_dir, frozenset(exclude))
+        zygote = zygotes.get(key)
+        fresh = zygote is None or not zygote.alive()
+        if fresh:
+            if zygote is not None:
+                log.warning("Workbench: the zygote %s died; starting a new one", zygote.pid)
             try:
-                threaded = zygote.preload(names)
+                zygote = zygotes[key] = Zygote(interpreter, env, output)
             except ZygoteUnavailable as exc:
-                del _zygotes[key]
-                zygote.kill()
-                if not fresh:  # it had died before this request: start a new one
-                    continue
-                # An import crashed or hung a new zygote: cold kernels from now on.
-                _broken[interpreter, spec_dir] = f"preloading {', '.join(names)} failed: {exc}"
+                _broken[interpreter, spec_dir] = str(exc)
                 raise
-            if threaded is None:
-                return zygote
-            # A module that starts threads at import makes forking unsafe: drop this
-            # zygote and never preload that module again in this process.
-            log.warning("Workbench: %s starts threads when imported; not preloading it", threaded)
-            _unsafe.add(threaded.partition(".")[0])
-            del _zygotes[key]
-            zygote.close()
+        assert zygote is not None
+        names = [n for n in warm.preload if not excluded(n, exclude)]
+        try:
+            threaded = zygote.preload(names)
+        except ZygoteUnavailable as exc:
+            del zygotes[key]
+            zygote.kill()
+            if not fresh:  # it had died before this request: start a new one
+                continue
+            # An import crashed or hung a new zygote: cold kernels from now on.
+            _broken[interpreter, spec_dir] = f"preloading {', '.join(names)} failed: {exc}"
+            raise
+        if threaded is None:
+            return zygote
+        # A module that starts threads at import makes forking unsafe: drop this
+        # zygote and never preload that module again in this process.
+        log.warning("Workbench: %s starts threads when imported; not preloading it", threaded)
+        _unsafe.add(threaded.partition(".")[0])
+        del zygotes[key]
+        zygote.close()
 
 
 def fork_kernel(
@@ -377,10 +430,6 @@ def fork_kernel(
             if attempt == 2 or zygote.alive():
                 raise
     raise AssertionError("unreachable")
-
-
-def _excluded(name: str, exclude: Iterable[str]) -> bool:
-    return any(name == x or name.startswith(x + ".") for x in exclude)
 
 
 def zygotes() -> list[Zygote]:

@@ -34,6 +34,7 @@ import sysconfig
 import threading
 import time
 import traceback
+from collections.abc import Sequence
 from typing import Any
 
 from workbench.notebooks.zygote_child import become_kernel
@@ -69,7 +70,7 @@ KERNEL_STARTUP = (
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 MAX_MESSAGE = 1 << 20
 # Room reserved in the zygote's argv and environment so that a kernel can show its own
-# command line and environment in /proc, as a cold kernel does (see _retitle).
+# command line and environment in /proc, as a cold kernel does (see zygote_child.retitle).
 ROOM_VAR = "WORKBENCH_ZYGOTE_ROOM"
 ARGV_ROOM = 512
 ENV_ROOM = 8192
@@ -103,14 +104,19 @@ class Zygote:
                     pass
             self.reap()
             if self.sock in ready:
-                data = self.sock.recv(MAX_MESSAGE)
+                data, fds, _, _ = socket.recv_fds(self.sock, MAX_MESSAGE, 4)
                 if not data:  # the runner is gone
                     break
-                self.handle(json.loads(data))
+                self.handle(json.loads(data), fds)
         self.reap()
 
-    def handle(self, req: dict[str, Any]) -> None:
+    def handle(self, req: dict[str, Any], fds: list[int] | None = None) -> None:
         op = req.get("op")
+        if op == "spawn":
+            self.spawn(req, fds or [])
+            return
+        for fd in fds or []:  # only a spawn passes descriptors
+            os.close(fd)
         if op == "preload":
             self.send(self.preload(req["modules"], installed_only=True))
         elif op == "fork":
@@ -226,6 +232,45 @@ class Zygote:
             os.close(read)
             os.close(go_write)
 
+    def spawn(self, req: dict[str, Any], fds: list[int]) -> None:
+        """Fork a child that calls ``req["entry"]`` (``module:function``, Workbench's own
+        code, never the user's) with the descriptors passed (``fds``), ``req["args"]`` and
+        this zygote (the child starts with everything it preloaded). The child is this
+        zygote's; the runner gets its pid and a pidfd. A local sweep's workers start so."""
+        threads = _thread_count()
+        if threads > 1 or _zmq_context_open():
+            for fd in fds:
+                os.close(fd)
+            self.send({"op": "error", "reason": "the zygote cannot fork safely"})
+            return
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                signal.set_wakeup_fd(-1)
+                for fd in (self.sock.fileno(), self.wake_r, self.wake_w):
+                    os.close(fd)
+                module, _, function = str(req["entry"]).partition(":")
+                entry = getattr(importlib.import_module(module), function)
+                code = int(entry(fds, req.get("args") or {}, self) or 0)
+            except BaseException:  # noqa: BLE001 - the runner sees it exit
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            self.send({"op": "error", "pid": pid, "reason": "the child exited at once"})
+            return
+        try:
+            self.send({"op": "spawned", "pid": pid}, [pidfd])
+        finally:
+            os.close(pidfd)
+
     def reap(self) -> None:
         while True:
             try:
@@ -234,6 +279,38 @@ class Zygote:
                 return
             if pid == 0:
                 return
+
+
+def fork_zygote(
+    template: Zygote, lifeline: int, close: Sequence[int] = ()
+) -> tuple[socket.socket, int]:
+    """In a child that :meth:`Zygote.spawn` started (still one thread): fork a zygote for
+    this process, with everything ``template`` preloaded, whose kernels hold ``lifeline``
+    (this process's lifeline pipe, read end); it closes ``close`` (descriptors of this
+    process its kernels must not hold). Returns the socket to it and its pid."""
+    if _thread_count() > 1:
+        raise RuntimeError("a zygote must be forked before any thread starts")
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            ours.close()
+            for fd in close:
+                os.close(fd)
+            zygote = Zygote(theirs, lifeline)
+            zygote.preloaded, zygote.tried = set(template.preloaded), set(template.tried)
+            zygote.controller = template.controller
+            zygote.serve()
+        except BaseException:  # noqa: BLE001 - its runner sees the socket close
+            traceback.print_exc()
+            code = 1
+        finally:
+            os._exit(code)
+    theirs.close()
+    return ours, pid
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def become_kernel(req: dict[str, Any], lifeline: int, preloaded: set[str], contr
     os.chdir(req["cwd"])
     env: dict[str, str] = req["env"]
     _replace_environ(env)
-    _retitle(req["cmd"], env)
+    retitle(req["cmd"], env)
     sys.argv = [_main_path(req["cmd"][2]), *req["argv"]]
     sys.orig_argv = list(req["cmd"])
     _forget_shadowed(preloaded, req["cwd"])
@@ -103,12 +103,12 @@ def _watch_lifeline(fd: int) -> None:
 
 def _replace_environ(env: dict[str, str]) -> None:
     # Every variable is set again, so that libc's environ points only at copies and the
-    # original block can be rewritten by _retitle.
+    # original block can be rewritten by retitle.
     os.environ.clear()
     os.environ.update(env)
 
 
-def _retitle(cmd: list[str], env: dict[str, str]) -> None:
+def retitle(cmd: list[str], env: dict[str, str]) -> None:
     """Show the kernel's command line and environment in /proc, as a cold kernel's: ps,
     psutil and anyone looking for a job's kernel see what they would see for a cold one.
 

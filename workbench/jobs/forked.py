@@ -1,0 +1,304 @@
+"""A warm local sweep's workers: processes forked from one zygote per sweep runner.
+
+The runner (the coordinator's process) starts one zygote with the notebook's imports
+(:mod:`workbench.notebooks.zygote`); each worker is a fork of it (``spawn``), so a worker
+starts in milliseconds with everything imported once for all of them. A worker first forks
+its own zygote from itself, while it is still one thread, then takes jobs one at a time
+over a socket from the runner, runs each with :func:`workbench.jobs.worker.execute_job` and
+answers its status. Its kernels are forked by its own zygote and are its children (it is a
+child subreaper), as in a worker process of the spawned pool: the same kernels, the same
+isolation, cancel and cleanup.
+
+A worker dies with the runner: its parent, the runner's zygote, exits when the runner
+closes it (or dies), and the worker has asked for SIGKILL on its parent's death; the
+worker's kernels die with the worker (lifeline). A worker that dies loses only its own job.
+
+:class:`ForkedWorkers` is the executor (see :mod:`workbench.jobs.executors`); it is used
+for warm sweeps whose kernel runs this same interpreter, the spawned pool otherwise.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.errors import WorkbenchError
+from workbench.jobs.worker import WarmStart, die_with_parent, output_to, quiet_logs
+
+ENTRY = "workbench.jobs.forked:worker_main"
+MAX_MESSAGE = 1 << 16
+STOP_WAIT_S = 10.0
+TITLE = "workbench: sweep worker"
+
+
+class JobLostError(WorkbenchError):
+    """Raised into a job's future when its worker died (the executor maps it to JobLost)."""
+
+
+@dataclass
+class _Worker:
+    pid: int
+    pidfd: int
+    sock: socket.socket
+    job: tuple[str, cf.Future[str]] | None = None
+
+    def exited(self) -> bool:
+        return bool(select.select([self.pidfd], [], [], 0)[0])
+
+
+class ForkedWorkers:
+    """Up to ``workers`` worker processes forked from ``zygote`` (a zygote of this process,
+    see :func:`start_zygote`), each running one job at a time."""
+
+    def __init__(
+        self,
+        workers: int,
+        home: str,
+        db_url: str,
+        log_path: str | None,
+        warm: WarmStart,
+        zygote: Any,
+        launch: dict[str, Any],
+    ) -> None:
+        self.max_workers, self.zygote = workers, zygote
+        self.prefetch = 1  # see the coordinator: a job taken ahead starts as one ends
+        self._args = {
+            "home": home,
+            "db_url": db_url,
+            "log_path": log_path,
+            "env": dict(os.environ),
+            "cwd": os.getcwd(),
+            "sys_path": list(sys.path),
+            "launch": launch,
+        }
+        self._workers: list[_Worker] = []
+        self._pending: deque[tuple[str, cf.Future[str]]] = deque()
+
+    # -- the executor's four calls ----------------------------------------------------------
+
+    def submit(self, run_id: str) -> cf.Future[str]:
+        future: cf.Future[str] = cf.Future()
+        self._pending.append((run_id, future))
+        self._assign()
+        return future
+
+    def wait_first(self, handles: Iterable[cf.Future[str]], timeout: float) -> set[cf.Future[str]]:
+        handles = list(handles)
+        deadline = time.monotonic() + timeout
+        while not (done := {h for h in handles if h.done()}):
+            busy = {w.sock.fileno(): w for w in self._workers if w.job is not None}
+            left = deadline - time.monotonic()
+            if not busy or left <= 0:
+                break
+            ready, _, _ = select.select(list(busy), [], [], left)
+            for fd in ready:
+                self._collect(busy[fd])
+            self._assign()
+        return done
+
+    def result(self, handle: cf.Future[str]) -> str:
+        from workbench.jobs.executors import JobLost
+
+        try:
+            return handle.result()
+        except JobLostError as exc:
+            raise JobLost(exc.message) from None
+        except cf.CancelledError:
+            raise JobLost("it was withdrawn from the workers") from None
+
+    def shutdown(self, cancel: bool) -> None:
+        for _, future in self._pending:
+            future.cancel()
+        self._pending.clear()
+        # A worker ends when its socket closes, after the job it runs (whose watchdog sees
+        # a cancel request); one that does not end in time is killed.
+        for worker in self._workers:
+            worker.sock.close()
+        deadline = time.monotonic() + STOP_WAIT_S
+        for worker in self._workers:
+            select.select([worker.pidfd], [], [], max(0.0, deadline - time.monotonic()))
+            if not worker.exited():
+                signal.pidfd_send_signal(worker.pidfd, signal.SIGKILL)
+            os.close(worker.pidfd)
+        self._workers.clear()
+        self.zygote.close()
+
+    # -- workers ----------------------------------------------------------------------------
+
+    def _assign(self) -> None:
+        while self._pending:
+            worker = self._idle_worker()
+            if worker is None:
+                return
+            run_id, future = self._pending.popleft()
+            if not future.set_running_or_notify_cancel():
+                continue
+            worker.job = (run_id, future)
+            try:
+                worker.sock.send(json.dumps({"run_id": run_id}).encode())
+            except OSError:
+                self._collect(worker)
+
+    def _idle_worker(self) -> _Worker | None:
+        for worker in list(self._workers):
+            if worker.job is None and worker.exited():  # died between two jobs
+                self._drop(worker)
+        for worker in self._workers:
+            if worker.job is None:
+                return worker
+        if len(self._workers) >= self.max_workers:
+            return None
+        return self._new_worker()
+
+    def _new_worker(self) -> _Worker:
+        from workbench.notebooks.warm import ZygoteUnavailable
+
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            pid, pidfd = self.zygote.spawn(ENTRY, [theirs.fileno()], self._args)
+        except ZygoteUnavailable as exc:
+            ours.close()
+            raise WorkbenchError(f"cannot start a sweep worker: {exc}") from None
+        finally:
+            theirs.close()
+        worker = _Worker(pid, pidfd, ours)
+        self._workers.append(worker)
+        return worker
+
+    def _collect(self, worker: _Worker) -> None:
+        """The answer of ``worker`` to its job: a status, an error, or its death."""
+        assert worker.job is not None
+        run_id, future = worker.job
+        worker.job = None
+        try:
+            data = worker.sock.recv(MAX_MESSAGE)
+        except OSError:
+            data = b""
+        if not data:
+            self._drop(worker)
+            future.set_exception(JobLostError("its worker process died"))
+            return
+        answer = json.loads(data)
+        if "status" in answer:
+            future.set_result(str(answer["status"]))
+        else:
+            future.set_exception(RuntimeError(answer.get("error") or "the worker failed"))
+
+    def _drop(self, worker: _Worker) -> None:
+        self._workers.remove(worker)
+        worker.sock.close()
+        if not worker.exited():
+            signal.pidfd_send_signal(worker.pidfd, signal.SIGKILL)
+        os.close(worker.pidfd)
+
+
+# -- in the worker ----------------------------------------------------------------------------
+
+
+def worker_main(fds: list[int], args: dict[str, Any], template: Any) -> int:
+    """A worker, right after the runner's zygote (``template``) forked it: its own zygote
+    first (forked while this process has one thread), then jobs until the runner closes
+    the socket ``fds[0]``."""
+    from workbench.notebooks import warm, zygote
+
+    (sock_fd,) = fds
+    output_to(args.get("log_path"))  # before the zygote forks: its kernels' output too
+    warm.become_subreaper()
+    lifeline, lifeline_write = warm.lifeline_pipe()
+    zsock, zpid = zygote.fork_zygote(
+        template, lifeline, close=(sock_fd, lifeline_write, template.lifeline)
+    )
+    os.close(template.lifeline)  # the runner's: not this worker's to hold
+    _become_worker(args)
+    from workbench.notebooks.preloads import WarmKernels
+
+    launch = args["launch"]
+    warm.never_preload(launch["unsafe"])  # what the runner's zygote found starting threads
+    own = warm.Zygote.adopt(zsock, zpid)
+    settings = WarmKernels(exclude=frozenset(launch["exclude"]))
+    warm.adopt_zygote(launch["interpreter"], launch["spec_dir"], settings, own)
+    return _serve(socket.socket(fileno=sock_fd), args["home"], args["db_url"])
+
+
+def _become_worker(args: dict[str, Any]) -> None:
+    """The runner's environment, folder and import path (the zygote's are a kernel's); its
+    signals as a worker's; death with the zygote (which exits with the runner)."""
+    from workbench.notebooks.reader import skip_iri_grammar
+    from workbench.notebooks.zygote_child import retitle
+
+    os.environ.clear()
+    os.environ.update(args["env"])
+    retitle([TITLE], dict(os.environ))  # what ps shows: not a zygote
+    os.chdir(args["cwd"])
+    sys.path[:] = args["sys_path"]
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
+    die_with_parent()
+    skip_iri_grammar()
+    quiet_logs()
+
+
+def _serve(sock: socket.socket, home: str, db_url: str) -> int:
+    from workbench.jobs.worker import execute_job
+
+    while True:
+        data = sock.recv(MAX_MESSAGE)
+        if not data:  # the runner closed it: no more jobs
+            return 0
+        run_id = json.loads(data)["run_id"]
+        try:
+            answer: dict[str, Any] = {"status": execute_job(run_id, home, db_url)}
+        except Exception as exc:  # the coordinator records it on the run
+            answer = {"error": f"{type(exc).__name__}: {exc}"}
+        try:
+            sock.send(json.dumps(answer).encode())
+        except OSError:  # the runner is gone
+            return 1
+
+
+# -- in the runner ----------------------------------------------------------------------------
+
+
+def forked_workers(
+    workers: int, home: str, db_url: str, log_path: str | None, warm: WarmStart
+) -> ForkedWorkers | None:
+    """Workers forked from this process's zygote for the sweep's kernel, or None when they
+    cannot be (the kernel runs another interpreter than this one, no fork here, or the
+    zygote does not start): the caller then uses the spawned pool."""
+    from workbench.notebooks import warm as zygotes
+    from workbench.notebooks.kernel import job_env
+    from workbench.notebooks.preloads import warm_kernels
+    from workbench.notebooks.provisioner import warm_launch
+
+    if not zygotes.warm_supported():
+        return None
+    launch = warm_launch(warm.kernel, job_env({}, workers=warm.workers))
+    # A worker runs this process's code (papermill, the store) in the kernel's interpreter.
+    if launch is None or os.path.abspath(launch.interpreter) != os.path.abspath(sys.executable):
+        return None
+    with warm_kernels(warm.notebook, warm.preload) as settings:
+        try:
+            # This sweep's own: started now, with the environment as it is now
+            zygote = zygotes.new_zygote(
+                launch.interpreter, launch.spec_dir, launch.env, settings, output=log_path
+            )
+        except zygotes.ZygoteUnavailable:
+            return None
+    shared = {
+        "interpreter": launch.interpreter,
+        "spec_dir": launch.spec_dir,
+        "exclude": sorted(settings.exclude),
+        "unsafe": zygotes.unsafe_modules(),
+    }
+    return ForkedWorkers(workers, home, db_url, log_path, warm, zygote, shared)
