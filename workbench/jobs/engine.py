@@ -26,8 +26,8 @@ from typing import Any
 
 from workbench.entities import JobInfo, JobRun, Run, RunError, RunStatus, Sweep
 from workbench.errors import Conflict
-from workbench.jobs.executors import LOCAL, Executor, JobLost, make_executor
-from workbench.jobs.worker import WarmStart
+from workbench.jobs.executors import LOCAL, Executor, make_executor
+from workbench.jobs.worker import JobLost, WarmStart
 from workbench.store import Store, open_store
 from workbench.store.policy import lost_after
 

@@ -20,16 +20,12 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from workbench.errors import WorkbenchError
-from workbench.jobs.worker import WarmStart, execute_job, init_local_worker
+from workbench.jobs.worker import JobLost, WarmStart, execute_job, init_local_worker
 
 LOCAL = "local"
 DASK_LOCAL = "dask"
 DASK_SCHEMES = ("tcp://", "tls://")
 DASK_INSTALL = "pip install 'jupyter-mlops-workbench[dask]'"
-
-
-class JobLost(WorkbenchError):
-    """The worker that held a job died or vanished before the job reported its end."""
 
 
 class Executor(Protocol):

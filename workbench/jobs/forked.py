@@ -33,16 +33,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.errors import WorkbenchError
-from workbench.jobs.worker import WarmStart, die_with_parent, output_to, quiet_logs
+from workbench.jobs.worker import JobLost, WarmStart, die_with_parent, output_to, quiet_logs
 
 ENTRY = "workbench.jobs.forked:worker_main"
 MAX_MESSAGE = 1 << 16
 STOP_WAIT_S = 10.0
 TITLE = "workbench: sweep worker"
-
-
-class JobLostError(WorkbenchError):
-    """Raised into a job's future when its worker died (the executor maps it to JobLost)."""
 
 
 @dataclass
@@ -107,12 +103,8 @@ class ForkedWorkers:
         return done
 
     def result(self, handle: cf.Future[str]) -> str:
-        from workbench.jobs.executors import JobLost
-
         try:
-            return handle.result()
-        except JobLostError as exc:
-            raise JobLost(exc.message) from None
+            return handle.result()  # JobLost if its worker died
         except cf.CancelledError:
             raise JobLost("it was withdrawn from the workers") from None
 
@@ -186,7 +178,7 @@ class ForkedWorkers:
             data = b""
         if not data:
             self._drop(worker)
-            future.set_exception(JobLostError("its worker process died"))
+            future.set_exception(JobLost("its worker process died"))
             return
         answer = json.loads(data)
         if "status" in answer:

@@ -26,6 +26,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.entities import RunError, RunStatus, SweepOptions
+from workbench.errors import WorkbenchError
+
+
+class JobLost(WorkbenchError):
+    """The worker that held a job died or vanished before the job reported its end."""
+
 
 CANCEL_POLL_S = 0.5
 PR_SET_PDEATHSIG = 1
