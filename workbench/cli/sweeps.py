@@ -224,6 +224,8 @@ def cmd_params(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from workbench.jobs.api import start_runner
     from workbench.jobs.engine import run_sweep, runner_id
+    from workbench.jobs.executors import prepare_runner
+    from workbench.jobs.forked import discard_early
     from workbench.jobs.plan import plan_sweep
     from workbench.jobs.progress import parse_sort
     from workbench.jobs.spec import SweepSpec
@@ -239,20 +241,30 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     )
     parse_sort(args.sort)
     store = open_store()
-    plan = plan_sweep(
-        args.notebook,
-        spec,
-        options_from(args),
-        store=store,
-        runner=None if args.detach else runner_id(),
-    )
+    options = options_from(args)
+    # Run here: the sweep is named first, so that its workers' zygote starts while it is
+    # planned.
+    sweep_id = None if args.detach else prepare_runner(store, args.notebook, options)
+    try:
+        plan = plan_sweep(
+            args.notebook,
+            spec,
+            options,
+            store=store,
+            runner=None if args.detach else runner_id(),
+            sweep_id=sweep_id,
+        )
+    except BaseException:
+        discard_early()
+        raise
     print(f"sweep {plan.sweep_id}: {plan.summary()}", flush=True)
     if not plan.jobs:
+        discard_early()
         print("nothing to run here: every job already succeeded or runs in another sweep")
         return 0
     if args.detach:
         start_runner(store, plan.sweep_id)
-        log = store.location.home / "sweeps" / f"{plan.sweep_id}.log"
+        log = store.location.sweep_log(plan.sweep_id)
         print(
             f"running in the background (log: {log}); follow it with `workbench sweeps`, "
             f"stop it with `workbench cancel {plan.sweep_id[:8]}`"

@@ -49,13 +49,11 @@ def start_runner(store: Store, sweep_id: str, *, retry: bool = True) -> int:
     to ``<home>/sweeps/<sweep_id>.log``. Returns its pid."""
     _reap()
     location = store.location
-    logs = location.home / "sweeps"
-    logs.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "WORKBENCH_HOME": str(location.home), "WORKBENCH_DB_URL": location.db_url}
     # Launched from a notebook's kernel: the runner and its jobs are not that kernel's.
     for name in ("WORKBENCH_RUN_ID", "JPY_SESSION_NAME", "JPY_PARENT_PID"):
         env.pop(name, None)
-    with open(logs / f"{sweep_id}.log", "ab") as log:
+    with open(location.sweep_log(sweep_id), "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "workbench", "resume", sweep_id, "--quiet"]
             if retry

@@ -274,15 +274,14 @@ class _Coordinator:
         if not self.queue:
             return
         if self.executor is None:
-            home, db_url = self.store.location.home, self.store.location.db_url
-            (home / "sweeps").mkdir(parents=True, exist_ok=True)
+            location = self.store.location
             workers = self.options.workers
             self.executor = make_executor(
                 self.options.executor,
                 workers,
-                str(home),
-                db_url,
-                str(home / "sweeps" / f"{self.sweep_id}.log"),
+                str(location.home),
+                location.db_url,
+                str(location.sweep_log(self.sweep_id)),
                 self._warm_start(),
             )
             capacity = getattr(self.executor, "capacity", None)

@@ -26,6 +26,7 @@ import select
 import signal
 import socket
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -262,12 +263,75 @@ def _serve(sock: socket.socket, home: str, db_url: str) -> int:
 # -- in the runner ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Started:
+    zygote: Any
+    launch: dict[str, Any]
+
+
+_early: dict[tuple[str, str, tuple[str, ...], str | None], cf.Future[_Started | None]] = {}
+
+
 def forked_workers(
     workers: int, home: str, db_url: str, log_path: str | None, warm: WarmStart
 ) -> ForkedWorkers | None:
-    """Workers forked from this process's zygote for the sweep's kernel, or None when they
-    cannot be (the kernel runs another interpreter than this one, no fork here, or the
-    zygote does not start): the caller then uses the spawned pool."""
+    """Workers forked from this sweep runner's zygote, or None when they cannot be (the
+    kernel runs another interpreter than this one, no fork here, or the zygote does not
+    start): the caller then uses the spawned pool. The zygote :func:`start_early` started
+    for this sweep is taken if there is one."""
+    early = _early.pop(_early_key(warm.notebook, warm.kernel, warm.preload, log_path), None)
+    started = early.result() if early is not None else None
+    if started is None or not started.zygote.alive():
+        started = _start(warm.notebook, warm.kernel, warm.preload, warm.workers, log_path)
+    if started is None:
+        return None
+    return ForkedWorkers(workers, home, db_url, log_path, warm, started.zygote, started.launch)
+
+
+def start_early(
+    notebook: str, kernel: str | None, preload: Iterable[str], workers: int, log_path: str
+) -> None:
+    """Start the zygote of a warm local sweep of ``notebook`` now, from a thread, while
+    the caller plans the sweep (its imports then overlap the planning): the runner's
+    :func:`forked_workers` takes it if the sweep is this one, else it is closed when the
+    runner exits. ``kernel`` None is the notebook's own."""
+    from workbench.notebooks.kernel import notebook_kernel
+
+    kernel = kernel or notebook_kernel(notebook)
+    if kernel is None:
+        return
+    key = _early_key(notebook, kernel, tuple(preload), log_path)
+    future: cf.Future[_Started | None] = cf.Future()
+    _early[key] = future
+
+    def start() -> None:
+        try:
+            future.set_result(_start(notebook, kernel, key[2], workers, log_path))
+        except Exception:  # the runner starts one itself
+            future.set_result(None)
+
+    threading.Thread(target=start, name="workbench-early-zygote", daemon=True).start()
+
+
+def discard_early() -> None:
+    """Close the zygotes :func:`start_early` started that no sweep took (its planning
+    failed, or it had nothing to run)."""
+    while _early:
+        _, future = _early.popitem()
+        started = future.result()
+        if started is not None:
+            started.zygote.close()
+
+
+def _early_key(
+    notebook: str, kernel: str, preload: tuple[str, ...], log_path: str | None
+) -> tuple[str, str, tuple[str, ...], str | None]:
+    return (os.path.realpath(notebook), kernel, preload, log_path)
+
+
+def _start(
+    notebook: str, kernel: str, preload: tuple[str, ...], workers: int, log_path: str | None
+) -> _Started | None:
     from workbench.notebooks import warm as zygotes
     from workbench.notebooks.kernel import job_env
     from workbench.notebooks.preloads import warm_kernels
@@ -275,11 +339,11 @@ def forked_workers(
 
     if not zygotes.warm_supported():
         return None
-    launch = warm_launch(warm.kernel, job_env({}, workers=warm.workers))
+    launch = warm_launch(kernel, job_env({}, workers=workers))
     # A worker runs this process's code (papermill, the store) in the kernel's interpreter.
     if launch is None or os.path.abspath(launch.interpreter) != os.path.abspath(sys.executable):
         return None
-    with warm_kernels(warm.notebook, warm.preload) as settings:
+    with warm_kernels(notebook, preload) as settings:
         try:
             # This sweep's own: started now, with the environment as it is now
             zygote = zygotes.new_zygote(
@@ -293,4 +357,4 @@ def forked_workers(
         "exclude": sorted(settings.exclude),
         "unsafe": zygotes.unsafe_modules(),
     }
-    return ForkedWorkers(workers, home, db_url, log_path, warm, zygote, shared)
+    return _Started(zygote, shared)

@@ -99,8 +99,10 @@ def plan_sweep(
     *,
     store: Store | None = None,
     runner: str | None = None,
+    sweep_id: str | None = None,
 ) -> SweepPlan:
-    """Check, expand and store a sweep; its jobs wait, queued, for :func:`run_sweep`."""
+    """Check, expand and store a sweep (named ``sweep_id``, by default a new id); its jobs
+    wait, queued, for :func:`run_sweep`."""
     prepared = prepare_sweep(notebook, spec, options)
     store = store or open_store()
     created = store.create_sweep(
@@ -111,6 +113,7 @@ def plan_sweep(
         options=prepared.options,
         jobs=[(params, key) for key, params in prepared.jobs.items()],
         runner=runner,
+        sweep_id=sweep_id,
     )
     return SweepPlan(
         sweep_id=created.sweep_id,

@@ -11,6 +11,7 @@ sweep job), the class forks the kernel from a pre-imported zygote instead
 from __future__ import annotations
 
 import functools
+import json
 import os
 import subprocess
 import sys
@@ -95,6 +96,18 @@ def kernel_name_for(nb: NotebookNode, kernel_name: str | None = None) -> str:
     """The kernel a notebook runs on: ``kernel_name`` if given, else the one its metadata
     names, else python3."""
     return kernel_name or (nb.metadata.get("kernelspec") or {}).get("name") or DEFAULT_KERNEL
+
+
+def notebook_kernel(path: str | os.PathLike[str]) -> str | None:
+    """The kernel the notebook at ``path`` runs on, as its metadata names it (else
+    python3), read without nbformat; None if the file is not JSON."""
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+        spec = (nb.get("metadata") or {}).get("kernelspec") or {}
+    except (OSError, ValueError, AttributeError):
+        return None
+    name = spec.get("name") if isinstance(spec, dict) else None
+    return name if isinstance(name, str) and name else DEFAULT_KERNEL
 
 
 def prestart_warm_kernels(

@@ -27,6 +27,12 @@ class StoreLocation:
     def artifact_root(self) -> Path:
         return self.home / "artifacts"
 
+    def sweep_log(self, sweep_id: str) -> Path:
+        """Where a sweep's runner and workers write their output (the folder is made)."""
+        folder = self.home / "sweeps"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{sweep_id}.log"
+
     @property
     def is_sqlite(self) -> bool:
         return self.db_url.startswith("sqlite")

@@ -35,9 +35,10 @@ class SweepStore(StoreBase):
         options: SweepOptions,
         jobs: list[tuple[dict[str, Any], str]],
         runner: str | None = None,
+        sweep_id: str | None = None,
     ) -> SweepCreated:
-        """A sweep and one queued run per (params, job_key) whose key it may claim, in one
-        transaction.
+        """A sweep (named ``sweep_id``, by default a new id) and one queued run per
+        (params, job_key) whose key it may claim, in one transaction.
 
         A job key is claimed in ``job_claims`` for the run that answers for it. A key whose
         claim is held by a succeeded run (done) or a queued or running one (in flight, in
@@ -49,7 +50,14 @@ class SweepStore(StoreBase):
         for attempt in range(CLAIM_TRIES):
             try:
                 return self._create_sweep_once(
-                    notebook, notebook_sha256, experiment, spec, options, jobs, runner
+                    sweep_id or uuid.uuid4().hex,
+                    notebook,
+                    notebook_sha256,
+                    experiment,
+                    spec,
+                    options,
+                    jobs,
+                    runner,
                 )
             except (IntegrityError, ClaimTaken):
                 if attempt == CLAIM_TRIES - 1:
@@ -58,6 +66,7 @@ class SweepStore(StoreBase):
 
     def _create_sweep_once(
         self,
+        sweep_id: str,
         notebook: str,
         notebook_sha256: str,
         experiment: str | None,
@@ -66,7 +75,6 @@ class SweepStore(StoreBase):
         jobs: list[tuple[dict[str, Any], str]],
         runner: str | None,
     ) -> SweepCreated:
-        sweep_id = uuid.uuid4().hex
         now = time.time()
         queued = done = in_flight = 0
         with write_connection(self.engine) as conn, conn.begin():

@@ -1,0 +1,87 @@
+"""A warm local sweep's workers, forked from one zygote per sweep runner: the zygote the
+CLI starts while it plans, what happens to it when planning fails, and a worker that dies
+losing its own job only (real CLI sweeps, real kernels)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_sweeps import NOTEBOOK, cli, fresh_store, sweep_id_from
+
+from workbench.entities import RunStatus
+from workbench.jobs import forked
+from workbench.store import RunFilter, Store
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    return fresh_store(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def starts(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every start of a runner's zygote: the thread it ran in, and what it returned."""
+    seen: list[dict[str, Any]] = []
+    real = forked._start
+
+    def recording(*args: Any) -> Any:
+        started = real(*args)
+        seen.append({"thread": threading.current_thread().name, "started": started})
+        return started
+
+    monkeypatch.setattr(forked, "_start", recording)
+    return seen
+
+
+def test_the_cli_starts_the_runners_zygote_while_it_plans_and_the_sweep_uses_it(
+    store: Store, capsys: pytest.CaptureFixture[str], starts: list[dict[str, Any]]
+) -> None:
+    code, out, err = cli(capsys, "sweep", NOTEBOOK, "--grid", "x=1,2,3", "--workers", "2")
+    assert code == 0, err
+    # one zygote for the whole sweep, started early (from its thread), then taken
+    assert [s["thread"] for s in starts] == ["workbench-early-zygote"]
+    assert not forked._early
+    zygote = starts[0]["started"].zygote
+    assert not zygote.alive()  # closed with the sweep
+    sweep = store.get_sweep(sweep_id_from(out))
+    assert sweep.counts == {"succeeded": 3}
+    runs, _ = store.search_runs(RunFilter(sweep_id=sweep.sweep_id))
+    assert {r.status for r in runs} == {RunStatus.SUCCEEDED}
+
+
+def test_a_sweep_that_fails_planning_closes_the_zygote_started_for_it(
+    store: Store, capsys: pytest.CaptureFixture[str], starts: list[dict[str, Any]]
+) -> None:
+    code, _, err = cli(capsys, "sweep", NOTEBOOK, "--grid", "x=1,two", "--workers", "2")
+    assert code == 2 and "x" in err
+    assert not forked._early
+    assert len(starts) == 1 and starts[0]["started"] is not None
+    assert not starts[0]["started"].zygote.alive()
+    assert store.list_sweeps() == []
+
+
+def test_a_worker_that_dies_loses_its_own_job_only(
+    store: Store, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Two workers: one job kills its worker while the other runs for a while; only the
+    # killer is lost (twice: its retry kills its new worker too), the other succeeds at
+    # its first attempt.
+    rows = tmp_path / "rows.csv"
+    rows.write_text("mode,seconds\nkill_worker,0\nok,3\n")
+    code, out, err = cli(capsys, "sweep", NOTEBOOK, "--values", str(rows), "--workers", "2")
+    assert code == 1, err
+    sweep_id = sweep_id_from(out)
+    attempts = {r.run_id: r.attempt for r in store.job_runs(sweep_id)}
+    runs, _ = store.search_runs(RunFilter(sweep_id=sweep_id))
+    by_mode: dict[str, list[tuple[int, RunStatus]]] = {}
+    for run in runs:
+        by_mode.setdefault(run.params["mode"], []).append((attempts[run.run_id], run.status))
+    assert sorted(by_mode["kill_worker"]) == [(1, RunStatus.LOST), (2, RunStatus.LOST)]
+    assert by_mode["ok"] == [(1, RunStatus.SUCCEEDED)]
+    lost = [r for r in runs if r.status is RunStatus.LOST]
+    assert all("worker process died" in (r.error.reason or "") for r in lost if r.error)
