@@ -13,6 +13,7 @@ from workbench.entities import RunError, RunStatus
 from workbench.errors import NotFound
 from workbench.store.base import StoreBase
 from workbench.store.engine import write_connection
+from workbench.store.rows import ids_matching
 from workbench.store.schema import RunRow, SweepRow
 from workbench.store.sweeps import ACTIVE
 
@@ -121,19 +122,10 @@ class JobStore(StoreBase):
             raise NotFound(f"no sweep with id {sweep_id!r}")
         return found.cancel_requested_at is not None
 
-    def find_sweep_ids(self, prefix: str, limit: int = 10) -> list[str]:
-        """Sweep ids starting with ``prefix`` (hex digits only, so LIKE needs no escaping)."""
-        if not prefix or any(c not in "0123456789abcdef" for c in prefix.lower()):
-            return []
+    def find_sweep_ids(self, text: str, limit: int = 10) -> list[str]:
+        """Sweep ids equal to ``text`` (first) or starting with it (see ``ids_matching``)."""
         with self.engine.connect() as conn:
-            return list(
-                conn.execute(
-                    select(SweepRow.sweep_id)
-                    .where(SweepRow.sweep_id.like(prefix.lower() + "%"))
-                    .order_by(SweepRow.sweep_id)
-                    .limit(limit)
-                ).scalars()
-            )
+            return ids_matching(conn, SweepRow.sweep_id, text, limit)
 
 
 def _final_values(status: RunStatus, error: RunError | None) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from workbench.errors import InvalidInput, NotFound
 from workbench.store.base import StoreBase
 from workbench.store.query import EXPERIMENTS, RUNS, RunQuery, compile_query, runs_with_experiments
 from workbench.store.query_fields import Field, parse_field
+from workbench.store.rows import ids_matching
 from workbench.store.schema import (
     ArtifactRow,
     ExperimentRow,
@@ -181,19 +182,10 @@ class RunReads(StoreBase):
                 narrowed=narrowed,
             )
 
-    def find_run_ids(self, prefix: str, limit: int = 10) -> list[str]:
-        """Run ids starting with ``prefix`` (hex digits only, so LIKE needs no escaping)."""
-        if not prefix or any(c not in "0123456789abcdef" for c in prefix.lower()):
-            return []
+    def find_run_ids(self, text: str, limit: int = 10) -> list[str]:
+        """Run ids equal to ``text`` (first) or starting with it (see ``ids_matching``)."""
         with self.engine.connect() as conn:
-            return list(
-                conn.execute(
-                    select(RunRow.run_id)
-                    .where(RunRow.run_id.like(prefix.lower() + "%"))
-                    .order_by(RunRow.run_id)
-                    .limit(limit)
-                ).scalars()
-            )
+            return ids_matching(conn, RunRow.run_id, text, limit)
 
     def count_metric_points(self, run_id: str | None = None) -> int:
         q = select(func.count()).select_from(MetricRow)
