@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from jupyter_server.auth import Authorizer
+from sql_count import statements
 from test_sweep_server import _assert_error, _call, _json, _write_notebook
 from tornado.httpclient import HTTPResponse
 
@@ -256,6 +257,36 @@ async def test_sweep_runs_ranked_with_progress_and_eta(jp_fetch, root, store: St
     assert listed["eta_s"] is not None
     store.set_sweep_status(sweep_id, RunStatus.CANCELLED)
     assert _ok(await _call(jp_fetch, "GET", "sweeps", sweep_id))["eta_s"] is None
+
+
+async def test_listing_sweeps_reads_their_jobs_at_once(
+    jp_fetch, jp_serverapp, root, store: Store
+) -> None:
+    def planned(seconds: float, queued: int, workers: int) -> str:
+        """A sweep whose first job took ``seconds``, with ``queued`` jobs left."""
+        sweep_id, (first, *_) = _sweep(store, root, list(range(queued + 1)), workers=workers)
+        store.start_queued_run(first, {})
+        started = store.get_run(first, history=False).started_at
+        store.set_status(first, RunStatus.SUCCEEDED, ended_at=started + seconds)
+        return sweep_id
+
+    engine = jp_serverapp.web_app.settings["workbench"].store().engine
+    one = planned(10.0, queued=1, workers=1)
+    with statements(engine) as alone:
+        _ok(await _call(jp_fetch, "GET", "sweeps"))
+    more = [planned(20.0, queued=2, workers=2) for _ in range(3)]
+    ended = planned(5.0, queued=1, workers=1)
+    store.set_sweep_status(ended, RunStatus.CANCELLED)
+    with statements(engine) as five:
+        listed = _ok(await _call(jp_fetch, "GET", "sweeps"))["sweeps"]
+    assert len(five) == len(alone), five  # not one more query per sweep
+    etas = {s["sweep_id"]: s["eta_s"] for s in listed}
+    # queued jobs x mean duration / workers; an ended sweep has none
+    assert etas == {
+        one: pytest.approx(10.0),
+        **dict.fromkeys(more, pytest.approx(20.0)),
+        ended: None,
+    }
 
 
 # -- cancel, retry, resume: refusals ----------------------------------------------------------
