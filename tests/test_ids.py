@@ -3,24 +3,18 @@ sweeps, by one query on the id column alone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sql_count import selects, statements
 
 from workbench.entities import SweepOptions
 from workbench.errors import InvalidInput, NotFound
 from workbench.ids import resolve_run_id, resolve_sweep_id, resolve_target
-from workbench.store import Store, locate
+from workbench.store import Store
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
-    s = Store(locate(tmp_path / ".workbench", db_url=url))
-    yield s
-    s.close()
+@pytest.fixture
+def store(both_backends_store: Store) -> Store:
+    return both_backends_store
 
 
 def test_full_ids_and_prefixes_resolve_by_one_light_query(store: Store) -> None:

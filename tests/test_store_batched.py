@@ -3,22 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sql_count import selects, statements
 
 from workbench.entities import RunStatus, SweepOptions
-from workbench.store import Store, locate
+from workbench.store import Store
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
-    s = Store(locate(tmp_path / ".workbench", db_url=url))
-    yield s
-    s.close()
+@pytest.fixture
+def store(both_backends_store: Store) -> Store:
+    return both_backends_store
 
 
 def test_metric_histories_of_many_runs_in_one_query(store: Store) -> None:
