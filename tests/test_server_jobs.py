@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import time
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,49 @@ async def test_log_by_offset_with_progress(jp_fetch, root, store: Store) -> None
     ended = _ok(await _call(jp_fetch, "GET", "runs", run_id, "log", params=params))
     assert (ended["text"], ended["status"], ended["final"]) == ("again\n", "succeeded", True)
     assert ended["progress"]["cells_done"] == 5
+
+
+async def test_stored_log_is_read_from_its_offset(
+    jp_fetch, jp_serverapp, root, store: Store
+) -> None:
+    _, (run_id,) = _sweep(store, root, [1])
+    store.start_queued_run(run_id, {})
+    writer = JobLogWriter(log_path(store.location.home, run_id))
+    for _ in range(110):  # multi-byte characters (chunks cut through some) past the 1 MiB cap
+        writer.cell_output(0, "", {"output_type": "stream", "text": "é€😀 " * 1000 + "\n"})
+    writer.close()
+
+    async def walk() -> list[tuple[str, int, int, bool]]:
+        chunks, offset = [], 0
+        for _ in range(3):
+            params = {"offset": str(offset), "limit": "4099"}
+            got = _ok(await _call(jp_fetch, "GET", "runs", run_id, "log", params=params))
+            chunks.append((got["text"], got["next_offset"], got["size"], got["final"]))
+            offset = got["next_offset"]
+        return chunks
+
+    running = await walk()  # from the job's scratch file
+    assert keep_log(store, run_id)
+    store.set_status(run_id, RunStatus.SUCCEEDED)
+    stored = await walk()  # from its job.log artifact
+    assert [c[:3] for c in stored] == [c[:3] for c in running]  # same bytes, same offsets
+    assert not any(c[3] for c in stored)
+    assert "".join(c[0] for c in stored).startswith("── cell 0\né€😀 ")
+    size = stored[0][2]
+    assert size > 1024 * 1024  # capped: 1 MiB of output and the note that says so
+
+    engine = jp_serverapp.web_app.settings["workbench"].store().engine
+    params = {"offset": str(size - 1000), "limit": "4099"}
+    tracemalloc.start()
+    try:
+        with statements(engine) as seen:
+            tail = _ok(await _call(jp_fetch, "GET", "runs", run_id, "log", params=params))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert tail["final"] and "the executed notebook has every output" in tail["text"]
+    assert peak < size // 4, peak  # the tail was read, not the whole log
+    assert len([s for s in seen if "FROM artifacts" in s]) == 1  # the run read once
 
 
 @pytest.mark.parametrize(
