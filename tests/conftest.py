@@ -85,6 +85,17 @@ def postgres_url(postgres_admin_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def both_backends_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A fresh store on a SQLite file, then on a fresh PostgreSQL database."""
+    from workbench.store import Store, locate
+
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    store = Store(locate(tmp_path / ".workbench", db_url=url))
+    yield store
+    store.close()
+
+
 # -- a PostgreSQL store that stops answering -------------------------------------------------
 
 

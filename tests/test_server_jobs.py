@@ -9,12 +9,14 @@ import json
 import os
 import socket
 import time
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from jupyter_server.auth import Authorizer
+from sql_count import statements
 from test_sweep_server import _assert_error, _call, _json, _write_notebook
 from tornado.httpclient import HTTPResponse
 
@@ -177,6 +179,49 @@ async def test_log_by_offset_with_progress(jp_fetch, root, store: Store) -> None
     assert ended["progress"]["cells_done"] == 5
 
 
+async def test_stored_log_is_read_from_its_offset(
+    jp_fetch, jp_serverapp, root, store: Store
+) -> None:
+    _, (run_id,) = _sweep(store, root, [1])
+    store.start_queued_run(run_id, {})
+    writer = JobLogWriter(log_path(store.location.home, run_id))
+    for _ in range(110):  # multi-byte characters (chunks cut through some) past the 1 MiB cap
+        writer.cell_output(0, "", {"output_type": "stream", "text": "é€😀 " * 1000 + "\n"})
+    writer.close()
+
+    async def walk() -> list[tuple[str, int, int, bool]]:
+        chunks, offset = [], 0
+        for _ in range(3):
+            params = {"offset": str(offset), "limit": "4099"}
+            got = _ok(await _call(jp_fetch, "GET", "runs", run_id, "log", params=params))
+            chunks.append((got["text"], got["next_offset"], got["size"], got["final"]))
+            offset = got["next_offset"]
+        return chunks
+
+    running = await walk()  # from the job's scratch file
+    assert keep_log(store, run_id)
+    store.set_status(run_id, RunStatus.SUCCEEDED)
+    stored = await walk()  # from its job.log artifact
+    assert [c[:3] for c in stored] == [c[:3] for c in running]  # same bytes, same offsets
+    assert not any(c[3] for c in stored)
+    assert "".join(c[0] for c in stored).startswith("── cell 0\né€😀 ")
+    size = stored[0][2]
+    assert size > 1024 * 1024  # capped: 1 MiB of output and the note that says so
+
+    engine = jp_serverapp.web_app.settings["workbench"].store().engine
+    params = {"offset": str(size - 1000), "limit": "4099"}
+    tracemalloc.start()
+    try:
+        with statements(engine) as seen:
+            tail = _ok(await _call(jp_fetch, "GET", "runs", run_id, "log", params=params))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert tail["final"] and "the executed notebook has every output" in tail["text"]
+    assert peak < size // 4, peak  # the tail was read, not the whole log
+    assert len([s for s in seen if "FROM artifacts" in s]) == 1  # the run read once
+
+
 @pytest.mark.parametrize(
     ("params", "status", "words"),
     [
@@ -256,6 +301,36 @@ async def test_sweep_runs_ranked_with_progress_and_eta(jp_fetch, root, store: St
     assert listed["eta_s"] is not None
     store.set_sweep_status(sweep_id, RunStatus.CANCELLED)
     assert _ok(await _call(jp_fetch, "GET", "sweeps", sweep_id))["eta_s"] is None
+
+
+async def test_listing_sweeps_reads_their_jobs_at_once(
+    jp_fetch, jp_serverapp, root, store: Store
+) -> None:
+    def planned(seconds: float, queued: int, workers: int) -> str:
+        """A sweep whose first job took ``seconds``, with ``queued`` jobs left."""
+        sweep_id, (first, *_) = _sweep(store, root, list(range(queued + 1)), workers=workers)
+        store.start_queued_run(first, {})
+        started = store.get_run(first, history=False).started_at
+        store.set_status(first, RunStatus.SUCCEEDED, ended_at=started + seconds)
+        return sweep_id
+
+    engine = jp_serverapp.web_app.settings["workbench"].store().engine
+    one = planned(10.0, queued=1, workers=1)
+    with statements(engine) as alone:
+        _ok(await _call(jp_fetch, "GET", "sweeps"))
+    more = [planned(20.0, queued=2, workers=2) for _ in range(3)]
+    ended = planned(5.0, queued=1, workers=1)
+    store.set_sweep_status(ended, RunStatus.CANCELLED)
+    with statements(engine) as five:
+        listed = _ok(await _call(jp_fetch, "GET", "sweeps"))["sweeps"]
+    assert len(five) == len(alone), five  # not one more query per sweep
+    etas = {s["sweep_id"]: s["eta_s"] for s in listed}
+    # queued jobs x mean duration / workers; an ended sweep has none
+    assert etas == {
+        one: pytest.approx(10.0),
+        **dict.fromkeys(more, pytest.approx(20.0)),
+        ended: None,
+    }
 
 
 # -- cancel, retry, resume: refusals ----------------------------------------------------------

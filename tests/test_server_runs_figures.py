@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from explore_seed import PNG, assert_error, call, ok, seed
+from sql_count import selects, statements
 
 from workbench.store import Store, open_store
 
@@ -140,6 +141,26 @@ async def test_history_figure_one_trace_per_run(jp_fetch, seeded) -> None:
     assert layout["yaxis"]["type"] == "log"
     assert layout["template"]["layout"]["paper_bgcolor"] == "rgb(17,17,17)"  # plotly_dark
     assert len(dark["figure"]["data"]) == 2  # the raw line and its smoothed one
+
+
+async def test_history_figure_reads_all_runs_at_once(jp_fetch, jp_serverapp, seeded) -> None:
+    ids = seeded["ids"]
+    engine = jp_serverapp.web_app.settings["workbench"].store().engine
+
+    async def history(run_ids: list[str]) -> tuple[list[str], Any]:
+        params = {"run_ids": ",".join(run_ids), "metric": "loss"}
+        with statements(engine) as seen:
+            answer = ok(await call(jp_fetch, "GET", "figures", "history", params=params))
+        return seen, answer
+
+    alone, _ = await history(ids[:1])
+    three, answer = await history(ids)
+    assert len(three) == len(alone), three  # not one more run read per run
+    points = [s for s in selects(three) if "FROM metrics" in s]
+    assert len(points) == 1 and '"key" IN' in points[0]  # only the drawn metric
+    traces = answer["figure"]["data"]
+    assert [len(t["x"]) for t in traces] == [2000, 20, 20]  # downsampled to 2,000 each
+    assert traces[1]["y"][:2] == [pytest.approx(1.0 + 0.2), pytest.approx(0.5 + 0.2)]
 
 
 @pytest.mark.parametrize(

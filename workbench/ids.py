@@ -20,21 +20,19 @@ PREFIX_MIN = 4
 def resolve_prefix(
     text: str,
     kind: str,
-    exact: Callable[[str], str],
     find: Callable[..., list[str]],
     listing: str,
 ) -> str:
-    """An id from its full text (``exact``) or a unique prefix of it (``find``)."""
+    """An id from its full text or a unique prefix of it, by one light look-up (``find``:
+    the ids equal to the text first, then those starting with it; ids only)."""
     text = text.strip()
-    try:
-        return exact(text)
-    except NotFound:
-        pass
+    matches = find(text, limit=6)
+    if matches and matches[0] == text:
+        return text
     if len(text) < PREFIX_MIN:
         raise InvalidInput(
             f"{kind} id {text!r} is too short: give at least {PREFIX_MIN} characters of it"
         )
-    matches = find(text, limit=6)
     if not matches:
         raise NotFound(f"no {kind} id starts with {text!r}: list them with `{listing}`")
     if len(matches) > 1:
@@ -47,23 +45,11 @@ def resolve_prefix(
 
 def resolve_run_id(store: Store, text: str) -> str:
     """The run id ``text`` names: the full id, or a unique prefix of ``PREFIX_MIN``+ chars."""
-    return resolve_prefix(
-        text,
-        "run",
-        lambda t: store.get_run(t, history=False).run_id,
-        store.find_run_ids,
-        "workbench runs",
-    )
+    return resolve_prefix(text, "run", store.find_run_ids, "workbench runs")
 
 
 def resolve_sweep_id(store: Store, text: str) -> str:
-    return resolve_prefix(
-        text,
-        "sweep",
-        lambda t: store.get_sweep(t).sweep_id,
-        store.find_sweep_ids,
-        "workbench sweeps",
-    )
+    return resolve_prefix(text, "sweep", store.find_sweep_ids, "workbench sweeps")
 
 
 def resolve_target(store: Store, text: str) -> tuple[str, str]:

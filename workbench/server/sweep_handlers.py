@@ -56,15 +56,17 @@ def run_order(job: JobRun) -> tuple[bool, float, int]:
     return job.status is RunStatus.QUEUED, job.started_at, job.attempt
 
 
-def sweep_eta(store: Store, sweep: Sweep) -> float | None:
-    """Seconds left for a sweep in flight (see ``eta_seconds``); None once it ended."""
-    if sweep.status.finished:
-        return None
-    table = store.run_table(
-        RunFilter(sweep_id=sweep.sweep_id), columns=["status", "started_at", "duration_s"]
-    )
-    jobs = [tuple(row) for row in table.rows()]
-    return eta_seconds(jobs, sweep.options.workers, time.time())
+def sweep_etas(store: Store, sweeps: list[Sweep]) -> dict[str, float | None]:
+    """Seconds left for each sweep still in flight (see ``eta_seconds``), None once it
+    ended: the job rows of all of them read at once, so a listing costs the same queries
+    whatever its length."""
+    in_flight = [s for s in sweeps if not s.status.finished]
+    times = store.sweep_job_times([s.sweep_id for s in in_flight])
+    now = time.time()
+    etas: dict[str, float | None] = {s.sweep_id: None for s in sweeps}
+    for sweep in in_flight:
+        etas[sweep.sweep_id] = eta_seconds(times[sweep.sweep_id], sweep.options.workers, now)
+    return etas
 
 
 def describe_sweep(
@@ -106,7 +108,7 @@ def describe_sweep(
     ]
     metrics = sorted({name for run in found for name in run.metrics})
     return DescribeSweep(
-        **sweep_summary(sweep, root, sweep_eta(store, sweep)).model_dump(),
+        **sweep_summary(sweep, root, sweep_etas(store, [sweep])[sweep.sweep_id]).model_dump(),
         metric_names=metrics,
         default_order_by=default_order(metrics),
         runs=runs,
@@ -140,9 +142,10 @@ class SweepsHandler(WorkbenchHandler):
 
         def work(store: Store) -> str:
             sweeps = store.list_sweeps(limit=query.limit)
+            etas = sweep_etas(store, sweeps)
             return build_json(
                 lambda: ListSweepsResponse(
-                    sweeps=[sweep_summary(s, root, sweep_eta(store, s)) for s in sweeps],
+                    sweeps=[sweep_summary(s, root, etas[s.sweep_id]) for s in sweeps],
                     limit=query.limit,
                 )
             )

@@ -55,9 +55,18 @@ class BlobStore:
         return digest, size
 
     def read_bytes(self, digest: str) -> bytes:
-        target = self.path(digest)
+        return self.read_range(digest)[0]
+
+    def read_range(
+        self, digest: str, offset: int = 0, limit: int | None = None
+    ) -> tuple[bytes, int]:
+        """Up to ``limit`` bytes (all, without one) of a blob from ``offset``, read after a
+        seek (a poll for the tail of a large blob reads only the tail), and the blob's size."""
         try:
-            return target.read_bytes()
+            with open(self.path(digest), "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                f.seek(min(offset, size))
+                return f.read(-1 if limit is None else limit), size
         except FileNotFoundError:
             raise NotFound(f"artifact {digest} is missing from {self.root}") from None
 

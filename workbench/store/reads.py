@@ -16,6 +16,7 @@ from workbench.errors import InvalidInput, NotFound
 from workbench.store.base import StoreBase
 from workbench.store.query import EXPERIMENTS, RUNS, RunQuery, compile_query, runs_with_experiments
 from workbench.store.query_fields import Field, parse_field
+from workbench.store.rows import ids_matching
 from workbench.store.schema import (
     ArtifactRow,
     ExperimentRow,
@@ -52,15 +53,7 @@ class RunReads(StoreBase):
         run = runs[0]
         with self.engine.connect() as conn:
             if history:
-                rows = conn.execute(
-                    select(MetricRow.key, MetricRow.value, MetricRow.step, MetricRow.timestamp)
-                    .where(MetricRow.run_id == run_id)
-                    .order_by(MetricRow.key, MetricRow.step, MetricRow.id)
-                )
-                for key, value, step, ts in rows:
-                    run.metric_history.setdefault(key, []).append(
-                        MetricPoint(key=key, value=value, step=step, timestamp=ts)
-                    )
+                run.metric_history = _histories(conn, [run_id]).get(run_id, {})
             run.artifacts = [
                 Artifact(name=n, digest=d, size=s, created_at=c)
                 for n, d, s, c in conn.execute(
@@ -75,6 +68,16 @@ class RunReads(StoreBase):
                 )
             ]
         return run
+
+    def metric_histories(
+        self, run_ids: Sequence[str], keys: Sequence[str] | None = None
+    ) -> dict[str, dict[str, list[MetricPoint]]]:
+        """The metric points of many runs (of ``keys`` only, when given) in one query: run
+        id -> key -> points in step order. A run without points has no entry."""
+        if not run_ids:
+            return {}
+        with self.engine.connect() as conn:
+            return _histories(conn, run_ids, keys)
 
     def executed_notebook(self, run_id: str) -> bytes:
         run = self.get_run(run_id, history=False)
@@ -181,19 +184,10 @@ class RunReads(StoreBase):
                 narrowed=narrowed,
             )
 
-    def find_run_ids(self, prefix: str, limit: int = 10) -> list[str]:
-        """Run ids starting with ``prefix`` (hex digits only, so LIKE needs no escaping)."""
-        if not prefix or any(c not in "0123456789abcdef" for c in prefix.lower()):
-            return []
+    def find_run_ids(self, text: str, limit: int = 10) -> list[str]:
+        """Run ids equal to ``text`` (first) or starting with it (see ``ids_matching``)."""
         with self.engine.connect() as conn:
-            return list(
-                conn.execute(
-                    select(RunRow.run_id)
-                    .where(RunRow.run_id.like(prefix.lower() + "%"))
-                    .order_by(RunRow.run_id)
-                    .limit(limit)
-                ).scalars()
-            )
+            return ids_matching(conn, RunRow.run_id, text, limit)
 
     def count_metric_points(self, run_id: str | None = None) -> int:
         q = select(func.count()).select_from(MetricRow)
@@ -263,6 +257,26 @@ def _ids_of(runs: dict[str, Run], page: AnySelect) -> list[str] | AnySelect:
     if len(runs) <= _MAX_BOUND_IDS:
         return list(runs)
     return page.with_only_columns(RUNS.c.run_id)
+
+
+def _histories(
+    conn: Connection, run_ids: Sequence[str], keys: Sequence[str] | None = None
+) -> dict[str, dict[str, list[MetricPoint]]]:
+    query = select(
+        MetricRow.run_id, MetricRow.key, MetricRow.value, MetricRow.step, MetricRow.timestamp
+    )
+    query = query.where(MetricRow.run_id.in_(list(run_ids)))
+    if keys is not None:
+        query = query.where(MetricRow.key.in_(list(keys)))
+    out: dict[str, dict[str, list[MetricPoint]]] = {}
+    rows = conn.execute(
+        query.order_by(MetricRow.run_id, MetricRow.key, MetricRow.step, MetricRow.id)
+    )
+    for run_id, key, value, step, ts in rows:
+        out.setdefault(run_id, {}).setdefault(key, []).append(
+            MetricPoint(key=key, value=value, step=step, timestamp=ts)
+        )
+    return out
 
 
 def _paged(select_: Select[Unpack[_Ts]], limit: int | None, offset: int) -> Select[Unpack[_Ts]]:

@@ -1,12 +1,13 @@
-"""Row writers Store's parts share (runs, sweeps): each runs on the caller's connection, in
-the caller's write transaction."""
+"""Row readers and writers Store's parts share (runs, sweeps): each runs on the caller's
+connection (a writer in the caller's write transaction)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, case, delete, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from workbench.entities import check_key
 from workbench.errors import InvalidInput, NotFound
@@ -25,6 +26,22 @@ def experiment_id(conn: Connection, name: str, now: float) -> int:
     key = created.inserted_primary_key
     assert key is not None  # typed optional; a one-row INSERT without RETURNING has one
     return int(key[0])
+
+
+def ids_matching(
+    conn: Connection, column: InstrumentedAttribute[str], text: str, limit: int
+) -> list[str]:
+    """Ids equal to ``text`` (first), then those starting with it, in id order: one query on
+    the id column alone. Only hex digits make a prefix (so LIKE needs no escaping)."""
+    match = column == text
+    if text and all(c in "0123456789abcdef" for c in text.lower()):
+        match = or_(match, column.like(text.lower() + "%"))
+    exact_first = case((column == text, 0), else_=1)
+    return list(
+        conn.execute(
+            select(column).where(match).order_by(exact_first, column).limit(limit)
+        ).scalars()
+    )
 
 
 def require_run(conn: Connection, run_id: str) -> None:
