@@ -165,10 +165,13 @@ class LogChunk:
     final: bool
 
 
-def read_log(store: Store, run_id: str, offset: int = 0, limit: int = 65536) -> LogChunk:
+def read_log(
+    store: Store, run_id: str, offset: int = 0, limit: int = 65536, run: Run | None = None
+) -> LogChunk:
     """Up to ``limit`` bytes of the log of ``run_id`` from ``offset``, ending on a whole
-    character. The running job's file first, else the ended job's artifact; an empty chunk
-    if the run has neither (not a job, or it has not printed anything yet)."""
+    character. The running job's file first, else the ended job's artifact (read from
+    ``offset`` only); an empty chunk if the run has neither (not a job, or it has not
+    printed anything yet). ``run``: the run, if the caller read it already."""
     from workbench.errors import InvalidInput
 
     if offset < 0 or limit < 1 or limit > MAX_READ_BYTES:
@@ -185,7 +188,8 @@ def read_log(store: Store, run_id: str, offset: int = 0, limit: int = 65536) -> 
             data = f.read(min(limit, max(size - offset, 0)))
         final = False
     except FileNotFoundError:
-        run = store.get_run(run_id, history=False)  # NotFound for an unknown run
+        if run is None or not run.status.finished:  # it may have ended since: read again
+            run = store.get_run(run_id, history=False)  # NotFound for an unknown run
         artifact = next((a for a in run.artifacts if a.name == LOG_ARTIFACT), None)
         if artifact is None:
             data, size, final = b"", 0, run.status.finished
@@ -193,9 +197,8 @@ def read_log(store: Store, run_id: str, offset: int = 0, limit: int = 65536) -> 
                 # the job's file is not there yet or was just stored: read again shortly
                 return LogChunk("", offset, offset, offset, False)
         else:
-            blob = store.blobs.read_bytes(artifact.digest)
-            size, final = len(blob), True
-            data = blob[offset : offset + limit]
+            data, size = store.blobs.read_range(artifact.digest, offset, limit)
+            final = True
     if offset > size:
         raise InvalidInput(
             f"offset {offset} is past the end of the log ({size} bytes): read from 0 again"

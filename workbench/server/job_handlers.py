@@ -13,14 +13,12 @@ once it ended (:mod:`workbench.notebooks.joblog`): same bytes, same offsets.
 
 from __future__ import annotations
 
-import codecs
-
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from workbench.entities import Run, RunStatus
 from workbench.errors import InvalidInput
-from workbench.notebooks.joblog import LOG_ARTIFACT, LogChunk, read_log, stored_progress
+from workbench.notebooks.joblog import LogChunk, read_log, stored_progress
 from workbench.notebooks.progress import read_progress
 from workbench.server.base import RUN_ID, WorkbenchHandler, build_json
 from workbench.server.job_models import JobLog, JobLogQuery, progress_model
@@ -29,24 +27,10 @@ from workbench.store import Store
 
 
 def read_job_log(store: Store, run_id: str, offset: int, limit: int) -> tuple[Run, LogChunk]:
-    """The run, read once, and up to ``limit`` bytes of its log from ``offset``: an ended
-    job's stored log read from ``offset`` in its blob (a poll never loads the whole log), a
-    running job's from its scratch file (``read_log``: it reads the store only for a run
-    with no file, or one that ended since the run was read)."""
+    """The run, read once, and up to ``limit`` bytes of its log from ``offset`` (an ended
+    job's stored log is read from ``offset`` in its blob: a poll never loads it whole)."""
     run = store.get_run(run_id, history=False)  # NotFound for an unknown run
-    stored = next((a for a in run.artifacts if a.name == LOG_ARTIFACT), None)
-    if stored is None:
-        return run, read_log(store, run_id, offset, limit)
-    data, size = store.blobs.read_range(stored.digest, offset, limit)
-    if offset > size:
-        raise InvalidInput(
-            f"offset {offset} is past the end of the log ({size} bytes): read from 0 again"
-        )
-    # A character cut at the chunk's end waits for the next read (as read_log's do).
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    text = decoder.decode(data, final=offset + len(data) >= size)
-    end = offset + len(data) - len(decoder.getstate()[0])
-    return run, LogChunk(text, offset, end, size, final=end >= size)
+    return run, read_log(store, run_id, offset, limit, run=run)
 
 
 class JobLogHandler(WorkbenchHandler):
