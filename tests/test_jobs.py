@@ -199,6 +199,32 @@ def test_timeout_is_a_whole_job_budget(store: Store) -> None:
 
 
 @pytest.mark.slow
+def test_metrics_buffered_before_a_timeout_are_kept(store: Store, tmp_path: Path) -> None:
+    # The points wait in the kernel's buffer while the cell sleeps; the kernel is busy when
+    # the budget runs out, so it is interrupted, then flushed, then killed.
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "import time, workbench as wb\n"
+                "for step in range(5):\n"
+                "    wb.log_metric('loss', 1.0 / (step + 1), step=step)\n"
+                "time.sleep(60)"
+            )
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}
+        },
+    )
+    path = tmp_path / "busy.ipynb"
+    nbformat.write(nb, path)
+    run = run_notebook(path, store=store, timeout=3)
+    assert run.status is RunStatus.TIMED_OUT
+    points = store.get_run(run.run_id).metric_history["loss"]
+    assert [p.step for p in points] == [0, 1, 2, 3, 4]
+    assert not kernels_left()
+
+
+@pytest.mark.slow
 def test_kernel_death_fails_with_reason(store: Store) -> None:
     run = run_notebook(NOTEBOOKS / "dies.ipynb", store=store)
     assert run.status is RunStatus.FAILED

@@ -17,6 +17,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
 FLUSH_TIMEOUT_S = 2.0
+IDLE_REPLY_S = 0.5  # an idle kernel answers the flush in milliseconds
 READY_IOPUB_S = 0.5
 AFTER_WELCOME_S = 0.05
 RECONNECT_FIRST_MS = 5
@@ -124,21 +125,39 @@ class JobKernelManager(AsyncKernelManager):
         spec = self.kernel_spec
         if spec is None or (spec.language or "").lower() != "python":
             return
-        # A kernel still busy (a timed-out cell) is interrupted first; an idle ipykernel
-        # ignores SIGINT, so this is harmless otherwise.
-        await self.interrupt_kernel()
         client = self.client()
         client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
         try:
             msg_id = client.execute(
                 _FLUSH_CODE, silent=True, store_history=False, allow_stdin=False
             )
-            deadline = time.monotonic() + FLUSH_TIMEOUT_S
-            while (left := deadline - time.monotonic()) > 0:
-                reply = await client.get_shell_msg(timeout=left)
-                if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                    break
-        except (queue.Empty, TimeoutError, RuntimeError) as exc:
+            reply = await _reply_to(client, msg_id, IDLE_REPLY_S)
+            if reply is None:
+                # A cell still runs (the job timed out): interrupt it. The flush queued
+                # behind it then runs, or is aborted with the cell (sent again).
+                await self.interrupt_kernel()
+                reply = await _reply_to(client, msg_id, FLUSH_TIMEOUT_S)
+                if reply is not None and reply["content"].get("status") == "aborted":
+                    msg_id = client.execute(
+                        _FLUSH_CODE, silent=True, store_history=False, allow_stdin=False
+                    )
+                    reply = await _reply_to(client, msg_id, FLUSH_TIMEOUT_S)
+            if reply is None:
+                self.log.warning("Workbench: the kernel did not flush its metrics in time")
+        except RuntimeError as exc:
             self.log.warning("Workbench: could not flush the kernel's metrics (%s)", exc)
         finally:
             client.stop_channels()
+
+
+async def _reply_to(client: AsyncKernelClient, msg_id: str, timeout: float) -> Any:
+    """The shell reply to ``msg_id`` within ``timeout`` seconds, else None."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            reply = await client.get_shell_msg(timeout=left)
+        except (queue.Empty, TimeoutError):
+            return None
+        if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            return reply
+    return None
