@@ -58,9 +58,7 @@ def execute_job(run_id: str, home: str, db_url: str) -> str:
             RunError(name="Cancelled", reason="the job was cancelled before it started"),
         )
         return store.get_run(run_id, history=False).status.value
-    options = SweepOptions()
-    if info.sweep_id is not None:
-        options = store.get_sweep(info.sweep_id).options
+    options = SweepOptions() if info.sweep_id is None else _options_of(store, info.sweep_id)
     watchdog = Watchdog(store, run_id)
     watchdog.start()
     try:
@@ -80,6 +78,15 @@ def execute_job(run_id: str, home: str, db_url: str) -> str:
     finally:
         watchdog.stop()
     return done.status.value
+
+
+_options: dict[str, SweepOptions] = {}  # a sweep's options never change: read once here
+
+
+def _options_of(store: Any, sweep_id: str) -> SweepOptions:
+    if sweep_id not in _options:
+        _options[sweep_id] = store.get_sweep(sweep_id).options
+    return _options[sweep_id]
 
 
 def _kernels(notebook: str | None, options: SweepOptions) -> AbstractContextManager[Any]:
