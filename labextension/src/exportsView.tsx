@@ -9,7 +9,7 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
-import { describeError, ErrorBlock, errorText, IViewError } from './errors';
+import { describeError, ErrorBlock, IViewError } from './errors';
 import { formatStart } from './format';
 import {
   createExport,
@@ -17,6 +17,7 @@ import {
   ExportSummary,
   listExports
 } from './shipApi';
+import { notifyFailure } from './notify';
 
 export const EXPORTS_ID = 'workbench-exports';
 
@@ -236,12 +237,7 @@ export class ExportsPanel extends ReactWidget {
       );
       this.written(result);
     } catch (reason) {
-      Notification.error(
-        `Rollback failed: ${errorText(describeError(reason))}`,
-        {
-          autoClose: 10000
-        }
-      );
+      notifyFailure('Rollback failed', reason, 10000);
     }
   }
 

@@ -6,12 +6,11 @@
  * job, resume a stopped sweep, open a job's run page or executed notebook.
  * Confirmations close themselves when what they ask about has ended.
  */
-import { Notification } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
-import { ErrorBlock, describeError, errorText } from './errors';
+import { ErrorBlock } from './errors';
 import { ACTIVE_STATUSES, formatStart, statusLabel } from './format';
 import { confirmWhileValid } from './dialogs';
 import { IJobActions, JobDetail, JobTable, orderChoices } from './jobTable';
@@ -35,6 +34,7 @@ import {
   SweepRun,
   SweepSummary
 } from './sweepsApi';
+import { notifyFailure } from './notify';
 
 export const JOB_QUEUE_ID = 'workbench-jobs';
 
@@ -364,12 +364,7 @@ export class JobQueuePanel extends ReactWidget {
     try {
       this.model.applyDetail(await call());
     } catch (reason) {
-      Notification.error(
-        `Could not ${what}: ${errorText(describeError(reason))}`,
-        {
-          autoClose: 8000
-        }
-      );
+      notifyFailure(`Could not ${what}`, reason);
     }
   }
 

@@ -6,9 +6,15 @@
  */
 import * as React from 'react';
 
-import { formatValue, statusLabel } from './format';
+import type { RunStatus } from './api';
+import {
+  FAILED_STATUSES,
+  formatValue,
+  runDuration,
+  statusLabel
+} from './format';
 import type { IJobLogState } from './jobQueueModel';
-import { jobDuration, paramsTitle, sweepRunLabel } from './sweepFormat';
+import { paramsTitle, sweepRunLabel } from './sweepFormat';
 import type { CellProgress, DescribeSweep, SweepRun } from './sweepsApi';
 
 /** What a row's buttons do (the panel implements them). */
@@ -19,7 +25,10 @@ export interface IJobActions {
   openNotebook: (run: SweepRun) => void;
 }
 
-const RETRYABLE = new Set(['failed', 'timed_out', 'lost', 'cancelled']);
+const RETRYABLE: ReadonlySet<RunStatus> = new Set<RunStatus>([
+  ...FAILED_STATUSES,
+  'cancelled'
+]);
 
 export function orderChoices(metrics: string[]): Array<[string, string]> {
   const choices: Array<[string, string]> = [['', 'start order']];
@@ -114,7 +123,7 @@ export function JobTable(props: {
                 {m in run.metrics ? formatValue(run.metrics[m]) : ''}
               </td>
             ))}
-            <td className="wb-JobRow-time">{jobDuration(run)}</td>
+            <td className="wb-JobRow-time">{runDuration(run)}</td>
             <td className="wb-JobRow-actions">
               <JobButtons run={run} actions={actions} />
             </td>

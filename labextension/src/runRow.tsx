@@ -8,8 +8,8 @@ import * as React from 'react';
 import { RunError, RunSummary } from './api';
 import {
   formatStart,
-  formatValue,
   keyMetrics,
+  paramText,
   runDuration,
   runLabel,
   statusLabel
@@ -49,17 +49,9 @@ export function rowLabel(run: RunSummary, varying: string[] = []): string {
     ROW_ITEMS
   );
   if (run.source === 'job' && shown.length > 0) {
-    return shown.map(k => `${k}=${compact(run.params[k])}`).join(', ');
+    return shown.map(k => `${k}=${paramText(run.params[k])}`).join(', ');
   }
   return runLabel(run);
-}
-
-function compact(value: unknown): string {
-  return typeof value === 'number'
-    ? formatValue(value)
-    : typeof value === 'string'
-      ? value
-      : JSON.stringify(value);
 }
 
 /** Items as "k=v" chips, at most ROW_ITEMS, then "+N more". */
@@ -111,7 +103,7 @@ export function RunRow({
   const metrics = keyMetrics(run, Number.MAX_SAFE_INTEGER);
   const params: Array<[string, string]> = varying
     .filter(k => k in run.params)
-    .map(k => [k, compact(run.params[k])]);
+    .map(k => [k, paramText(run.params[k])]);
   return (
     <li
       className={`wb-RunRow wb-mod-${run.status}`}

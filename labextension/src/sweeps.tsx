@@ -12,20 +12,13 @@
  * While the store (or the server) is unavailable it says so and polls with a
  * backoff (retry.ts) until it answers.
  */
-import { Notification } from '@jupyterlab/apputils';
 import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { confirmWhileValid } from './dialogs';
-import {
-  describeError,
-  ErrorBlock,
-  errorText,
-  IViewError,
-  pollFailed
-} from './errors';
+import { describeError, ErrorBlock, IViewError, pollFailed } from './errors';
 import { RunStatus } from './api';
-import { ACTIVE_STATUSES, formatStart, statusLabel } from './format';
+import { FAILED_STATUSES, formatStart, isActive, statusLabel } from './format';
 import { PollBackoff } from './retry';
 import {
   sweepAxes,
@@ -42,6 +35,7 @@ import {
   SweepRun,
   SweepSummary
 } from './sweepsApi';
+import { notifyFailure } from './notify';
 
 export const SWEEPS_FAST_POLL_MS = 1500;
 export const SWEEPS_SLOW_POLL_MS = 1500;
@@ -62,7 +56,7 @@ export function setJobQueueOpener(
 /** The progress bar's segments, in drawing order: finished first. */
 const SEGMENTS: ReadonlyArray<[string, RunStatus[]]> = [
   ['succeeded', ['succeeded']],
-  ['failed', ['failed', 'timed_out', 'lost']],
+  ['failed', [...FAILED_STATUSES]],
   ['cancelled', ['cancelled']],
   ['running', ['running']],
   ['queued', ['queued']]
@@ -157,10 +151,7 @@ export class SweepsView {
       this._onChange();
     } catch (reason) {
       // Not retried (a DELETE): say why, with the server's message.
-      const text = errorText(describeError(reason));
-      Notification.error(`Could not cancel the sweep: ${text}`, {
-        autoClose: 8000
-      });
+      notifyFailure('Could not cancel the sweep', reason);
     }
     await this.refresh();
   }
@@ -405,8 +396,4 @@ function SweepProgress({ sweep }: { sweep: SweepSummary }): JSX.Element {
       </div>
     </div>
   );
-}
-
-function isActive(sweep: SweepSummary): boolean {
-  return ACTIVE_STATUSES.has(sweep.status);
 }
