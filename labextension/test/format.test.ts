@@ -6,33 +6,11 @@ import { basename, paramText, runDuration, valueText } from '../src/format';
 import { rowLabel } from '../src/runRow';
 import { paramsTitle, sweepName, sweepRunLabel } from '../src/sweepFormat';
 import type { RunSummary } from '../src/api';
-import type { SweepRun, SweepSummary } from '../src/sweepsApi';
+import type { SweepSummary } from '../src/sweepsApi';
+import { STARTED, sweepRun } from './sweepFixtures';
 
-const STARTED = '2025-01-01T00:00:00+00:00';
 const NOW = Date.parse(STARTED) + 65_000;
-
-const run = (over: Partial<SweepRun>): SweepRun => ({
-  run_id: 'abcdef0123456789',
-  name: null,
-  experiment: 'default',
-  notebook: 'train.ipynb',
-  notebook_path: 'train.ipynb',
-  status: 'succeeded',
-  source: 'job',
-  started_at: STARTED,
-  ended_at: null,
-  duration_s: 4.2,
-  params: {},
-  metrics: {},
-  tags: {},
-  has_executed_notebook: true,
-  error: null,
-  job_key: 'k',
-  attempt: 1,
-  latest: true,
-  progress: null,
-  ...over
-});
+const run = sweepRun;
 
 describe('runDuration', () => {
   it('shows nothing for a queued run or job: it has not started', () => {
