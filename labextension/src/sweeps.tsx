@@ -16,6 +16,7 @@ import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { confirmWhileValid } from './dialogs';
+import { AfterCommit, FocusKeeper } from './focusKeeper';
 import { describeError, ErrorBlock, IViewError, pollFailed } from './errors';
 import { RunStatus } from './api';
 import { FAILED_STATUSES, formatStart, isActive, statusLabel } from './format';
@@ -177,9 +178,13 @@ export class SweepsView {
       (a, b) => Number(isActive(b)) - Number(isActive(a))
     );
     const n = sorted.length;
+    this._focus.note();
     return (
       <>
-        <ul className="wb-SweepList">{sorted.map(s => this._sweepRow(s))}</ul>
+        <AfterCommit run={() => this._focus.restore()} />
+        <ul className="wb-SweepList" ref={this._list}>
+          {sorted.map(s => this._sweepRow(s))}
+        </ul>
         <div className="wb-RunsPanel-footer">
           {n >= PAGE_SIZE
             ? `The newest ${n} sweeps`
@@ -195,6 +200,7 @@ export class SweepsView {
     const active = isActive(sweep);
     const Caret = expanded ? caretDownIcon : caretRightIcon;
     const axes = sweepAxes(sweep);
+    const runsId = `wb-SweepRuns-${id}`;
     return (
       <li
         key={id}
@@ -202,37 +208,31 @@ export class SweepsView {
         data-sweep-id={id}
         data-status={sweep.status}
       >
-        <div
-          className="wb-SweepRow-header"
-          role="button"
-          tabIndex={0}
-          aria-expanded={expanded}
-          title={`Sweep ${id}: click to ${expanded ? 'hide' : 'show'} its runs`}
-          onClick={() => this.toggle(id)}
-          onKeyDown={event => {
-            if (event.key === 'Enter' || event.key === ' ') {
-              event.preventDefault();
-              this.toggle(id);
-            }
-          }}
-        >
-          <Caret.react tag="span" className="wb-SweepRow-caret" />
-          <span className={`wb-StatusBadge wb-mod-${sweep.status}`}>
-            {statusLabel(sweep.status)}
-          </span>
-          <span className="wb-SweepRow-name">{sweepName(sweep)}</span>
+        <div className="wb-SweepRow-header">
+          <button
+            type="button"
+            className="wb-SweepRow-toggle"
+            aria-expanded={expanded}
+            aria-controls={expanded ? runsId : undefined}
+            title={`Sweep ${id}: ${expanded ? 'hide' : 'show'} its runs`}
+            onClick={() => this.toggle(id)}
+          >
+            <Caret.react tag="span" className="wb-SweepRow-caret" />
+            <span className={`wb-StatusBadge wb-mod-${sweep.status}`}>
+              {statusLabel(sweep.status)}
+            </span>
+            <span className="wb-SweepRow-name">{sweepName(sweep)}</span>
+          </button>
           {active &&
             (sweep.cancel_requested ? (
               <span className="wb-SweepRow-cancelling">cancelling…</span>
             ) : (
               <button
+                type="button"
                 className="wb-SweepRow-cancel jp-Button jp-mod-minimal"
                 title="Cancel this sweep"
-                onClick={event => {
-                  event.stopPropagation();
-                  void this.cancel(sweep);
-                }}
-                onKeyDown={event => event.stopPropagation()}
+                aria-label={`Cancel sweep ${sweepName(sweep)} (${id.slice(0, 8)})`}
+                onClick={() => void this.cancel(sweep)}
               >
                 Cancel
               </button>
@@ -245,8 +245,10 @@ export class SweepsView {
           </span>
           {openJobQueue && (
             <button
+              type="button"
               className="wb-SweepRow-queue jp-Button jp-mod-minimal"
               title="Open this sweep in the job queue: progress by cell, logs, retry"
+              aria-label={`Job queue: sweep ${sweepName(sweep)} (${id.slice(0, 8)})`}
               onClick={() => openJobQueue?.(id)}
             >
               Job queue
@@ -254,7 +256,7 @@ export class SweepsView {
           )}
         </div>
         <SweepProgress sweep={sweep} />
-        {expanded && this._runs(sweep, axes)}
+        {expanded && <div id={runsId}>{this._runs(sweep, axes)}</div>}
       </li>
     );
   }
@@ -343,6 +345,17 @@ export class SweepsView {
     }
   }
 
+  private readonly _list = React.createRef<HTMLUListElement>();
+  /** A sweep's Cancel gone (it was cancelled): its toggle keeps the focus. */
+  private readonly _focus = new FocusKeeper(
+    () => this._list.current,
+    lost => {
+      const id = lost.closest<HTMLElement>('[data-sweep-id]')?.dataset.sweepId;
+      return id
+        ? [`.wb-SweepRow[data-sweep-id="${id}"] .wb-SweepRow-toggle`]
+        : [];
+    }
+  );
   private readonly _renderRun: (run: SweepRun, label: string) => JSX.Element;
   private readonly _onChange: () => void;
   private readonly _isShown: () => boolean;
