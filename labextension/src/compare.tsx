@@ -12,10 +12,9 @@ import * as React from 'react';
 import { listRuns, RunSummary } from './api';
 import { describeError, ErrorBlock, IViewError } from './errors';
 import { literal } from './explorerModel';
-import { runLabel } from './format';
+import { runLabel, valueText } from './format';
 import { currentTheme, PlotlyFigure } from './plotlyView';
 import { FigureKind, FigureQuery, FigureResponse, getFigure } from './runApi';
-import { valueText } from './runSections';
 
 export const COMPARE_CLASS = 'wb-Compare';
 

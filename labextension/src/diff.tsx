@@ -8,9 +8,8 @@ import * as React from 'react';
 
 import { RunSummary } from './api';
 import { describeError, ErrorBlock, IViewError } from './errors';
-import { runLabel } from './format';
+import { runLabel, valueText } from './format';
 import { CellDiff, DiffLine, getDiff, RunDiff } from './runApi';
-import { valueText } from './runSections';
 
 export const DIFF_CLASS = 'wb-Diff';
 

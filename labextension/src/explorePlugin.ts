@@ -32,7 +32,6 @@ import { getRun } from './api';
 import { asText } from './format';
 import { CompareWidget } from './compare';
 import { DiffWidget } from './diff';
-import { describeError, errorText } from './errors';
 import { ExplorerWidget } from './explorer';
 import { copyAsCode, toCSV } from './explorerModel';
 import { workbenchIcon } from './icon';
@@ -40,6 +39,7 @@ import { RunNotebookDrive } from './notebookDrive';
 import { createRunNotebookFactory, openRunNotebook } from './open';
 import { registerRunCommands } from './runCommands';
 import { RunPageWidget } from './runPage';
+import { notifyFailure } from './notify';
 
 export const EXPLORE_PLUGIN_ID = 'jupyter-mlops-workbench:explorer';
 const CATEGORY = 'Workbench';
@@ -67,12 +67,6 @@ type Main<T extends Widget> = MainAreaWidget<T>;
 function ids(args: ReadonlyPartialJSONObject): string[] {
   const value = args.runIds;
   return Array.isArray(value) ? value.map(String) : [];
-}
-
-function failed(what: string, reason: unknown): void {
-  Notification.error(`${what}: ${errorText(describeError(reason))}`, {
-    autoClose: 8000
-  });
 }
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -184,7 +178,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
             typeof args.cellIndex === 'number' ? args.cellIndex : null;
           await openRunNotebook(app, run, { cellIndex: cell });
         } catch (reason) {
-          failed('Could not open the notebook', reason);
+          notifyFailure('Could not open the notebook', reason);
         }
       }
     });

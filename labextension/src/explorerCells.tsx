@@ -11,10 +11,11 @@ import { fetchedField, REDUCERS, Reducer, Row } from './explorerModel';
 import type { IGridProps } from './explorerGrid';
 import {
   asText,
+  basename,
   formatDuration,
   formatStart,
-  formatValue,
-  statusLabel
+  statusLabel,
+  valueText
 } from './format';
 
 export function columnWidth(field: string): number {
@@ -52,15 +53,12 @@ export function cellText(field: string, value: unknown): string {
     return formatDuration(value);
   }
   if (field === 'notebook' && typeof value === 'string') {
-    return value.split('/').pop() ?? value;
+    return basename(value);
   }
   if (field === 'run_id' || field === 'sweep') {
     return asText(value).slice(0, 8);
   }
-  if (typeof value === 'number') {
-    return formatValue(value);
-  }
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  return valueText(value);
 }
 
 export function HeaderCell(

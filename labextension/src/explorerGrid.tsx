@@ -139,7 +139,10 @@ export function Grid(props: IGridProps): JSX.Element {
     const runId = runIdAt(row);
     if (moves[event.key]) {
       moves[event.key]();
-    } else if (event.key === 'Enter' && item?.kind === 'group') {
+    } else if (
+      (event.key === 'Enter' || event.key === ' ') &&
+      item?.kind === 'group'
+    ) {
       props.onToggleGroup(item.sweep);
     } else if (event.key === 'Enter' && runId) {
       props.onOpen(runId);
@@ -254,7 +257,7 @@ function renderItem(
           style={{ left: 0, width }}
           onClick={() => props.onToggleGroup(item.sweep)}
         >
-          {item.collapsed ? '▸' : '▾'}{' '}
+          <span aria-hidden="true">{item.collapsed ? '▸' : '▾'}</span>{' '}
           {item.sweep ? `sweep ${item.sweep.slice(0, 8)}` : 'not in a sweep'} (
           {item.count} runs)
         </div>

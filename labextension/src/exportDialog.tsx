@@ -9,7 +9,7 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { describeError } from './errors';
-import { formatStart } from './format';
+import { basename, formatStart } from './format';
 import {
   CreateExport,
   ExportPreview,
@@ -36,7 +36,7 @@ export class ExportFormBody extends ReactWidget {
   ) {
     super();
     this.addClass('wb-ShipForm');
-    const stem = (_path.split('/').pop() ?? _path).replace(/\.ipynb$/, '');
+    const stem = basename(_path).replace(/\.ipynb$/, '');
     this._out = `exports/${stem}`;
     this._source = _runs.find(r => r.passed)?.run_id ?? VALIDATE_NOW;
     this._refresh();

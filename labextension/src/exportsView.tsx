@@ -9,7 +9,7 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
-import { describeError, ErrorBlock, errorText, IViewError } from './errors';
+import { describeError, ErrorBlock, IViewError } from './errors';
 import { formatStart } from './format';
 import {
   createExport,
@@ -17,8 +17,11 @@ import {
   ExportSummary,
   listExports
 } from './shipApi';
+import { notifyFailure } from './notify';
 
 export const EXPORTS_ID = 'workbench-exports';
+/** The selected export's files: what an export's name button shows. */
+const EXPORT_FILES_ID = 'workbench-exports-files';
 
 export interface IExportsViewOptions {
   /** Open a file under the server root. */
@@ -107,15 +110,23 @@ export class ExportsPanel extends ReactWidget {
         key={e.export_id}
         className={`wb-JobRow${selected ? ' wb-mod-selected' : ''}`}
         data-export={`${e.name}==${e.version}`}
-        tabIndex={0}
         onClick={() => this._select(e.export_id)}
-        onKeyDown={event => {
-          if (event.target === event.currentTarget && event.key === 'Enter') {
-            this._select(e.export_id);
-          }
-        }}
       >
-        <td className="wb-JobRow-label">{e.name}</td>
+        <td className="wb-JobRow-label">
+          <button
+            type="button"
+            className="wb-JobRow-open"
+            title={`The files of ${e.name} ${e.version}`}
+            aria-expanded={selected}
+            aria-controls={selected ? EXPORT_FILES_ID : undefined}
+            onClick={event => {
+              event.stopPropagation();
+              this._select(selected ? null : e.export_id);
+            }}
+          >
+            {e.name}
+          </button>
+        </td>
         <td>{e.version}</td>
         <td>
           <button
@@ -166,6 +177,7 @@ export class ExportsPanel extends ReactWidget {
     const files = this._files.get(e.export_id);
     return (
       <section
+        id={EXPORT_FILES_ID}
         className="wb-ExportFiles"
         aria-label={`Files of ${e.name} ${e.version}`}
       >
@@ -205,7 +217,7 @@ export class ExportsPanel extends ReactWidget {
     );
   }
 
-  private _select(exportId: string): void {
+  private _select(exportId: string | null): void {
     this._selected = exportId;
     this.update();
   }
@@ -236,12 +248,7 @@ export class ExportsPanel extends ReactWidget {
       );
       this.written(result);
     } catch (reason) {
-      Notification.error(
-        `Rollback failed: ${errorText(describeError(reason))}`,
-        {
-          autoClose: 10000
-        }
-      );
+      notifyFailure('Rollback failed', reason, 10000);
     }
   }
 

@@ -1,5 +1,6 @@
 /**
- * Small pure formatters for run rows.
+ * Small pure formatters: values, durations, times, statuses and paths, one
+ * of each for every view.
  */
 import type { RunStatus, RunSummary } from './api';
 
@@ -8,6 +9,18 @@ export const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set<RunStatus>([
   'queued',
   'running'
 ]);
+
+/** Statuses that count as a failure: an error, a timeout, or a lost kernel. */
+export const FAILED_STATUSES: readonly RunStatus[] = [
+  'failed',
+  'timed_out',
+  'lost'
+];
+
+/** Whether a run, job or sweep may still change (queued or running). */
+export function isActive(item: { status: RunStatus }): boolean {
+  return ACTIVE_STATUSES.has(item.status);
+}
 
 /** The run's name, else the first 8 characters of its id. */
 export function runLabel(run: RunSummary): string {
@@ -41,12 +54,22 @@ export function formatDuration(seconds: number): string {
   return `${h}h ${String(m).padStart(2, '0')}m`;
 }
 
-/** The run's duration; for a run still going, the time since it started. */
-export function runDuration(run: RunSummary, now: number = Date.now()): string {
+/**
+ * How a run's (or a job's) time reads: nothing while it is queued (it has not
+ * started), the time since it started while it runs, its duration once it
+ * ended.
+ */
+export function runDuration(
+  run: Pick<RunSummary, 'status' | 'started_at' | 'duration_s'>,
+  now: number = Date.now()
+): string {
+  if (run.status === 'queued') {
+    return '';
+  }
   if (run.duration_s !== null) {
     return formatDuration(run.duration_s);
   }
-  if (ACTIVE_STATUSES.has(run.status)) {
+  if (run.status === 'running') {
     const started = Date.parse(run.started_at);
     if (!Number.isNaN(started)) {
       return formatDuration(Math.max(0, (now - started) / 1000));
@@ -99,4 +122,28 @@ export function asText(value: unknown): string {
     return String(value);
   }
   return JSON.stringify(value);
+}
+
+/** Any JSON value as short text: numbers to 4 digits, null as "", the rest as JSON. */
+export function valueText(value: unknown): string {
+  if (value === null || value === undefined) {
+    return '';
+  }
+  if (typeof value === 'number') {
+    return formatValue(value);
+  }
+  if (typeof value === 'string') {
+    return value;
+  }
+  return JSON.stringify(value);
+}
+
+/** A parameter's value in a label ("lr=0.1"): like valueText, but null reads "null". */
+export function paramText(value: unknown): string {
+  return value === null ? 'null' : valueText(value);
+}
+
+/** The last part of a path: "a/b/train.ipynb" -> "train.ipynb". */
+export function basename(path: string): string {
+  return path.split('/').pop() || path;
 }

@@ -17,7 +17,6 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { WorkbenchAPIError } from './api';
-import { describeError, errorText } from './errors';
 import { workbenchIcon } from './icon';
 import { JOB_QUEUE_ID, JobQueuePanel } from './jobQueue';
 import { openRunNotebook } from './open';
@@ -31,6 +30,8 @@ import {
   NotebookParameter,
   SweepRun
 } from './sweepsApi';
+import { notifyFailure } from './notify';
+import { basename } from './format';
 
 export const JobCommandIDs = {
   openJobs: 'workbench:open-jobs',
@@ -174,12 +175,7 @@ async function launchDialog(
       reason.status === 400 &&
       /parameters/.test(reason.message);
     if (!noParameters) {
-      Notification.error(
-        `Cannot read ${basename(path)}: ${errorText(describeError(reason))}`,
-        {
-          autoClose: 8000
-        }
-      );
+      notifyFailure(`Cannot read ${basename(path)}`, reason);
       return;
     }
     note = 'This notebook has no cell tagged parameters.';
@@ -212,12 +208,7 @@ async function launchDialog(
     );
   } catch (reason) {
     // A POST is never retried: it must not launch twice.
-    Notification.error(
-      `The sweep was not launched: ${errorText(describeError(reason))}`,
-      {
-        autoClose: 10000
-      }
-    );
+    notifyFailure('The sweep was not launched', reason, 10000);
   }
 }
 
@@ -241,8 +232,4 @@ async function openExecuted(
   run: SweepRun
 ): Promise<void> {
   await openRunNotebook(app, run, { cellIndex: run.error?.cell_index ?? null });
-}
-
-function basename(path: string): string {
-  return path.split('/').pop() ?? path;
 }

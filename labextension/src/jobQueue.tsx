@@ -6,16 +6,17 @@
  * job, resume a stopped sweep, open a job's run page or executed notebook.
  * Confirmations close themselves when what they ask about has ended.
  */
-import { Notification } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
-import { ErrorBlock, describeError, errorText } from './errors';
+import { ErrorBlock } from './errors';
 import { ACTIVE_STATUSES, formatStart, statusLabel } from './format';
 import { confirmWhileValid } from './dialogs';
+import { AfterCommit, FocusKeeper } from './focusKeeper';
 import { IJobActions, JobDetail, JobTable, orderChoices } from './jobTable';
 import { JobQueueModel } from './jobQueueModel';
+import { QueueSweepList } from './queueSweepList';
 import {
   etaText,
   executorText,
@@ -35,6 +36,7 @@ import {
   SweepRun,
   SweepSummary
 } from './sweepsApi';
+import { notifyFailure } from './notify';
 
 export const JOB_QUEUE_ID = 'workbench-jobs';
 
@@ -53,6 +55,7 @@ export class JobQueuePanel extends ReactWidget {
     this.title.caption = 'Workbench job queue: sweeps and their jobs';
     this.title.closable = true;
     this.addClass('wb-JobQueue');
+    this.node.tabIndex = -1; // focusable, so that activating it takes the focus
     this._options = options;
     this.model = new JobQueueModel({ isShown: () => this.isVisible });
     this.model.onChange = () => this.update();
@@ -69,6 +72,17 @@ export class JobQueuePanel extends ReactWidget {
   /** Show a sweep (one just launched) at once, then keep it current. */
   showSweep(sweep: SweepSummary | DescribeSweep): void {
     this.model.show(sweep);
+  }
+
+  /** Opened or brought to front (palette, tab): the keyboard lands here. */
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    const sweep = this.node.querySelector<HTMLElement>(
+      '.wb-QueueSweep[tabindex="0"]'
+    );
+    if (!this.node.contains(document.activeElement)) {
+      (sweep ?? this.node).focus();
+    }
   }
 
   protected onAfterShow(msg: Message): void {
@@ -88,8 +102,10 @@ export class JobQueuePanel extends ReactWidget {
 
   render(): JSX.Element {
     const model = this.model;
+    this._focus.note();
     return (
       <div className="wb-JobQueue-layout">
+        <AfterCommit run={() => this._focus.restore()} />
         <nav className="wb-JobQueue-sweeps" aria-label="Sweeps">
           <div className="wb-JobQueue-heading">Sweeps</div>
           {model.error && <ErrorBlock error={model.error} />}
@@ -110,70 +126,15 @@ export class JobQueuePanel extends ReactWidget {
               )}
             </div>
           ) : (
-            <ul
-              className="wb-JobQueue-sweepList"
-              role="listbox"
-              aria-label="Sweeps, newest first"
-            >
-              {model.sweeps.map(s => this._sweepItem(s))}
-            </ul>
+            <QueueSweepList
+              sweeps={model.sweeps}
+              selectedSweepId={model.selectedSweepId}
+              select={id => model.selectSweep(id)}
+            />
           )}
         </nav>
         <main className="wb-JobQueue-main">{this._detail()}</main>
       </div>
-    );
-  }
-
-  private _sweepItem(sweep: SweepSummary): JSX.Element {
-    const selected = sweep.sweep_id === this.model.selectedSweepId;
-    const n = sweepCounts(sweep);
-    const total = Math.max(sweep.total, 1);
-    const eta = etaText(sweep.eta_s);
-    return (
-      <li
-        key={sweep.sweep_id}
-        className={`wb-QueueSweep wb-mod-${sweep.status}${selected ? ' wb-mod-selected' : ''}`}
-        role="option"
-        aria-selected={selected}
-        tabIndex={0}
-        data-sweep-id={sweep.sweep_id}
-        data-status={sweep.status}
-        onClick={() => this.model.selectSweep(sweep.sweep_id)}
-        onKeyDown={event => {
-          if (event.key === 'Enter' || event.key === ' ') {
-            event.preventDefault();
-            this.model.selectSweep(sweep.sweep_id);
-          }
-        }}
-      >
-        <div className="wb-QueueSweep-line">
-          <span className={`wb-StatusBadge wb-mod-${sweep.status}`}>
-            {statusLabel(sweep.status)}
-          </span>
-          <span
-            className="wb-QueueSweep-name"
-            title={sweep.notebook_path ?? sweep.notebook}
-          >
-            {sweepName(sweep)}
-          </span>
-          <span className="wb-QueueSweep-start">
-            {formatStart(sweep.created_at)}
-          </span>
-        </div>
-        <div className="wb-QueueSweep-bar" aria-hidden="true">
-          {(['succeeded', 'failed', 'cancelled', 'running'] as const).map(k => (
-            <span
-              key={k}
-              className={`wb-SweepProgress-segment wb-mod-${k}`}
-              style={{ width: `${(100 * n[k]) / total}%` }}
-            />
-          ))}
-        </div>
-        <div className="wb-QueueSweep-counts" data-counts>
-          {sweepCountsText(sweep)}
-          {eta && <span className="wb-QueueSweep-eta"> · {eta}</span>}
-        </div>
-      </li>
     );
   }
 
@@ -364,15 +325,27 @@ export class JobQueuePanel extends ReactWidget {
     try {
       this.model.applyDetail(await call());
     } catch (reason) {
-      Notification.error(
-        `Could not ${what}: ${errorText(describeError(reason))}`,
-        {
-          autoClose: 8000
-        }
-      );
+      notifyFailure(`Could not ${what}`, reason);
     }
   }
 
   private readonly _options: IJobQueueOptions;
   private readonly _actions: IJobActions;
+  /** A job's or a sweep's button gone (Cancel, once cancelled): what is left nearby. */
+  private readonly _focus = new FocusKeeper(
+    () => this.node,
+    lost => {
+      const id = lost.closest<HTMLElement>('[data-run-id]')?.dataset.runId;
+      const near = id
+        ? lost.closest('.wb-JobDetail')
+          ? `.wb-JobDetail[data-run-id="${id}"]`
+          : `.wb-JobRow[data-run-id="${id}"]`
+        : null;
+      return [
+        ...(near ? [`${near} .wb-JobButton`, `${near} .wb-JobRow-open`] : []),
+        '.wb-SweepDetail-actions button',
+        '.wb-QueueSweep[tabindex="0"]'
+      ];
+    }
+  );
 }

@@ -1,13 +1,18 @@
 /**
- * The state of the job queue and how it stays current: the sweeps (polled
- * every second while the tab is on screen, so a sweep launched from any face
- * shows within 2 s), the selected sweep's jobs ranked by a metric, and the
- * selected job's progress and log (only the new bytes, by offset).
+ * The state of the job queue and how it stays current: the sweeps, the
+ * selected sweep's jobs ranked by a metric, and the selected job's progress
+ * and log (only the new bytes, by offset).
+ *
+ * It polls only while the tab is on screen: every second while a sweep is
+ * queued or running, every 10 s when nothing is in flight (a sweep launched
+ * from another face then shows within 10 s). A sweep launched from this
+ * JupyterLab is shown at once (show()), and polling is fast again from there;
+ * so it is as soon as a poll finds a sweep in flight.
  *
  * Plain TypeScript: the view (jobQueue.tsx) draws it and calls its actions.
  */
 import { describeError, IViewError, pollFailed } from './errors';
-import { ACTIVE_STATUSES } from './format';
+import { isActive } from './format';
 import { PollBackoff } from './retry';
 import {
   CellProgress,
@@ -19,7 +24,10 @@ import {
   SweepSummary
 } from './sweepsApi';
 
+/** The poll while a sweep is queued or running. */
 export const QUEUE_POLL_MS = 1000;
+/** The poll while nothing is in flight. */
+export const QUEUE_IDLE_POLL_MS = 10_000;
 export const SWEEPS_LIMIT = 50;
 /** The log kept on screen; older text is dropped from the top. */
 export const LOG_KEEP_CHARS = 400_000;
@@ -74,12 +82,21 @@ export class JobQueueModel {
     return this.orderBy ?? this.detail?.default_order_by ?? null;
   }
 
-  /** Show a sweep at once (one just launched), before the next poll lists it. */
+  /**
+   * Show a sweep at once (one just launched from this JupyterLab), before the
+   * next poll lists it; it is in flight, so polling is fast again from now.
+   */
   show(sweep: SweepSummary | DescribeSweep): void {
-    if (!this.sweeps.some(s => s.sweep_id === sweep.sweep_id)) {
-      this.sweeps = [sweep, ...this.sweeps];
-    }
+    const listed = this.sweeps.some(s => s.sweep_id === sweep.sweep_id);
+    this.sweeps = listed
+      ? this.sweeps.map(s => (s.sweep_id === sweep.sweep_id ? sweep : s))
+      : [sweep, ...this.sweeps];
     this.selectSweep(sweep.sweep_id);
+  }
+
+  /** Whether a listed sweep is queued or running: the queue polls fast. */
+  get inFlight(): boolean {
+    return this.sweeps.some(isActive);
   }
 
   selectSweep(sweepId: string): void {
@@ -152,7 +169,7 @@ export class JobQueueModel {
       }
       this.sweeps = this._withPending(page.sweeps);
       if (this.selectedSweepId === null && this.sweeps.length > 0) {
-        const active = this.sweeps.find(s => ACTIVE_STATUSES.has(s.status));
+        const active = this.sweeps.find(isActive);
         this.selectedSweepId = (active ?? this.sweeps[0]).sweep_id;
       }
       await this._loadDetail(request);
@@ -255,12 +272,15 @@ export class JobQueueModel {
     if (this._disposed) {
       return;
     }
-    this._timer = setTimeout(() => {
-      this._timer = null;
-      if (this._isShown()) {
-        void this.refresh();
-      } // else: stop; the view refreshes when it is shown again
-    }, this._backoff.delay(QUEUE_POLL_MS));
+    this._timer = setTimeout(
+      () => {
+        this._timer = null;
+        if (this._isShown()) {
+          void this.refresh();
+        } // else: stop; the view refreshes when it is shown again
+      },
+      this._backoff.delay(this.inFlight ? QUEUE_POLL_MS : QUEUE_IDLE_POLL_MS)
+    );
   }
 
   private _clearTimer(): void {

@@ -6,9 +6,15 @@
  */
 import * as React from 'react';
 
-import { formatValue, statusLabel } from './format';
+import type { RunStatus } from './api';
+import {
+  FAILED_STATUSES,
+  formatValue,
+  runDuration,
+  statusLabel
+} from './format';
 import type { IJobLogState } from './jobQueueModel';
-import { jobDuration, paramsTitle, sweepRunLabel } from './sweepFormat';
+import { paramsTitle, sweepRunLabel } from './sweepFormat';
 import type { CellProgress, DescribeSweep, SweepRun } from './sweepsApi';
 
 /** What a row's buttons do (the panel implements them). */
@@ -19,7 +25,13 @@ export interface IJobActions {
   openNotebook: (run: SweepRun) => void;
 }
 
-const RETRYABLE = new Set(['failed', 'timed_out', 'lost', 'cancelled']);
+/** The selected job's section: what a job's disclosure button shows. */
+export const JOB_DETAIL_ID = 'workbench-jobs-detail';
+
+const RETRYABLE: ReadonlySet<RunStatus> = new Set<RunStatus>([
+  ...FAILED_STATUSES,
+  'cancelled'
+]);
 
 export function orderChoices(metrics: string[]): Array<[string, string]> {
   const choices: Array<[string, string]> = [['', 'start order']];
@@ -50,10 +62,13 @@ export function JobTable(props: {
   axes: string[];
   orderBy: string | null;
   selectedRunId: string | null;
-  select: (runId: string) => void;
+  /** Show a job's progress and log below (null: none). */
+  select: (runId: string | null) => void;
   actions: IJobActions;
 }): JSX.Element {
   const { detail, axes, orderBy, selectedRunId, select, actions } = props;
+  const toggle = (runId: string): void =>
+    select(runId === selectedRunId ? null : runId);
   const ranked = rankMetric(orderBy);
   const others = detail.metric_names.filter(m => m !== ranked).slice(0, 3);
   const metrics = ranked ? [ranked, ...others] : others;
@@ -87,21 +102,26 @@ export function JobTable(props: {
             className={`wb-JobRow wb-mod-${run.status}${run.run_id === selectedRunId ? ' wb-mod-selected' : ''}${run.latest ? '' : ' wb-mod-superseded'}`}
             data-run-id={run.run_id}
             data-status={run.status}
-            tabIndex={0}
-            aria-selected={run.run_id === selectedRunId}
             onClick={() => select(run.run_id)}
-            onKeyDown={event => {
-              if (
-                event.target === event.currentTarget &&
-                event.key === 'Enter'
-              ) {
-                select(run.run_id);
-              }
-            }}
           >
             <td className="wb-JobRow-rank">{detail.offset + index + 1}</td>
-            <td className="wb-JobRow-label" title={paramsTitle(run.params)}>
-              {sweepRunLabel(run, axes)}
+            <td className="wb-JobRow-label">
+              {/* The keyboard's way in: a disclosure of the job's progress and log. */}
+              <button
+                type="button"
+                className="wb-JobRow-open"
+                title={paramsTitle(run.params)}
+                aria-expanded={run.run_id === selectedRunId}
+                aria-controls={
+                  run.run_id === selectedRunId ? JOB_DETAIL_ID : undefined
+                }
+                onClick={event => {
+                  event.stopPropagation();
+                  toggle(run.run_id);
+                }}
+              >
+                {sweepRunLabel(run, axes)}
+              </button>
             </td>
             <td>
               <span className={`wb-StatusBadge wb-mod-${run.status}`}>
@@ -114,9 +134,13 @@ export function JobTable(props: {
                 {m in run.metrics ? formatValue(run.metrics[m]) : ''}
               </td>
             ))}
-            <td className="wb-JobRow-time">{jobDuration(run)}</td>
+            <td className="wb-JobRow-time">{runDuration(run)}</td>
             <td className="wb-JobRow-actions">
-              <JobButtons run={run} actions={actions} />
+              <JobButtons
+                run={run}
+                label={sweepRunLabel(run, axes)}
+                actions={actions}
+              />
             </td>
           </tr>
         ))}
@@ -125,12 +149,13 @@ export function JobTable(props: {
   );
 }
 
+/** A job's actions; each button's name says which job: "Cancel: job x=4". */
 function JobButtons(props: {
   run: SweepRun;
+  label: string;
   actions: IJobActions;
 }): JSX.Element {
-  const { run, actions } = props;
-  const label = run.run_id.slice(0, 8);
+  const { run, label, actions } = props;
   const button = (
     name: string,
     text: string,
@@ -138,10 +163,11 @@ function JobButtons(props: {
     act: (run: SweepRun) => void
   ): JSX.Element => (
     <button
+      type="button"
       className={`wb-JobButton wb-mod-${name}`}
       data-action={name}
       title={title}
-      aria-label={`${title} (${label})`}
+      aria-label={`${text}: job ${label}`}
       onClick={event => {
         event.stopPropagation();
         act(run);
@@ -206,12 +232,14 @@ export function JobDetail(props: {
   actions: IJobActions;
 }): JSX.Element {
   const { run, axes, log, actions } = props;
+  const label = sweepRunLabel(run, axes);
   const progress =
     (run.status === 'running' ? run.progress : null) ?? log?.progress ?? null;
   return (
     <section
+      id={JOB_DETAIL_ID}
       className="wb-JobDetail"
-      aria-label="Selected job"
+      aria-label={`Job ${label}`}
       data-run-id={run.run_id}
     >
       <header className="wb-JobDetail-header">
@@ -219,11 +247,11 @@ export function JobDetail(props: {
           {statusLabel(run.status)}
         </span>
         <span className="wb-JobDetail-title" title={paramsTitle(run.params)}>
-          {sweepRunLabel(run, axes)}
+          {label}
         </span>
         <span className="wb-JobDetail-id">run {run.run_id.slice(0, 8)}</span>
         <span className="wb-JobDetail-actions">
-          <JobButtons run={run} actions={actions} />
+          <JobButtons run={run} label={label} actions={actions} />
         </span>
       </header>
       {progress && <ProgressLine run={run} progress={progress} />}

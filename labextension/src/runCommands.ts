@@ -7,11 +7,11 @@ import { Notification } from '@jupyterlab/apputils';
 
 import { getRun, listRuns } from './api';
 import { idsWhere } from './compare';
-import { describeError, errorText } from './errors';
 import { literal } from './explorerModel';
 import { asText } from './format';
 import { getRunPage } from './runApi';
 import { createSweep } from './sweepsApi';
+import { notifyFailure } from './notify';
 
 // ExploreCommands.compareRuns (explorePlugin registers these commands: no import back).
 const COMPARE_RUNS = 'workbench:compare-runs';
@@ -22,12 +22,6 @@ export const RunCommands = {
   validateRun: 'workbench:validate-run',
   exportRun: 'workbench:export-run'
 };
-
-function failed(what: string, reason: unknown): void {
-  Notification.error(`${what}: ${errorText(describeError(reason))}`, {
-    autoClose: 8000
-  });
-}
 
 /**
  * Each command takes `{runId}`; from the palette, without one, it acts on the
@@ -66,7 +60,7 @@ export function registerRunCommands(
           runIds: [run.run_id, ...others.slice(0, 9)]
         });
       } catch (reason) {
-        failed('Could not compare', reason);
+        notifyFailure('Could not compare', reason);
       }
     }
   });
@@ -91,7 +85,7 @@ export function registerRunCommands(
           { autoClose: 5000 }
         );
       } catch (reason) {
-        failed('Could not rerun', reason);
+        notifyFailure('Could not rerun', reason);
       }
     }
   });
@@ -118,7 +112,10 @@ export function registerRunCommands(
           });
           await commands.execute(target, { path: run.notebook_path });
         } catch (reason) {
-          failed(`Could not ${label.split(' ')[0].toLowerCase()}`, reason);
+          notifyFailure(
+            `Could not ${label.split(' ')[0].toLowerCase()}`,
+            reason
+          );
         }
       }
     });

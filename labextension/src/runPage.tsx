@@ -4,20 +4,21 @@
  * summaries and history charts, tags and note (editable), artifacts with
  * previews, the environment, and the actions on the run.
  */
-import { showDialog, Dialog, Notification } from '@jupyterlab/apputils';
+import { showDialog, Dialog } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
 import * as React from 'react';
 
-import { describeError, ErrorBlock, errorText, IViewError } from './errors';
+import { describeError, ErrorBlock, IViewError } from './errors';
 import {
   ACTIVE_STATUSES,
   asText,
   formatStart,
   runDuration,
   runLabel,
-  statusLabel
+  statusLabel,
+  valueText
 } from './format';
 import { deleteRun, editRun, getRunPage, restoreRun, RunPage } from './runApi';
 import { RunActions } from './runActions';
@@ -26,11 +27,11 @@ import {
   ArtifactsSection,
   KeyValueTable,
   MetricChart,
-  MetricsTable,
-  valueText
+  MetricsTable
 } from './runSections';
 import { TabList, TabPanel } from './tabs';
 import { RunValidation } from './runValidation';
+import { notifyFailure } from './notify';
 
 export const RUN_PAGE_CLASS = 'wb-RunPage';
 type Section = 'overview' | 'charts' | 'artifacts' | 'environment';
@@ -292,10 +293,7 @@ export class RunPageWidget extends ReactWidget {
       this._page = await editRun(this.runId, edit);
       this.update();
     } catch (reason) {
-      Notification.error(
-        `Could not save: ${errorText(describeError(reason))}`,
-        { autoClose: 8000 }
-      );
+      notifyFailure('Could not save', reason);
     }
   }
 
@@ -312,10 +310,7 @@ export class RunPageWidget extends ReactWidget {
       await deleteRun(this.runId);
       await this.refresh();
     } catch (reason) {
-      Notification.error(
-        `Could not delete: ${errorText(describeError(reason))}`,
-        { autoClose: 8000 }
-      );
+      notifyFailure('Could not delete', reason);
     }
   }
 
@@ -324,10 +319,7 @@ export class RunPageWidget extends ReactWidget {
       await restoreRun(this.runId);
       await this.refresh();
     } catch (reason) {
-      Notification.error(
-        `Could not restore: ${errorText(describeError(reason))}`,
-        { autoClose: 8000 }
-      );
+      notifyFailure('Could not restore', reason);
     }
   }
 

@@ -8,8 +8,8 @@ import * as React from 'react';
 import { RunError, RunSummary } from './api';
 import {
   formatStart,
-  formatValue,
   keyMetrics,
+  paramText,
   runDuration,
   runLabel,
   statusLabel
@@ -27,7 +27,7 @@ export function varyingParams(runs: RunSummary[]): string[] {
 
 export interface IRunRowProps {
   run: RunSummary;
-  /** Called when the user picks the run (click, Enter or Space). */
+  /** Called when the user picks the run (a click, Enter or Space on its button). */
   open: (run: RunSummary) => Promise<void>;
   /** Shown instead of the run's name, e.g. a sweep job's parameters. */
   label?: string;
@@ -49,17 +49,9 @@ export function rowLabel(run: RunSummary, varying: string[] = []): string {
     ROW_ITEMS
   );
   if (run.source === 'job' && shown.length > 0) {
-    return shown.map(k => `${k}=${compact(run.params[k])}`).join(', ');
+    return shown.map(k => `${k}=${paramText(run.params[k])}`).join(', ');
   }
   return runLabel(run);
-}
-
-function compact(value: unknown): string {
-  return typeof value === 'number'
-    ? formatValue(value)
-    : typeof value === 'string'
-      ? value
-      : JSON.stringify(value);
 }
 
 /** Items as "k=v" chips, at most ROW_ITEMS, then "+N more". */
@@ -75,7 +67,7 @@ function Chips({
   }
   const more = items.length - ROW_ITEMS;
   return (
-    <div className={`wb-RunRow-metrics wb-RunRow-${kind}`}>
+    <span className={`wb-RunRow-metrics wb-RunRow-${kind}`}>
       {items.slice(0, ROW_ITEMS).map(([key, value]) => (
         <span
           key={key}
@@ -96,7 +88,7 @@ function Chips({
           +{more} more
         </span>
       )}
-    </div>
+    </span>
   );
 }
 
@@ -107,52 +99,50 @@ export function RunRow({
   label,
   varying = []
 }: IRunRowProps): JSX.Element {
-  const open = (): void => void onOpen(run);
   const metrics = keyMetrics(run, Number.MAX_SAFE_INTEGER);
   const params: Array<[string, string]> = varying
     .filter(k => k in run.params)
-    .map(k => [k, compact(run.params[k])]);
+    .map(k => [k, paramText(run.params[k])]);
+  // A real button in a plain list item: a list keeps its items, and the
+  // button's content (spans only) is its accessible name.
   return (
     <li
       className={`wb-RunRow wb-mod-${run.status}`}
       data-run-id={run.run_id}
       data-status={run.status}
-      role="button"
-      tabIndex={0}
-      title={`${run.run_id} (${run.source}): open the run page`}
-      onClick={open}
-      onKeyDown={event => {
-        if (event.key === 'Enter' || event.key === ' ') {
-          event.preventDefault();
-          open();
-        }
-      }}
     >
-      <div className="wb-RunRow-line">
-        <span className={`wb-StatusBadge wb-mod-${run.status}`}>
-          {statusLabel(run.status)}
+      <button
+        type="button"
+        className="wb-RunRow-open"
+        title={`${run.run_id} (${run.source}): open the run page`}
+        onClick={() => void onOpen(run)}
+      >
+        <span className="wb-RunRow-line">
+          <span className={`wb-StatusBadge wb-mod-${run.status}`}>
+            {statusLabel(run.status)}
+          </span>
+          <span className="wb-RunRow-name">
+            {label ?? rowLabel(run, varying)}
+          </span>
+          <span
+            className={`wb-SourceBadge wb-mod-${run.source}`}
+            data-source={run.source}
+          >
+            {run.source}
+          </span>
         </span>
-        <span className="wb-RunRow-name">
-          {label ?? rowLabel(run, varying)}
+        <span className="wb-RunRow-line wb-RunRow-meta">
+          <span className="wb-RunRow-start">{formatStart(run.started_at)}</span>
+          <span className="wb-RunRow-duration">{runDuration(run)}</span>
         </span>
-        <span
-          className={`wb-SourceBadge wb-mod-${run.source}`}
-          data-source={run.source}
-        >
-          {run.source}
-        </span>
-      </div>
-      <div className="wb-RunRow-line wb-RunRow-meta">
-        <span className="wb-RunRow-start">{formatStart(run.started_at)}</span>
-        <span className="wb-RunRow-duration">{runDuration(run)}</span>
-      </div>
-      {run.error && (
-        <div className="wb-RunRow-error" title={errorText(run.error)}>
-          {errorText(run.error)}
-        </div>
-      )}
-      {label === undefined && <Chips items={params} kind="params" />}
-      <Chips items={metrics} kind="metrics" />
+        {run.error && (
+          <span className="wb-RunRow-error" title={errorText(run.error)}>
+            {errorText(run.error)}
+          </span>
+        )}
+        {label === undefined && <Chips items={params} kind="params" />}
+        <Chips items={metrics} kind="metrics" />
+      </button>
     </li>
   );
 }

@@ -8,7 +8,7 @@ import * as React from 'react';
 
 import { Artifact } from './api';
 import { describeError, ErrorBlock, IViewError } from './errors';
-import { formatValue } from './format';
+import { basename, formatValue } from './format';
 import { currentTheme, disposeRenderer, PlotlyFigure } from './plotlyView';
 import {
   ArtifactPreview,
@@ -17,20 +17,6 @@ import {
   MetricSummary,
   previewArtifact
 } from './runApi';
-
-/** Any JSON value as short text. */
-export function valueText(value: unknown): string {
-  if (value === null || value === undefined) {
-    return '';
-  }
-  if (typeof value === 'number') {
-    return formatValue(value);
-  }
-  if (typeof value === 'string') {
-    return value;
-  }
-  return JSON.stringify(value);
-}
 
 export function sizeText(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB'];
@@ -216,7 +202,7 @@ export function ArtifactsSection({
             <a
               className="wb-LinkButton"
               href={artifactDownloadUrl(runId, a.name)}
-              download={a.name.split('/').pop()}
+              download={basename(a.name)}
               aria-label={`Download ${a.name}`}
             >
               Download

@@ -21,6 +21,8 @@ import {
   ValidationReport
 } from './shipApi';
 import { ValidateFormBody, ValidationReportPanel } from './validateView';
+import { notifyFailure } from './notify';
+import { basename } from './format';
 
 export const CommandIDs = {
   validate: 'workbench:validate-notebook',
@@ -167,12 +169,7 @@ async function runExport(
   try {
     runs = await listValidationRuns(path);
   } catch (reason) {
-    Notification.error(
-      `Cannot list the validations of ${basename(path)}: ${errorText(describeError(reason))}`,
-      {
-        autoClose: 8000
-      }
-    );
+    notifyFailure(`Cannot list the validations of ${basename(path)}`, reason);
     return;
   }
   const body = new ExportFormBody(path, runs);
@@ -244,8 +241,4 @@ async function openRunById(app: JupyterFrontEnd, runId: string): Promise<void> {
       autoClose: 6000
     });
   }
-}
-
-function basename(path: string): string {
-  return path.split('/').pop() ?? path;
 }

@@ -62,7 +62,7 @@ export type FormProblems = Record<string, string>;
 export const MAX_RANGE_COUNT = 1000;
 
 /** The text a parameter's default is shown as (what "one value" starts with). */
-export function valueText(p: NotebookParameter): string {
+export function defaultText(p: NotebookParameter): string {
   if (!p.default_is_literal) {
     return '';
   }
@@ -87,7 +87,7 @@ export function newForm(
   return {
     notebook,
     params: parameters.map(p => {
-      const text = valueText(p);
+      const text = defaultText(p);
       const numeric = p.type === 'int' || p.type === 'float';
       return {
         name: p.name,

@@ -1,12 +1,11 @@
 // Pure labels for the Sweeps view: which parameters a sweep varies, how its runs are named.
 
-import { formatDuration, formatValue } from './format';
+import { basename, FAILED_STATUSES, formatDuration, paramText } from './format';
 import type { SweepRun, SweepSummary } from './sweepsApi';
 
 /** The notebook's name (path relative to the root when known). */
 export function sweepName(sweep: SweepSummary): string {
-  const path = sweep.notebook_path ?? sweep.notebook;
-  return path.split('/').pop() || path;
+  return basename(sweep.notebook_path ?? sweep.notebook);
 }
 
 /** The parameters a sweep varies: grid, random and values-row names. */
@@ -35,51 +34,18 @@ export function sweepRunLabel(run: SweepRun, axes: string[]): string {
   const names = axes.length > 0 ? axes : Object.keys(run.params);
   const text = names
     .filter(name => name in run.params)
-    .map(name => `${name}=${formatParam(run.params[name])}`)
+    .map(name => `${name}=${paramText(run.params[name])}`)
     .join(', ');
   const label = text || run.run_id.slice(0, 8);
   return run.attempt > 1 ? `${label} (attempt ${run.attempt})` : label;
-}
-
-function formatParam(value: unknown): string {
-  if (typeof value === 'number') {
-    return formatValue(value);
-  }
-  if (typeof value === 'string') {
-    return value;
-  }
-  return JSON.stringify(value);
 }
 
 /** Every parameter as "name=value", one per line: the full text on hover. */
 export function paramsTitle(params: Record<string, unknown>): string {
   const names = Object.keys(params);
   return names.length > 0
-    ? names.map(name => `${name}=${formatParam(params[name])}`).join('\n')
+    ? names.map(name => `${name}=${paramText(params[name])}`).join('\n')
     : 'the notebook’s defaults';
-}
-
-/**
- * How a job's time reads: nothing while it is queued (it has not started),
- * the time since it started while it runs, its duration once it ended.
- */
-export function jobDuration(
-  run: Pick<SweepRun, 'status' | 'started_at' | 'duration_s'>,
-  now: number = Date.now()
-): string {
-  if (run.status === 'queued') {
-    return '';
-  }
-  if (run.duration_s !== null) {
-    return formatDuration(run.duration_s);
-  }
-  if (run.status === 'running') {
-    const started = Date.parse(run.started_at);
-    if (!Number.isNaN(started)) {
-      return formatDuration(Math.max(0, (now - started) / 1000));
-    }
-  }
-  return '';
 }
 
 /** "about 2m 05s left", or '' when there is no estimate. */
@@ -117,7 +83,7 @@ export interface ISweepCounts {
 
 export function sweepCounts(sweep: SweepSummary): ISweepCounts {
   const c = sweep.counts;
-  const failed = (c.failed ?? 0) + (c.timed_out ?? 0) + (c.lost ?? 0);
+  const failed = FAILED_STATUSES.reduce((n, s) => n + (c[s] ?? 0), 0);
   const succeeded = c.succeeded ?? 0;
   return {
     succeeded,

@@ -12,20 +12,14 @@
  * While the store (or the server) is unavailable it says so and polls with a
  * backoff (retry.ts) until it answers.
  */
-import { Notification } from '@jupyterlab/apputils';
 import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { confirmWhileValid } from './dialogs';
-import {
-  describeError,
-  ErrorBlock,
-  errorText,
-  IViewError,
-  pollFailed
-} from './errors';
+import { AfterCommit, FocusKeeper } from './focusKeeper';
+import { describeError, ErrorBlock, IViewError, pollFailed } from './errors';
 import { RunStatus } from './api';
-import { ACTIVE_STATUSES, formatStart, statusLabel } from './format';
+import { FAILED_STATUSES, formatStart, isActive, statusLabel } from './format';
 import { PollBackoff } from './retry';
 import {
   sweepAxes,
@@ -42,6 +36,7 @@ import {
   SweepRun,
   SweepSummary
 } from './sweepsApi';
+import { notifyFailure } from './notify';
 
 export const SWEEPS_FAST_POLL_MS = 1500;
 export const SWEEPS_SLOW_POLL_MS = 1500;
@@ -62,7 +57,7 @@ export function setJobQueueOpener(
 /** The progress bar's segments, in drawing order: finished first. */
 const SEGMENTS: ReadonlyArray<[string, RunStatus[]]> = [
   ['succeeded', ['succeeded']],
-  ['failed', ['failed', 'timed_out', 'lost']],
+  ['failed', [...FAILED_STATUSES]],
   ['cancelled', ['cancelled']],
   ['running', ['running']],
   ['queued', ['queued']]
@@ -157,10 +152,7 @@ export class SweepsView {
       this._onChange();
     } catch (reason) {
       // Not retried (a DELETE): say why, with the server's message.
-      const text = errorText(describeError(reason));
-      Notification.error(`Could not cancel the sweep: ${text}`, {
-        autoClose: 8000
-      });
+      notifyFailure('Could not cancel the sweep', reason);
     }
     await this.refresh();
   }
@@ -186,9 +178,13 @@ export class SweepsView {
       (a, b) => Number(isActive(b)) - Number(isActive(a))
     );
     const n = sorted.length;
+    this._focus.note();
     return (
       <>
-        <ul className="wb-SweepList">{sorted.map(s => this._sweepRow(s))}</ul>
+        <AfterCommit run={() => this._focus.restore()} />
+        <ul className="wb-SweepList" ref={this._list}>
+          {sorted.map(s => this._sweepRow(s))}
+        </ul>
         <div className="wb-RunsPanel-footer">
           {n >= PAGE_SIZE
             ? `The newest ${n} sweeps`
@@ -204,6 +200,7 @@ export class SweepsView {
     const active = isActive(sweep);
     const Caret = expanded ? caretDownIcon : caretRightIcon;
     const axes = sweepAxes(sweep);
+    const runsId = `wb-SweepRuns-${id}`;
     return (
       <li
         key={id}
@@ -211,37 +208,31 @@ export class SweepsView {
         data-sweep-id={id}
         data-status={sweep.status}
       >
-        <div
-          className="wb-SweepRow-header"
-          role="button"
-          tabIndex={0}
-          aria-expanded={expanded}
-          title={`Sweep ${id}: click to ${expanded ? 'hide' : 'show'} its runs`}
-          onClick={() => this.toggle(id)}
-          onKeyDown={event => {
-            if (event.key === 'Enter' || event.key === ' ') {
-              event.preventDefault();
-              this.toggle(id);
-            }
-          }}
-        >
-          <Caret.react tag="span" className="wb-SweepRow-caret" />
-          <span className={`wb-StatusBadge wb-mod-${sweep.status}`}>
-            {statusLabel(sweep.status)}
-          </span>
-          <span className="wb-SweepRow-name">{sweepName(sweep)}</span>
+        <div className="wb-SweepRow-header">
+          <button
+            type="button"
+            className="wb-SweepRow-toggle"
+            aria-expanded={expanded}
+            aria-controls={expanded ? runsId : undefined}
+            title={`Sweep ${id}: ${expanded ? 'hide' : 'show'} its runs`}
+            onClick={() => this.toggle(id)}
+          >
+            <Caret.react tag="span" className="wb-SweepRow-caret" />
+            <span className={`wb-StatusBadge wb-mod-${sweep.status}`}>
+              {statusLabel(sweep.status)}
+            </span>
+            <span className="wb-SweepRow-name">{sweepName(sweep)}</span>
+          </button>
           {active &&
             (sweep.cancel_requested ? (
               <span className="wb-SweepRow-cancelling">cancelling…</span>
             ) : (
               <button
+                type="button"
                 className="wb-SweepRow-cancel jp-Button jp-mod-minimal"
                 title="Cancel this sweep"
-                onClick={event => {
-                  event.stopPropagation();
-                  void this.cancel(sweep);
-                }}
-                onKeyDown={event => event.stopPropagation()}
+                aria-label={`Cancel sweep ${sweepName(sweep)} (${id.slice(0, 8)})`}
+                onClick={() => void this.cancel(sweep)}
               >
                 Cancel
               </button>
@@ -254,8 +245,10 @@ export class SweepsView {
           </span>
           {openJobQueue && (
             <button
+              type="button"
               className="wb-SweepRow-queue jp-Button jp-mod-minimal"
               title="Open this sweep in the job queue: progress by cell, logs, retry"
+              aria-label={`Job queue: sweep ${sweepName(sweep)} (${id.slice(0, 8)})`}
               onClick={() => openJobQueue?.(id)}
             >
               Job queue
@@ -263,7 +256,7 @@ export class SweepsView {
           )}
         </div>
         <SweepProgress sweep={sweep} />
-        {expanded && this._runs(sweep, axes)}
+        {expanded && <div id={runsId}>{this._runs(sweep, axes)}</div>}
       </li>
     );
   }
@@ -352,6 +345,17 @@ export class SweepsView {
     }
   }
 
+  private readonly _list = React.createRef<HTMLUListElement>();
+  /** A sweep's Cancel gone (it was cancelled): its toggle keeps the focus. */
+  private readonly _focus = new FocusKeeper(
+    () => this._list.current,
+    lost => {
+      const id = lost.closest<HTMLElement>('[data-sweep-id]')?.dataset.sweepId;
+      return id
+        ? [`.wb-SweepRow[data-sweep-id="${id}"] .wb-SweepRow-toggle`]
+        : [];
+    }
+  );
   private readonly _renderRun: (run: SweepRun, label: string) => JSX.Element;
   private readonly _onChange: () => void;
   private readonly _isShown: () => boolean;
@@ -405,8 +409,4 @@ function SweepProgress({ sweep }: { sweep: SweepSummary }): JSX.Element {
       </div>
     </div>
   );
-}
-
-function isActive(sweep: SweepSummary): boolean {
-  return ACTIVE_STATUSES.has(sweep.status);
 }

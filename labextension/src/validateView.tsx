@@ -8,7 +8,7 @@
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { formatValue } from './format';
+import { basename, formatValue } from './format';
 import type { Check, ValidationReport } from './shipApi';
 
 const STATUS_TEXT: Record<Check['status'], string> = {
@@ -116,7 +116,7 @@ export class ValidationReportPanel extends ReactWidget {
   ) {
     super();
     this.addClass('wb-ReportPanel');
-    this.title.label = `Validation: ${path.split('/').pop() ?? path}`;
+    this.title.label = `Validation: ${basename(path)}`;
     this.title.caption = `Workbench validation of ${path}`;
     this.title.closable = true;
   }

@@ -2,51 +2,18 @@
  * requestAPI at the protocol boundary: JupyterLab's real ServerConnection,
  * given a fake fetch that answers as the Workbench server does.
  */
-import { ServerConnection } from '@jupyterlab/services';
 import { describe, expect, it } from 'vitest';
 
 import { isTransient, requestAPI, WorkbenchAPIError } from '../src/api';
 import { IRetryOptions } from '../src/retry';
+import { BASE, fakeServer, json } from './fakeServer';
 
-const BASE = 'http://127.0.0.1:8888/lab-base/';
 const OUTAGE = {
   error: 'store_unavailable',
   message:
     'the Workbench store at postgresql://127.0.0.1:5432/wb is unavailable ' +
     '(connection refused); try again in a few seconds'
 };
-
-type Answer = Response | Error;
-
-interface IFakeServer {
-  settings: ServerConnection.ISettings;
-  requests: Request[];
-}
-
-/** Settings whose fetch answers with `answers` in turn (the last one repeats). */
-function fakeServer(answers: Answer[]): IFakeServer {
-  const requests: Request[] = [];
-  const fakeFetch = (input: RequestInfo | URL): Promise<Response> => {
-    requests.push(input as Request);
-    const answer = answers[Math.min(requests.length, answers.length) - 1];
-    return answer instanceof Error
-      ? Promise.reject(answer)
-      : Promise.resolve(answer.clone());
-  };
-  const settings = ServerConnection.makeSettings({
-    baseUrl: BASE,
-    token: 'secret-token',
-    fetch: fakeFetch
-  });
-  return { settings, requests };
-}
-
-function json(status: number, body: unknown, headers = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'Content-Type': 'application/json', ...headers }
-  });
-}
 
 const unavailable = (retryAfter = '5'): Response =>
   json(503, OUTAGE, { 'Retry-After': retryAfter });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { formBody, newForm, rangeValues, valueText } from '../src/sweepForm';
+import { formBody, newForm, rangeValues, defaultText } from '../src/sweepForm';
 import type { NotebookParameter } from '../src/sweepsApi';
 
 const param = (
@@ -37,10 +37,10 @@ describe('the sweep form', () => {
   });
 
   it('shows defaults as the notebook writes them', () => {
-    expect(valueText(param('pause', 'float', 4))).toBe('4.0');
-    expect(valueText(param('opt', 'str', 'adam'))).toBe('adam');
-    expect(valueText(param('layers', 'list', [64, 32]))).toBe('[64,32]');
-    expect(valueText(PARAMS[3])).toBe(''); // code: left empty, it stays
+    expect(defaultText(param('pause', 'float', 4))).toBe('4.0');
+    expect(defaultText(param('opt', 'str', 'adam'))).toBe('adam');
+    expect(defaultText(param('layers', 'list', [64, 32]))).toBe('[64,32]');
+    expect(defaultText(PARAMS[3])).toBe(''); // code: left empty, it stays
   });
 
   it('sends changed values as typed, lists as one text, ranges as values', () => {

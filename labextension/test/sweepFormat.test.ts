@@ -2,7 +2,7 @@
 import { describe, expect, it, vi } from 'vitest';
 
 import { orderChoices, rankMetric } from '../src/jobTable';
-import { etaText, jobDuration, sweepCountsText } from '../src/sweepFormat';
+import { etaText, sweepCountsText } from '../src/sweepFormat';
 import type { SweepSummary } from '../src/sweepsApi';
 
 vi.mock('@jupyterlab/ui-components', () => ({}));
@@ -33,33 +33,6 @@ describe('sweepCountsText', () => {
       )
     ).toBe('3 of 9 ran: 2 succeeded, 1 failed; 2 running, 4 queued');
     expect(sweepCountsText(sweep({ queued: 3 }))).toBe('0 of 3 ran; 3 queued');
-  });
-});
-
-describe('jobDuration', () => {
-  const started = '2025-01-01T00:00:00+00:00';
-  const now = Date.parse(started) + 65_000;
-  it('shows nothing for a queued job', () => {
-    expect(
-      jobDuration(
-        { status: 'queued', started_at: started, duration_s: null },
-        now
-      )
-    ).toBe('');
-  });
-  it('counts from the start while it runs, and the duration once it ended', () => {
-    expect(
-      jobDuration(
-        { status: 'running', started_at: started, duration_s: null },
-        now
-      )
-    ).toBe('1m 05s');
-    expect(
-      jobDuration(
-        { status: 'failed', started_at: started, duration_s: 4.2 },
-        now
-      )
-    ).toBe('4.2s');
   });
 });
 

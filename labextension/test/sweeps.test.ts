@@ -13,6 +13,7 @@ import {
 } from '../src/errors';
 import { SWEEPS_SLOW_POLL_MS, SweepsView } from '../src/sweeps';
 import type { ListSweepsResponse, SweepSummary } from '../src/sweepsApi';
+import { sweepSummary } from './sweepFixtures';
 
 const api = vi.hoisted(() => ({
   listSweeps: vi.fn(),
@@ -44,43 +45,7 @@ const OUTAGE_MESSAGE =
 const outage = (): WorkbenchAPIError =>
   new WorkbenchAPIError(503, 'store_unavailable', OUTAGE_MESSAGE, 5000);
 
-const SWEEP: SweepSummary = {
-  sweep_id: 'a1b2c3d4e5f6',
-  notebook: '/srv/work/train.ipynb',
-  notebook_path: 'train.ipynb',
-  experiment: 'default',
-  status: 'succeeded',
-  created_at: '2025-01-01T00:00:00+00:00',
-  ended_at: '2025-01-01T00:01:00+00:00',
-  heartbeat_at: null,
-  cancel_requested: false,
-  counts: {
-    queued: 0,
-    running: 0,
-    succeeded: 2,
-    failed: 0,
-    timed_out: 0,
-    cancelled: 0,
-    lost: 0
-  },
-  total: 2,
-  done: 2,
-  spec: { grid: { lr: [0.1, 0.01] } },
-  options: {
-    workers: 2,
-    executor: 'local',
-    timeout: null,
-    retries: 0,
-    kernel: null,
-    force: false,
-    allow_unknown: false,
-    experiment: null,
-    cold: false,
-    preload: null
-  },
-  runner_alive: false,
-  eta_s: null
-};
+const SWEEP = sweepSummary();
 
 const page = (sweeps: SweepSummary[]): ListSweepsResponse => ({
   sweeps,

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from jobs_lab import write_steps_notebook
 from lab_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LabServer, start_lab, stop_lab
 from playwright.sync_api import Browser, Page, sync_playwright
+from themes import EXPOSE_APP
 
 LabFactory = Callable[..., LabServer]
 
@@ -53,6 +55,16 @@ def lab_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabFactory
     yield start
     for proc, log_file in running:
         stop_lab(proc, log_file)
+
+
+@pytest.fixture(scope="module")
+def steps_lab(tmp_path_factory: pytest.TempPathFactory, lab_factory: LabFactory) -> LabServer:
+    """A JupyterLab of the test module's own whose root holds steps.ipynb (jobs_lab.py); the
+    app in the page (window.jupyterapp) switches themes for the screenshots."""
+    base = tmp_path_factory.mktemp("steps-lab")
+    (base / "root").mkdir()
+    write_steps_notebook(base / "root" / "steps.ipynb")
+    return lab_factory(base, [EXPOSE_APP])
 
 
 @pytest.fixture(scope="session")

@@ -117,7 +117,10 @@ def test_sweeps_tab_shows_progress_runs_and_cancels(
     expect(row.locator(".wb-SweepRow-cancel")).to_have_count(0)  # nothing left to cancel
 
     # Expanded, the sweep lists its runs, labelled by the parameters it varies.
-    row.locator(".wb-SweepRow-header").click()
+    toggle = row.get_by_role("button", name="succeeded square.ipynb")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
     runs = row.locator(".wb-SweepRuns .wb-RunRow")
     expect(runs).to_have_count(3, timeout=15_000)
     for i, x in enumerate((1, 2, 3)):
@@ -152,7 +155,7 @@ def test_sweeps_tab_shows_progress_runs_and_cancels(
     # Honest counts: none ran, all three were cancelled (not "3/3 done").
     expect(slow_row.locator('.wb-SweepCount[data-count="ran"]')).to_have_text("0 of 3 ran")
     expect(slow_row.locator('.wb-SweepCount[data-count="cancelled"]')).to_have_text("3 cancelled")
-    slow_row.locator(".wb-SweepRow-header").click()
+    slow_row.locator(".wb-SweepRow-toggle").click()
     expect(slow_row.locator(".wb-SweepRuns .wb-StatusBadge")).to_have_text(
         ["cancelled"] * 3, timeout=15_000
     )
