@@ -26,8 +26,9 @@ import {
 
 /** The poll while a sweep is queued or running. */
 export const QUEUE_POLL_MS = 1000;
-/** The poll while nothing is in flight. */
-export const QUEUE_IDLE_POLL_MS = 10_000;
+/** The poll while nothing is in flight: a sweep launched from another face (the CLI, the
+ * REST API) still shows within 2 s. */
+export const QUEUE_IDLE_POLL_MS = 1500;
 export const SWEEPS_LIMIT = 50;
 /** The log kept on screen; older text is dropped from the top. */
 export const LOG_KEEP_CHARS = 400_000;

@@ -113,7 +113,7 @@ describe('the job queue polls', () => {
 
   it('at once, then every second, for a sweep launched from this JupyterLab', async () => {
     await model.refresh();
-    expect(await pollsAfter(QUEUE_POLL_MS * 3)).toBe(1); // idle: no poll yet
+    expect(await pollsAfter(QUEUE_IDLE_POLL_MS - 1)).toBe(1); // idle: no poll yet
 
     const launched = inFlight('new00003', 'queued', 0);
     model.show(describeSweep(launched)); // what the sweep dialog does
