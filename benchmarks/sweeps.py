@@ -7,9 +7,10 @@ The same jobs (templates/demo.ipynb with seed = 0..N-1, every other parameter at
 default) run five ways, each in a fresh store:
 
 - warm: ``workbench sweep demo.ipynb --grid seed=0,...,N-1 --workers W --force``, the
-  command a user types: local worker processes whose kernels are forked from a
-  pre-imported zygote, each job a tracked run with its executed notebook stored; timed
-  from the command's start to its exit (planning, the leaderboard and all);
+  command a user types: worker processes forked from the runner's pre-imported zygote,
+  each forking its jobs' kernels from its own copy of it, each job a tracked run with its
+  executed notebook stored; timed from the command's start to its exit (planning, the
+  leaderboard and all);
 - cold: the same command with ``--cold``: a new kernel process per job;
 - api: a serial loop of `papermill.execute_notebook` in one process (papermill imported
   before the clock starts);
@@ -42,6 +43,8 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+WORKER = "workbench: sweep worker"  # what ps shows for a warm sweep's worker process
+KINDS = ("runner's zygote", "sweep worker", "worker's zygote", "warm kernel", "cold kernel")
 DEMO = ROOT / "templates" / "demo.ipynb"
 
 PAPERMILL_LOOP = """
@@ -170,7 +173,10 @@ class Memory(threading.Thread):
                 try:
                     cmdline = " ".join(proc.cmdline())
                     if "workbench.notebooks.zygote" in cmdline:
-                        kind = "zygote"
+                        parent = " ".join(proc.parent().cmdline()).strip()
+                        kind = "worker's zygote" if parent == WORKER else "runner's zygote"
+                    elif cmdline.strip() == WORKER:
+                        kind = "sweep worker"
                     elif "ipykernel" in cmdline:
                         kind = f"{case} kernel"
                     else:
@@ -192,7 +198,7 @@ class Memory(threading.Thread):
         by_kind: dict[str, list[tuple[int, int, int]]] = {}
         for (kind, pid), sizes in self.mem.items():
             # a zygote's fork is a zygote for a few milliseconds: count the ones that lived
-            if kind != "zygote" or self.seen[kind, pid] > 1:
+            if "zygote" not in kind or self.seen[kind, pid] > 1:
                 by_kind.setdefault(kind, []).append(sizes)
         return {
             k: (len(v), *(statistics.median(x[i] for x in v) / 2**20 for i in range(3)))
@@ -271,13 +277,14 @@ def main() -> None:
     if mem:
         print(
             "\nmemory, MiB (median over the processes sampled of each one's largest value; a"
-            "\nwarm kernel shares the zygote's pages, so its USS is what it adds):"
+            "\nworker, its zygote and its kernels are forks of the runner's zygote and share its"
+            "\npages: their USS is what each adds):"
         )
-        print(f"  {'':12} {'USS':>7} {'PSS':>7} {'RSS':>7}")
-        for kind in ("zygote", "warm kernel", "cold kernel"):
+        print(f"  {'':16} {'USS':>7} {'PSS':>7} {'RSS':>7}")
+        for kind in KINDS:
             if kind in mem:
                 count, uss, pss, rss = mem[kind]
-                print(f"  {kind:12} {uss:7.1f} {pss:7.1f} {rss:7.1f}  ({count} sampled)")
+                print(f"  {kind:16} {uss:7.1f} {pss:7.1f} {rss:7.1f}  ({count} sampled)")
 
 
 if __name__ == "__main__":
