@@ -346,8 +346,13 @@ def _start(
     with warm_kernels(notebook, preload) as settings:
         try:
             # This sweep's own: started now, with the environment as it is now
-            zygote = zygotes.new_zygote(
-                launch.interpreter, launch.spec_dir, launch.env, settings, output=log_path
+            zygote = zygotes.zygote_for(
+                launch.interpreter,
+                launch.spec_dir,
+                launch.env,
+                settings,
+                output=log_path,
+                shared=False,
             )
         except zygotes.ZygoteUnavailable:
             return None

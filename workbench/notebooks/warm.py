@@ -344,25 +344,15 @@ def zygote_for(
     env: dict[str, str],
     warm: WarmKernels,
     output: str | None = None,
+    *,
+    shared: bool = True,
 ) -> Zygote:
     """This process's zygote for the interpreter and kernel spec, started (again) if needed,
-    with ``warm.preload`` imported. ZygoteUnavailable if none can run here."""
+    with ``warm.preload`` imported; a zygote it starts writes to the file ``output``.
+    ``shared=False``: a new zygote for the caller alone (this process's kernels never use
+    it; the caller closes it). ZygoteUnavailable if none can run here."""
     with _registry_lock:
-        return _obtain(_zygotes, interpreter, spec_dir, env, warm, output)
-
-
-def new_zygote(
-    interpreter: str,
-    spec_dir: str,
-    env: dict[str, str],
-    warm: WarmKernels,
-    output: str | None = None,
-) -> Zygote:
-    """A zygote for its caller alone (this process's own kernels never use it), started
-    now with ``warm.preload`` imported and its output to the file ``output``; the caller
-    closes it. ZygoteUnavailable if none can run here."""
-    with _registry_lock:
-        return _obtain({}, interpreter, spec_dir, env, warm, output)
+        return _obtain(_zygotes if shared else {}, interpreter, spec_dir, env, warm, output)
 
 
 def _obtain(

@@ -164,13 +164,10 @@ class Zygote:
         """Fork a kernel. With ``reparent`` (the runner is a child subreaper), through an
         intermediate process that exits at once, so that the kernel's parent is the runner,
         as a cold kernel's is: its getppid(), its exit status, its fate if the zygote dies."""
-        threads = _thread_count()
-        if threads > 1 or _zmq_context_open():
-            why = f"{threads} threads" if threads > 1 else "an open ZMQ context"
+        if why := _unsafe_to_fork():
             self.send({"op": "error", "reason": f"the zygote has {why}: it cannot fork safely"})
             return
-        sys.stdout.flush()
-        sys.stderr.flush()
+        _flush()
         me = os.getpid()
         read, write = os.pipe()  # the intermediate tells the kernel's pid
         go_read, go_write = os.pipe()  # the zygote tells the kernel that its runner knows it
@@ -199,9 +196,7 @@ class Zygote:
             os.close(go_read)
             code = 1
             try:
-                signal.set_wakeup_fd(-1)
-                for fd in (self.sock.fileno(), self.wake_r, self.wake_w):
-                    os.close(fd)
+                self._let_go()
                 code = become_kernel(req, self.lifeline, self.preloaded, self.controller)
             except BaseException:  # noqa: BLE001 - reported like a kernel that failed to start
                 traceback.print_exc()
@@ -237,21 +232,17 @@ class Zygote:
         code, never the user's) with the descriptors passed (``fds``), ``req["args"]`` and
         this zygote (the child starts with everything it preloaded). The child is this
         zygote's; the runner gets its pid and a pidfd. A local sweep's workers start so."""
-        threads = _thread_count()
-        if threads > 1 or _zmq_context_open():
+        if why := _unsafe_to_fork():
             for fd in fds:
                 os.close(fd)
-            self.send({"op": "error", "reason": "the zygote cannot fork safely"})
+            self.send({"op": "error", "reason": f"the zygote has {why}: it cannot fork safely"})
             return
-        sys.stdout.flush()
-        sys.stderr.flush()
+        _flush()
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
-                signal.set_wakeup_fd(-1)
-                for fd in (self.sock.fileno(), self.wake_r, self.wake_w):
-                    os.close(fd)
+                self._let_go()
                 module, _, function = str(req["entry"]).partition(":")
                 entry = getattr(importlib.import_module(module), function)
                 code = int(entry(fds, req.get("args") or {}, self) or 0)
@@ -271,6 +262,12 @@ class Zygote:
         finally:
             os.close(pidfd)
 
+    def _let_go(self) -> None:
+        """In a child just forked: drop the zygote's socket and wake-up pipe."""
+        signal.set_wakeup_fd(-1)
+        for fd in (self.sock.fileno(), self.wake_r, self.wake_w):
+            os.close(fd)
+
     def reap(self) -> None:
         while True:
             try:
@@ -288,11 +285,10 @@ def fork_zygote(
     this process, with everything ``template`` preloaded, whose kernels hold ``lifeline``
     (this process's lifeline pipe, read end); it closes ``close`` (descriptors of this
     process its kernels must not hold). Returns the socket to it and its pid."""
-    if _thread_count() > 1:
-        raise RuntimeError("a zygote must be forked before any thread starts")
+    if why := _unsafe_to_fork():
+        raise RuntimeError(f"a zygote cannot be forked from a process with {why}")
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    _flush()
     pid = os.fork()
     if pid == 0:
         code = 0
@@ -314,6 +310,19 @@ def fork_zygote(
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _unsafe_to_fork() -> str | None:
+    """What makes forking this process unsafe now (threads, a ZMQ context), if anything."""
+    threads = _thread_count()
+    if threads > 1:
+        return f"{threads} threads"
+    return "an open ZMQ context" if _zmq_context_open() else None
+
+
+def _flush() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
 
 
 def _thread_count() -> int:
