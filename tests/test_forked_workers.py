@@ -1,9 +1,12 @@
 """A warm local sweep's workers, forked from one zygote per sweep runner: the zygote the
-CLI starts while it plans, what happens to it when planning fails, and a worker that dies
-losing its own job only (real CLI sweeps, real kernels)."""
+CLI starts while it plans, what happens to it when planning fails, a worker that dies
+losing its own job only, and the zygote started again after it died (real CLI sweeps, real
+kernels)."""
 
 from __future__ import annotations
 
+import select
+import signal
 import threading
 from pathlib import Path
 from typing import Any
@@ -85,3 +88,29 @@ def test_a_worker_that_dies_loses_its_own_job_only(
     assert by_mode["ok"] == [(1, RunStatus.SUCCEEDED)]
     lost = [r for r in runs if r.status is RunStatus.LOST]
     assert all("worker process died" in (r.error.reason or "") for r in lost if r.error)
+
+
+def test_the_runners_zygote_is_started_again_when_a_worker_is_needed_after_it_died(
+    store: Store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After the first job, the runner's zygote and then the (idle) worker are killed: the
+    # next job needs a new worker, so a new zygote; no job is lost.
+    killed: list[Any] = []
+    real = forked.ForkedWorkers._collect
+
+    def collect(self: forked.ForkedWorkers, worker: Any) -> None:
+        real(self, worker)
+        if not killed:
+            killed.append(self.zygote)
+            self.zygote.proc.kill()
+            self.zygote.proc.wait(5)
+            signal.pidfd_send_signal(worker.pidfd, signal.SIGKILL)
+            select.select([worker.pidfd], [], [], 10)
+
+    monkeypatch.setattr(forked.ForkedWorkers, "_collect", collect)
+    code, out, err = cli(capsys, "sweep", NOTEBOOK, "--grid", "x=1,2,3", "--workers", "1")
+    assert code == 0, err
+    sweep_id = sweep_id_from(out)
+    assert store.get_sweep(sweep_id).counts == {"succeeded": 3}
+    assert len(store.job_runs(sweep_id)) == 3  # no attempt lost
+    assert killed and not killed[0].alive()

@@ -9,9 +9,10 @@ answers its status. Its kernels are forked by its own zygote and are its childre
 child subreaper), as in a worker process of the spawned pool: the same kernels, the same
 isolation, cancel and cleanup.
 
-A worker dies with the runner: its parent, the runner's zygote, exits when the runner
-closes it (or dies), and the worker has asked for SIGKILL on its parent's death; the
-worker's kernels die with the worker (lifeline). A worker that dies loses only its own job.
+A worker dies with the runner (it watches the runner's lifeline pipe), not with the
+runner's zygote, which is started again when a new worker is needed after it died; the
+worker's kernels die with the worker (its own lifeline). A worker that dies loses only its
+own job.
 
 :class:`ForkedWorkers` is the executor (see :mod:`workbench.jobs.executors`); it is used
 for warm sweeps whose kernel runs this same interpreter, the spawned pool otherwise.
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.errors import WorkbenchError
-from workbench.jobs.worker import JobLost, WarmStart, die_with_parent, output_to, quiet_logs
+from workbench.jobs.worker import JobLost, WarmStart, output_to, quiet_logs
 
 ENTRY = "workbench.jobs.forked:worker_main"
 MAX_MESSAGE = 1 << 16
@@ -68,6 +69,7 @@ class ForkedWorkers:
         launch: dict[str, Any],
     ) -> None:
         self.max_workers, self.zygote = workers, zygote
+        self.warm, self.log_path = warm, log_path
         self.prefetch = 1  # see the coordinator: a job taken ahead starts as one ends
         self._args = {
             "home": home,
@@ -154,19 +156,34 @@ class ForkedWorkers:
         return self._new_worker()
 
     def _new_worker(self) -> _Worker:
+        """A new worker, forked by the runner's zygote; a zygote found dead on the way is
+        started again (the workers it forked live on without it)."""
         from workbench.notebooks.warm import ZygoteUnavailable
 
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            pid, pidfd = self.zygote.spawn(ENTRY, [theirs.fileno()], self._args)
-        except ZygoteUnavailable as exc:
-            ours.close()
-            raise WorkbenchError(f"cannot start a sweep worker: {exc}") from None
-        finally:
-            theirs.close()
-        worker = _Worker(pid, pidfd, ours)
-        self._workers.append(worker)
-        return worker
+        for attempt in (1, 2):
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            try:
+                pid, pidfd = self.zygote.spawn(ENTRY, [theirs.fileno()], self._args)
+            except ZygoteUnavailable as exc:
+                ours.close()
+                if attempt == 2 or self.zygote.alive():
+                    raise WorkbenchError(f"cannot start a sweep worker: {exc}") from None
+                self._restart_zygote()
+                continue
+            finally:
+                theirs.close()
+            worker = _Worker(pid, pidfd, ours)
+            self._workers.append(worker)
+            return worker
+        raise AssertionError("unreachable")
+
+    def _restart_zygote(self) -> None:
+        self.zygote.close()
+        warm = self.warm
+        started = _start(warm.notebook, warm.kernel, warm.preload, warm.workers, self.log_path)
+        if started is None:
+            raise WorkbenchError("cannot start a sweep worker: the runner's zygote is gone")
+        self.zygote, self._args["launch"] = started.zygote, started.launch
 
     def _collect(self, worker: _Worker) -> None:
         """The answer of ``worker`` to its job: a status, an error, or its death."""
@@ -211,8 +228,7 @@ def worker_main(fds: list[int], args: dict[str, Any], template: Any) -> int:
     zsock, zpid = zygote.fork_zygote(
         template, lifeline, close=(sock_fd, lifeline_write, template.lifeline)
     )
-    os.close(template.lifeline)  # the runner's: not this worker's to hold
-    _become_worker(args)
+    _become_worker(args, template.lifeline)
     from workbench.notebooks.preloads import WarmKernels
 
     launch = args["launch"]
@@ -223,9 +239,10 @@ def worker_main(fds: list[int], args: dict[str, Any], template: Any) -> int:
     return _serve(socket.socket(fileno=sock_fd), args["home"], args["db_url"])
 
 
-def _become_worker(args: dict[str, Any]) -> None:
+def _become_worker(args: dict[str, Any], runner_lifeline: int) -> None:
     """The runner's environment, folder and import path (the zygote's are a kernel's); its
-    signals as a worker's; death with the zygote (which exits with the runner)."""
+    signals as a worker's; death with the runner (the read end of the runner's lifeline
+    pipe, which its zygote held, sees the write end close), not with the zygote."""
     from workbench.notebooks.reader import skip_iri_grammar
     from workbench.notebooks.zygote_child import retitle
 
@@ -234,12 +251,22 @@ def _become_worker(args: dict[str, Any]) -> None:
     retitle([TITLE], dict(os.environ))  # what ps shows: not a zygote
     os.chdir(args["cwd"])
     sys.path[:] = args["sys_path"]
-    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGPIPE):
+    for sig in (signal.SIGCHLD, signal.SIGTERM):  # SIGPIPE stays ignored, as in Python
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
-    die_with_parent()
+    threading.Thread(
+        target=_exit_on_hangup, args=(runner_lifeline,), name="workbench-runner", daemon=True
+    ).start()
     skip_iri_grammar()
     quiet_logs()
+
+
+def _exit_on_hangup(fd: int) -> None:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP)
+    while not poller.poll():
+        pass
+    os._exit(1)  # the runner died: so does this worker (and, by their lifeline, its kernels)
 
 
 def _serve(sock: socket.socket, home: str, db_url: str) -> int:
