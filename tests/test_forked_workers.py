@@ -8,6 +8,8 @@ from __future__ import annotations
 import select
 import signal
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,13 @@ from workbench.jobs import forked
 from workbench.store import RunFilter, Store
 
 pytestmark = pytest.mark.slow
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -62,10 +71,21 @@ def test_a_sweep_that_fails_planning_closes_the_zygote_started_for_it(
 ) -> None:
     code, _, err = cli(capsys, "sweep", NOTEBOOK, "--grid", "x=1,two", "--workers", "2")
     assert code == 2 and "x" in err
-    assert not forked._early
-    assert len(starts) == 1 and starts[0]["started"] is not None
-    assert not starts[0]["started"].zygote.alive()
-    assert store.list_sweeps() == []
+    assert not forked._early and store.list_sweeps() == []
+    # the error does not wait for the zygote: it is closed once it has started
+    wait_for(lambda: len(starts) == 1)
+    assert starts[0]["started"] is not None
+    wait_for(lambda: not starts[0]["started"].zygote.alive())
+
+
+def test_bad_options_are_refused_before_any_zygote_starts(
+    store: Store, capsys: pytest.CaptureFixture[str], starts: list[dict[str, Any]]
+) -> None:
+    code, _, err = cli(capsys, "sweep", NOTEBOOK, "--grid", "x=1,2", "--workers", "0")
+    assert code == 2 and "workers" in err
+    code, _, err = cli(capsys, "sweep", NOTEBOOK, "--grid", "x=1", "--preload", "not a module")
+    assert code == 2 and "preload" in err
+    assert starts == [] and not forked._early and store.list_sweeps() == []
 
 
 def test_a_worker_that_dies_loses_its_own_job_only(

@@ -224,9 +224,8 @@ def cmd_params(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from workbench.jobs.api import start_runner
     from workbench.jobs.engine import run_sweep, runner_id
-    from workbench.jobs.executors import prepare_runner
     from workbench.jobs.forked import discard_early
-    from workbench.jobs.plan import plan_sweep
+    from workbench.jobs.plan import plan_sweep, prepare_runner
     from workbench.jobs.progress import parse_sort
     from workbench.jobs.spec import SweepSpec
     from workbench.store import open_store

@@ -16,16 +16,11 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
-import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from workbench.errors import WorkbenchError
 from workbench.jobs.worker import JobLost, WarmStart, execute_job, init_local_worker
-
-if TYPE_CHECKING:
-    from workbench.entities import SweepOptions
-    from workbench.store import Store
 
 LOCAL = "local"
 DASK_LOCAL = "dask"
@@ -182,17 +177,3 @@ class DaskExecutor:
         finally:
             if self._cluster is not None:
                 self._cluster.close()
-
-
-def prepare_runner(store: Store, notebook: str, options: SweepOptions) -> str:
-    """A new id for a sweep this process is about to plan and run; for a warm local sweep,
-    its zygote starts now, from a thread, so that its imports overlap the planning."""
-    from workbench.jobs.forked import start_early
-    from workbench.notebooks.threads import available_cores
-
-    sweep_id = uuid.uuid4().hex
-    if options.executor == LOCAL and not options.cold:
-        workers = options.workers or available_cores()
-        log = str(store.location.sweep_log(sweep_id))
-        start_early(notebook, options.kernel, options.preload or (), workers, log)
-    return sweep_id

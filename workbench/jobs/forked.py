@@ -345,9 +345,14 @@ def discard_early() -> None:
     failed, or it had nothing to run)."""
     while _early:
         _, future = _early.popitem()
-        started = future.result()
-        if started is not None:
-            started.zygote.close()
+        # no waiting for one still starting: it is closed as soon as it has started
+        future.add_done_callback(_close_started)
+
+
+def _close_started(future: cf.Future[_Started | None]) -> None:
+    started = future.result()
+    if started is not None:
+        started.zygote.close()
 
 
 def _early_key(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,22 @@ def prepare_sweep(
     for params in params_list:
         jobs.setdefault(job_key(sha, params, key_options), params)
     return PreparedSweep(path, options, spec, sha, jobs, len(params_list))
+
+
+def prepare_runner(store: Store, notebook: str | os.PathLike[str], options: SweepOptions) -> str:
+    """A new id for a sweep this process is about to plan and run; for a warm local sweep,
+    its zygote starts now, from a thread, so that its imports overlap the planning. Bad
+    options raise InvalidInput first, before anything starts."""
+    from workbench.jobs.executors import LOCAL
+    from workbench.jobs.forked import start_early
+    from workbench.notebooks.threads import available_cores
+
+    options = check_options(options, default_workers=available_cores())
+    sweep_id = uuid.uuid4().hex
+    if options.executor == LOCAL and not options.cold:
+        log = str(store.location.sweep_log(sweep_id))
+        start_early(str(notebook), options.kernel, options.preload or (), options.workers or 1, log)
+    return sweep_id
 
 
 def plan_sweep(
