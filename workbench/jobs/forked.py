@@ -55,8 +55,8 @@ class _Worker:
 
 
 class ForkedWorkers:
-    """Up to ``workers`` worker processes forked from ``zygote`` (a zygote of this process,
-    see :func:`start_zygote`), each running one job at a time."""
+    """Up to ``workers`` worker processes forked from the runner's zygote (``started``, see
+    :func:`forked_workers`), each running one job at a time."""
 
     def __init__(
         self,
@@ -65,10 +65,9 @@ class ForkedWorkers:
         db_url: str,
         log_path: str | None,
         warm: WarmStart,
-        zygote: Any,
-        launch: dict[str, Any],
+        started: _Started,
     ) -> None:
-        self.max_workers, self.zygote = workers, zygote
+        self.max_workers, self.zygote = workers, started.zygote
         self.warm, self.log_path = warm, log_path
         self.prefetch = 1  # see the coordinator: a job taken ahead starts as one ends
         self._args = {
@@ -78,7 +77,7 @@ class ForkedWorkers:
             "env": dict(os.environ),
             "cwd": os.getcwd(),
             "sys_path": list(sys.path),
-            "launch": launch,
+            "launch": started.launch,
         }
         self._workers: list[_Worker] = []
         self._pending: deque[tuple[str, cf.Future[str]]] = deque()
@@ -312,7 +311,7 @@ def forked_workers(
         started = _start(warm.notebook, warm.kernel, warm.preload, warm.workers, log_path)
     if started is None:
         return None
-    return ForkedWorkers(workers, home, db_url, log_path, warm, started.zygote, started.launch)
+    return ForkedWorkers(workers, home, db_url, log_path, warm, started)
 
 
 def start_early(

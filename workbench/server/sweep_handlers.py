@@ -16,6 +16,7 @@ Launching runs notebooks, so POST is authorized as ``execute``, not ``write``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import tornado.web
@@ -129,6 +130,17 @@ def notebook_under_root(root: Path, relpath: str) -> Path:
     return path
 
 
+async def _act_on_sweep(handler: WorkbenchHandler, action: Callable[[Store], Sweep]) -> None:
+    """Answer with the sweep as ``action`` (cancel, retry, resume) leaves it, off the loop."""
+    root = handler.workbench.root_dir
+
+    def work(store: Store) -> str:
+        sweep = action(store)
+        return build_json(lambda: describe_sweep(store, sweep, root))
+
+    handler.finish(await handler.workbench.call(work))
+
+
 class SweepsHandler(WorkbenchHandler):
     """``GET sweeps`` (newest first) and ``POST sweeps`` (launch)."""
 
@@ -203,15 +215,9 @@ class SweepHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized
     async def delete(self, sweep_id: str) -> None:
-        root = self.workbench.root_dir
+        from workbench.jobs.api import cancel_sweep
 
-        def work(store: Store) -> str:
-            from workbench.jobs.api import cancel_sweep
-
-            sweep = cancel_sweep(store, sweep_id)
-            return build_json(lambda: describe_sweep(store, sweep, root))
-
-        self.finish(await self.workbench.call(work))
+        await _act_on_sweep(self, lambda store: cancel_sweep(store, sweep_id))
 
 
 class SweepRetryHandler(WorkbenchHandler):
@@ -223,15 +229,13 @@ class SweepRetryHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized("execute")
     async def post(self, sweep_id: str) -> None:
-        root = self.workbench.root_dir
+        from workbench.jobs.api import retry_failed
 
-        def work(store: Store) -> str:
-            from workbench.jobs.api import retry_failed
-
+        def retry(store: Store) -> Sweep:
             retry_failed(store, sweep_id)
-            return build_json(lambda: describe_sweep(store, store.get_sweep(sweep_id), root))
+            return store.get_sweep(sweep_id)
 
-        self.finish(await self.workbench.call(work))
+        await _act_on_sweep(self, retry)
 
 
 class SweepResumeHandler(WorkbenchHandler):
@@ -243,15 +247,9 @@ class SweepResumeHandler(WorkbenchHandler):
     @tornado.web.authenticated
     @authorized("execute")
     async def post(self, sweep_id: str) -> None:
-        root = self.workbench.root_dir
+        from workbench.jobs.api import resume
 
-        def work(store: Store) -> str:
-            from workbench.jobs.api import resume
-
-            sweep = resume(store, sweep_id)
-            return build_json(lambda: describe_sweep(store, sweep, root))
-
-        self.finish(await self.workbench.call(work))
+        await _act_on_sweep(self, lambda store: resume(store, sweep_id))
 
 
 class NotebookParametersHandler(WorkbenchHandler):
