@@ -1,5 +1,5 @@
 """A warm local sweep's workers, forked from one zygote per sweep runner: the zygote the
-CLI starts while it plans, what happens to it when planning fails, a worker that dies
+CLI starts before it plans, what happens to it when planning fails, a worker that dies
 losing its own job only, and the zygote started again after it died (real CLI sweeps, real
 kernels)."""
 
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import select
 import signal
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,29 +35,30 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
 
 
 @pytest.fixture
-def starts(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Every start of a runner's zygote: the thread it ran in, and what it returned."""
+def starts(monkeypatch: pytest.MonkeyPatch, store: Store) -> list[dict[str, Any]]:
+    """Every start of a runner's zygote: what it returned, and the sweeps stored then."""
     seen: list[dict[str, Any]] = []
-    real = forked._start
+    real = forked._begin
 
     def recording(*args: Any) -> Any:
-        started = real(*args)
-        seen.append({"thread": threading.current_thread().name, "started": started})
-        return started
+        sweeps = len(store.list_sweeps())
+        begun = real(*args)
+        seen.append({"begun": begun, "sweeps_before": sweeps})
+        return begun
 
-    monkeypatch.setattr(forked, "_start", recording)
+    monkeypatch.setattr(forked, "_begin", recording)
     return seen
 
 
-def test_the_cli_starts_the_runners_zygote_while_it_plans_and_the_sweep_uses_it(
+def test_the_cli_starts_the_runners_zygote_before_it_plans_and_the_sweep_uses_it(
     store: Store, capsys: pytest.CaptureFixture[str], starts: list[dict[str, Any]]
 ) -> None:
     code, out, err = cli(capsys, "sweep", NOTEBOOK, "--grid", "x=1,2,3", "--workers", "2")
     assert code == 0, err
-    # one zygote for the whole sweep, started early (from its thread), then taken
-    assert [s["thread"] for s in starts] == ["workbench-early-zygote"]
+    # one zygote for the whole sweep, started before the sweep was planned, then taken
+    assert len(starts) == 1 and starts[0]["sweeps_before"] == 0
     assert not forked._early
-    zygote = starts[0]["started"].zygote
+    zygote = starts[0]["begun"].zygote
     assert not zygote.alive()  # closed with the sweep
     sweep = store.get_sweep(sweep_id_from(out))
     assert sweep.counts == {"succeeded": 3}
@@ -66,16 +66,15 @@ def test_the_cli_starts_the_runners_zygote_while_it_plans_and_the_sweep_uses_it(
     assert {r.status for r in runs} == {RunStatus.SUCCEEDED}
 
 
-def test_a_sweep_that_fails_planning_closes_the_zygote_started_for_it(
+def test_a_sweep_that_fails_planning_ends_the_zygote_started_for_it(
     store: Store, capsys: pytest.CaptureFixture[str], starts: list[dict[str, Any]]
 ) -> None:
     code, _, err = cli(capsys, "sweep", NOTEBOOK, "--grid", "x=1,two", "--workers", "2")
     assert code == 2 and "x" in err
     assert not forked._early and store.list_sweeps() == []
-    # the error does not wait for the zygote: it is closed once it has started
-    wait_for(lambda: len(starts) == 1)
-    assert starts[0]["started"] is not None
-    wait_for(lambda: not starts[0]["started"].zygote.alive())
+    # the error does not wait for the zygote's imports: it is killed
+    assert len(starts) == 1 and starts[0]["begun"] is not None
+    wait_for(lambda: not starts[0]["begun"].zygote.alive())
 
 
 def test_bad_options_are_refused_before_any_zygote_starts(

@@ -149,6 +149,20 @@ def check_json_value(name: str, value: Any) -> Any:
     )
 
 
+def check_timeout(timeout: float | None) -> float | None:
+    """A job's time budget in seconds (None: no limit), or InvalidInput."""
+    if timeout is None:
+        return None
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise InvalidInput(f"timeout {timeout!r} is not usable: give a positive number of seconds")
+    return float(timeout)
+
+
 def check_metric_value(key: str, value: object) -> float:
     if isinstance(value, bool):
         return float(value)

@@ -222,13 +222,11 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from workbench.jobs.api import start_runner
-    from workbench.jobs.engine import run_sweep, runner_id
     from workbench.jobs.forked import discard_early
-    from workbench.jobs.plan import plan_sweep, prepare_runner
+    from workbench.jobs.plan import prepare_runner
     from workbench.jobs.progress import parse_sort
     from workbench.jobs.spec import SweepSpec
-    from workbench.store import open_store
+    from workbench.store import locate
 
     spec = SweepSpec.from_cli(
         grid=args.grid,
@@ -239,12 +237,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         fixed={name: text for name, text in args.parameters},
     )
     parse_sort(args.sort)
-    store = open_store()
     options = options_from(args)
-    # Run here: the sweep is named first, so that its workers' zygote starts while it is
-    # planned.
-    sweep_id = None if args.detach else prepare_runner(store, args.notebook, options)
+    # Run here: once its input is checked, the sweep is named and its workers' zygote
+    # starts, before anything heavier (the store, planning) is even imported, so that the
+    # zygote's imports overlap all of it.
+    sweep_id = None if args.detach else prepare_runner(locate(), args.notebook, options)
     try:
+        from workbench.jobs.api import start_runner
+        from workbench.jobs.engine import run_sweep, runner_id
+        from workbench.jobs.plan import plan_sweep
+        from workbench.store import open_store
+
+        store = open_store()
         plan = plan_sweep(
             args.notebook,
             spec,

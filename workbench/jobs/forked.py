@@ -295,7 +295,17 @@ class _Started:
     launch: dict[str, Any]
 
 
-_early: dict[tuple[str, str, tuple[str, ...], str | None], cf.Future[_Started | None]] = {}
+@dataclass(frozen=True)
+class _Begun:
+    """A runner's zygote whose process runs, asked to preload, not yet waited for."""
+
+    zygote: Any
+    launch: Any  # the kernel's WarmLaunch
+    settings: Any  # its WarmKernels
+    log_path: str | None
+
+
+_early: dict[tuple[str, str, tuple[str, ...], str | None], _Begun] = {}
 
 
 def forked_workers(
@@ -306,8 +316,8 @@ def forked_workers(
     start): the caller then uses the spawned pool. The zygote :func:`start_early` started
     for this sweep is taken if there is one."""
     early = _early.pop(_early_key(warm.notebook, warm.kernel, warm.preload, log_path), None)
-    started = early.result() if early is not None else None
-    if started is None or not started.zygote.alive():
+    started = _finish(early) if early is not None else None
+    if started is None:
         started = _start(warm.notebook, warm.kernel, warm.preload, warm.workers, log_path)
     if started is None:
         return None
@@ -317,41 +327,27 @@ def forked_workers(
 def start_early(
     notebook: str, kernel: str | None, preload: Iterable[str], workers: int, log_path: str
 ) -> None:
-    """Start the zygote of a warm local sweep of ``notebook`` now, from a thread, while
-    the caller plans the sweep (its imports then overlap the planning): the runner's
-    :func:`forked_workers` takes it if the sweep is this one, else it is closed when the
-    runner exits. ``kernel`` None is the notebook's own."""
+    """Start the zygote of a warm local sweep of ``notebook`` now, without waiting for its
+    imports, which then overlap the caller's planning: the runner's :func:`forked_workers`
+    takes it if the sweep is this one, else :func:`discard_early` ends it. ``kernel``
+    None is the notebook's own."""
     from workbench.notebooks.kernel import notebook_kernel
 
     kernel = kernel or notebook_kernel(notebook)
     if kernel is None:
         return
     key = _early_key(notebook, kernel, tuple(preload), log_path)
-    future: cf.Future[_Started | None] = cf.Future()
-    _early[key] = future
-
-    def start() -> None:
-        try:
-            future.set_result(_start(notebook, kernel, key[2], workers, log_path))
-        except Exception:  # the runner starts one itself
-            future.set_result(None)
-
-    threading.Thread(target=start, name="workbench-early-zygote", daemon=True).start()
+    begun = _begin(notebook, kernel, key[2], workers, log_path)
+    if begun is not None:
+        _early[key] = begun
 
 
 def discard_early() -> None:
-    """Close the zygotes :func:`start_early` started that no sweep took (its planning
-    failed, or it had nothing to run)."""
+    """End the zygotes :func:`start_early` started that no sweep took (its planning
+    failed, or it had nothing to run), without waiting for their imports."""
     while _early:
-        _, future = _early.popitem()
-        # no waiting for one still starting: it is closed as soon as it has started
-        future.add_done_callback(_close_started)
-
-
-def _close_started(future: cf.Future[_Started | None]) -> None:
-    started = future.result()
-    if started is not None:
-        started.zygote.close()
+        _, begun = _early.popitem()
+        begun.zygote.kill()
 
 
 def _early_key(
@@ -363,9 +359,18 @@ def _early_key(
 def _start(
     notebook: str, kernel: str, preload: tuple[str, ...], workers: int, log_path: str | None
 ) -> _Started | None:
+    begun = _begin(notebook, kernel, preload, workers, log_path)
+    return None if begun is None else _finish(begun)
+
+
+def _begin(
+    notebook: str, kernel: str, preload: tuple[str, ...], workers: int, log_path: str | None
+) -> _Begun | None:
+    """The runner's zygote for these, started and asked to preload the notebook's imports
+    (not waited for); None if there can be none."""
     from workbench.notebooks import warm as zygotes
     from workbench.notebooks.kernel import job_env
-    from workbench.notebooks.preloads import warm_kernels
+    from workbench.notebooks.preloads import settings_for
     from workbench.notebooks.provisioner import warm_launch
 
     if not zygotes.warm_supported():
@@ -374,23 +379,37 @@ def _start(
     # A worker runs this process's code (papermill, the store) in the kernel's interpreter.
     if launch is None or os.path.abspath(launch.interpreter) != os.path.abspath(sys.executable):
         return None
-    with warm_kernels(notebook, preload) as settings:
-        try:
-            # This sweep's own: started now, with the environment as it is now
-            zygote = zygotes.zygote_for(
-                launch.interpreter,
-                launch.spec_dir,
-                launch.env,
-                settings,
-                output=log_path,
-                shared=False,
-            )
-        except zygotes.ZygoteUnavailable:
-            return None
+    settings = settings_for(notebook, preload)
+    try:
+        # This sweep's own: started now, with the environment as it is now
+        zygote = zygotes.start_zygote(launch.interpreter, launch.env, settings, log_path)
+    except zygotes.ZygoteUnavailable:
+        return None
+    return _Begun(zygote, launch, settings, log_path)
+
+
+def _finish(begun: _Begun) -> _Started | None:
+    """``begun``'s zygote once it has imported what it preloads (one started again if it
+    died on the way), or None if none can run."""
+    from workbench.notebooks import warm as zygotes
+
+    launch = begun.launch
+    try:
+        zygote = zygotes.zygote_for(
+            launch.interpreter,
+            launch.spec_dir,
+            launch.env,
+            begun.settings,
+            output=begun.log_path,
+            shared=False,
+            started=begun.zygote,
+        )
+    except zygotes.ZygoteUnavailable:
+        return None
     shared = {
         "interpreter": launch.interpreter,
         "spec_dir": launch.spec_dir,
-        "exclude": sorted(settings.exclude),
+        "exclude": sorted(begun.settings.exclude),
         "unsafe": zygotes.unsafe_modules(),
     }
     return _Started(zygote, shared)

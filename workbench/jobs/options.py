@@ -11,7 +11,7 @@ import dataclasses
 import importlib.util
 import re
 
-from workbench.entities import SweepOptions, check_key
+from workbench.entities import SweepOptions, check_key, check_timeout
 from workbench.errors import InvalidInput
 from workbench.jobs.executors import DASK_INSTALL, DASK_LOCAL, DASK_SCHEMES, LOCAL
 
@@ -62,8 +62,6 @@ def check_options(options: SweepOptions, *, default_workers: int | None = None) 
     ``default_workers`` is used when ``workers`` is None on this machine's executors
     (local processes, a local Dask cluster); a remote scheduler keeps None (its threads).
     """
-    from workbench.notebooks.execute import check_timeout
-
     executor = check_executor(options.executor)
     workers = options.workers
     if workers is None and executor in (LOCAL, DASK_LOCAL):

@@ -13,13 +13,15 @@ import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.entities import SweepOptions, check_param_name
 from workbench.errors import InvalidInput
 from workbench.jobs.options import check_options
 from workbench.jobs.spec import SweepSpec, expand, job_key, parse_random
-from workbench.store import Store, open_store
+
+if TYPE_CHECKING:
+    from workbench.store import Store, StoreLocation
 
 
 @dataclass(frozen=True)
@@ -93,10 +95,13 @@ def prepare_sweep(
     return PreparedSweep(path, options, spec, sha, jobs, len(params_list))
 
 
-def prepare_runner(store: Store, notebook: str | os.PathLike[str], options: SweepOptions) -> str:
-    """A new id for a sweep this process is about to plan and run; for a warm local sweep,
-    its zygote starts now, from a thread, so that its imports overlap the planning. Bad
-    options raise InvalidInput first, before anything starts."""
+def prepare_runner(
+    location: StoreLocation, notebook: str | os.PathLike[str], options: SweepOptions
+) -> str:
+    """A new id for a sweep this process is about to plan and run (in the store at
+    ``location``); for a warm local sweep, its zygote starts now, so that its imports
+    overlap the planning. Bad options raise InvalidInput first, before anything starts.
+    This module does not import the store (SQLAlchemy) for it: a CLI calls it first."""
     from workbench.jobs.executors import LOCAL
     from workbench.jobs.forked import start_early
     from workbench.notebooks.threads import available_cores
@@ -104,7 +109,7 @@ def prepare_runner(store: Store, notebook: str | os.PathLike[str], options: Swee
     options = check_options(options, default_workers=available_cores())
     sweep_id = uuid.uuid4().hex
     if options.executor == LOCAL and not options.cold:
-        log = str(store.location.sweep_log(sweep_id))
+        log = str(location.sweep_log(sweep_id))
         start_early(str(notebook), options.kernel, options.preload or (), options.workers or 1, log)
     return sweep_id
 
@@ -120,6 +125,8 @@ def plan_sweep(
 ) -> SweepPlan:
     """Check, expand and store a sweep (named ``sweep_id``, by default a new id); its jobs
     wait, queued, for :func:`run_sweep`."""
+    from workbench.store import open_store
+
     prepared = prepare_sweep(notebook, spec, options)
     store = store or open_store()
     created = store.create_sweep(

@@ -15,14 +15,13 @@ so that a cancel request can kill it; the job then ends ``cancelled`` (``cancell
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbench.entities import Run, RunError, RunSource, RunStatus, check_key
+from workbench.entities import Run, RunError, RunSource, RunStatus, check_key, check_timeout
 from workbench.errors import InvalidInput
 from workbench.notebooks.coerce import coerce_for_notebook
 from workbench.notebooks.joblog import keep_log
@@ -370,19 +369,6 @@ def _announcing(base: type, callback: Callable[[int, int | None], None]) -> type
                 callback(pid, getattr(self.provisioner, "pgid", None))
 
     return AnnouncingKernelManager
-
-
-def check_timeout(timeout: float | None) -> float | None:
-    if timeout is None:
-        return None
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or not math.isfinite(timeout)
-        or timeout <= 0
-    ):
-        raise InvalidInput(f"timeout {timeout!r} is not usable: give a positive number of seconds")
-    return float(timeout)
 
 
 def _remaining(deadline: float) -> Callable[[Any], float]:

@@ -43,13 +43,21 @@ def warm_kernels(
     """Kernels started by job runs inside this block (in this thread) are forked from a
     zygote that preloaded the notebook's imports, its ``workbench.preload`` metadata and
     ``preload`` (``-name`` removes a name)."""
-    names = list(notebook_imports(notebook)) if notebook else []
-    warm = preload_settings([*names, *preload])
+    warm = settings_for(notebook, preload)
     token = _current.set(warm)
     try:
         yield warm
     finally:
         _current.reset(token)
+
+
+def settings_for(
+    notebook: str | os.PathLike[str] | None = None, preload: Iterable[str] = ()
+) -> WarmKernels:
+    """What the kernels of ``notebook`` preload: its imports, its ``workbench.preload``
+    metadata and ``preload``."""
+    names = list(notebook_imports(notebook)) if notebook else []
+    return preload_settings([*names, *preload])
 
 
 def current_warm_kernels() -> WarmKernels | None:

@@ -69,7 +69,16 @@ class Zygote:
 
     proc: subprocess.Popen[bytes] | _Forked
 
-    def __init__(self, interpreter: str, env: dict[str, str], output: str | None = None) -> None:
+    def __init__(
+        self,
+        interpreter: str,
+        env: dict[str, str],
+        output: str | None = None,
+        *,
+        wait: bool = True,
+    ) -> None:
+        """Start the zygote; ``wait=False`` returns as soon as its process runs (its imports
+        then overlap the caller's work; the first request's reply waits for them)."""
         from workbench.notebooks import zygote as program
         from workbench.notebooks.threads import THREAD_CAP_VARS
 
@@ -107,9 +116,11 @@ class Zygote:
             theirs.close()
             if log_file is not None:
                 log_file.close()
-        self.sock = ours
+        self.sock, self.pid = ours, self.proc.pid
+        if not wait:  # its "ready" is skipped by the first reply awaited
+            return
         try:
-            self.pid = int(self._reply(START_TIMEOUT_S, expect="ready")["pid"])
+            self._reply(START_TIMEOUT_S, expect="ready")
         except ZygoteUnavailable:
             self.kill()
             raise
@@ -118,6 +129,7 @@ class Zygote:
         self.lock = threading.Lock()
         self.gone = False  # its socket reached end of file
         self.requested: set[str] = set()
+        self.pending: list[str] = []  # asked to preload, reply not read yet
 
     @classmethod
     def adopt(cls, sock: socket.socket, pid: int) -> Zygote:
@@ -131,16 +143,33 @@ class Zygote:
     def alive(self) -> bool:
         return not self.gone and self.proc.poll() is None
 
-    def preload(self, names: Sequence[str]) -> str | None:
-        """Import what it has not been asked for yet; the name of a module that started a
-        thread (this zygote must then be replaced), else None."""
-        todo = [n for n in names if n not in self.requested]
-        if not todo:
-            return None
+    def request_preload(self, names: Sequence[str]) -> None:
+        """Ask it to import what it has not been asked for yet, without waiting (one request
+        at a time: none while one is unanswered); :meth:`preload` reads the answer."""
         with self.lock:
-            self._send({"op": "preload", "modules": todo})
+            todo = [n for n in names if n not in self.requested]
+            if todo and not self.pending:
+                self._send({"op": "preload", "modules": todo})
+                self.pending.extend(todo)
+
+    def preload(self, names: Sequence[str]) -> str | None:
+        """Import what it has not been asked for yet, after what :meth:`request_preload`
+        asked; the name of a module that started a thread (this zygote must then be
+        replaced), else None."""
+        threads = self._preloaded()
+        if threads is None:
+            self.request_preload(names)
+            threads = self._preloaded()
+        return threads
+
+    def _preloaded(self) -> str | None:
+        """The answer to the preload request in flight, if any (see :meth:`preload`)."""
+        with self.lock:
+            if not self.pending:
+                return None
             reply = self._reply(START_TIMEOUT_S, expect="preloaded")
-        self.requested.update(todo)
+            self.requested.update(self.pending)
+            self.pending.clear()
         for name, why in reply["skipped"].items():
             log.debug("Workbench: not preloading %s (%s)", name, why)
         return reply["threads"]
@@ -338,6 +367,23 @@ def _lifeline() -> int:
     return lifeline_pipe()[0]
 
 
+def start_zygote(
+    interpreter: str, env: dict[str, str], warm: WarmKernels, output: str | None = None
+) -> Zygote:
+    """A new zygote for the caller alone, asked to preload ``warm.preload`` but not waited
+    for: its imports overlap the caller's work until :func:`zygote_for` (``started=``) takes
+    it. ZygoteUnavailable if it cannot start."""
+    zygote = Zygote(interpreter, env, output, wait=False)
+    with _registry_lock:
+        names = _preload_names(warm)
+    try:
+        zygote.request_preload(names)
+    except ZygoteUnavailable:
+        zygote.kill()
+        raise
+    return zygote
+
+
 def zygote_for(
     interpreter: str,
     spec_dir: str,
@@ -346,13 +392,29 @@ def zygote_for(
     output: str | None = None,
     *,
     shared: bool = True,
+    started: Zygote | None = None,
 ) -> Zygote:
     """This process's zygote for the interpreter and kernel spec, started (again) if needed,
     with ``warm.preload`` imported; a zygote it starts writes to the file ``output``.
     ``shared=False``: a new zygote for the caller alone (this process's kernels never use
-    it; the caller closes it). ZygoteUnavailable if none can run here."""
+    it; the caller closes it), or ``started`` (see :func:`start_zygote`) once it has
+    imported them. ZygoteUnavailable if none can run here."""
     with _registry_lock:
-        return _obtain(_zygotes if shared else {}, interpreter, spec_dir, env, warm, output)
+        zygotes = _zygotes if shared else {}
+        if started is not None and not shared:
+            zygotes[interpreter, spec_dir, frozenset(warm.exclude | _unsafe)] = started
+        try:
+            return _obtain(zygotes, interpreter, spec_dir, env, warm, output)
+        except ZygoteUnavailable:
+            if started is not None:
+                started.kill()
+            raise
+
+
+def _preload_names(warm: WarmKernels) -> list[str]:
+    """What a zygote preloads for ``warm`` here (the registry lock is held)."""
+    exclude = warm.exclude | _unsafe
+    return [n for n in warm.preload if not excluded(n, exclude)]
 
 
 def _obtain(
@@ -381,7 +443,7 @@ def _obtain(
                 _broken[interpreter, spec_dir] = str(exc)
                 raise
         assert zygote is not None
-        names = [n for n in warm.preload if not excluded(n, exclude)]
+        names = _preload_names(warm)
         try:
             threaded = zygote.preload(names)
         except ZygoteUnavailable as exc:
