@@ -295,3 +295,34 @@ def test_interactive_kernel_run_is_attributed_to_its_notebook(home: Path, tmp_pa
     assert run.notebook == str(nb.resolve()) and run.source == "interactive"
     assert len(run.metric_history["loss"]) == 51 and run.metrics["loss"] == 0.001
     assert run.provenance["notebook_sha256"] and run.status is RunStatus.SUCCEEDED
+
+
+def test_git_provenance_names_the_commit_and_whether_tracked_files_changed(
+    tmp_path: Path,
+) -> None:
+    from workbench.tracking.provenance import git_info
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    assert git_info(repo) == {}  # not a repository
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-c", "user.email=a@b.c", "-c", "user.name=n", *args],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
+    git("init", "-q")
+    assert git_info(repo) == {}  # no commit yet
+    (repo / "train.py").write_text("x = 1\n")
+    git("add", "train.py")
+    git("commit", "-qm", "first")
+    head = git("rev-parse", "HEAD")
+    assert git_info(repo) == {"git_commit": head, "git_dirty": False}
+    (repo / "notes.txt").write_text("untracked files do not count\n")
+    assert git_info(repo) == {"git_commit": head, "git_dirty": False}
+    (repo / "train.py").write_text("x = 2\n")
+    assert git_info(repo) == {"git_commit": head, "git_dirty": True}

@@ -35,6 +35,7 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 PROBE = """
 import json, os, random, signal, sys, threading, time
 import numpy, psutil, sklearn.ensemble, threadpoolctl  # BLAS and OpenMP
+from tqdm.auto import tqdm as auto_tqdm  # which tqdm depends on a kernel at import
 import workbench as wb
 from workbench.notebooks import zygote
 if seed >= 0:
@@ -66,6 +67,7 @@ probe = {
     "threads": sorted({(i["user_api"], i["num_threads"]) for i in threadpoolctl.threadpool_info()}),
     "proc_cmdline": " ".join(psutil.Process().cmdline()),
     "proc_env_run": psutil.Process().environ().get("WORKBENCH_RUN_ID"),
+    "tqdm_auto": auto_tqdm.__module__,
 }
 path = os.path.join(out, f"{os.getpid()}.json")
 open(path + ".tmp", "w").write(json.dumps(probe))
@@ -214,6 +216,7 @@ def test_a_cold_kernel_sees_the_same_process_as_a_warm_one(
         "env_keys",
         "threads",
         "leaked",
+        "tqdm_auto",
     )
     assert {k: hot[k] for k in same} == {k: cold[k] for k in same}
     assert hot["proc_cmdline"].split()[1:3] == cold["proc_cmdline"].split()[1:3]

@@ -40,20 +40,26 @@ def notebook_file_sha256(path: str | os.PathLike[str]) -> tuple[str | None, str 
 
 
 def git_info(folder: str | os.PathLike[str]) -> dict[str, Any]:
-    def git(*args: str) -> str | None:
-        try:
-            out = subprocess.run(
-                ["git", *args], cwd=folder, capture_output=True, text=True, timeout=10
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return out.stdout.strip() if out.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    if commit is None:
+    """The commit checked out in the repository holding ``folder`` and whether tracked
+    files differ from it; {} outside a repository (or before its first commit). One
+    ``git status`` call: a sweep asks once per job."""
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
         return {}
-    status = git("status", "--porcelain", "--untracked-files=no")
-    return {"git_commit": commit, "git_dirty": bool(status)}
+    if out.returncode != 0:
+        return {}
+    lines = out.stdout.splitlines()
+    commit = next((ln.split()[2] for ln in lines if ln.startswith("# branch.oid ")), None)
+    if commit is None or commit == "(initial)":
+        return {}
+    return {"git_commit": commit, "git_dirty": any(not ln.startswith("#") for ln in lines)}
 
 
 _packages: tuple[tuple[tuple[str, int], ...], bytes] | None = None
