@@ -157,7 +157,7 @@ class ForkedWorkers:
     def _new_worker(self) -> _Worker:
         """A new worker, forked by the runner's zygote; a zygote found dead on the way is
         started again (the workers it forked live on without it)."""
-        from workbench.notebooks.warm import ZygoteUnavailable
+        from workbench.notebooks.zygote_client import ZygoteUnavailable
 
         for attempt in (1, 2):
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -218,12 +218,12 @@ def worker_main(fds: list[int], args: dict[str, Any], template: Any) -> int:
     """A worker, right after the runner's zygote (``template``) forked it: its own zygote
     first (forked while this process has one thread), then jobs until the runner closes
     the socket ``fds[0]``."""
-    from workbench.notebooks import warm, zygote
+    from workbench.notebooks import warm, zygote, zygote_client
 
     (sock_fd,) = fds
     output_to(args.get("log_path"))  # before the zygote forks: its kernels' output too
-    warm.become_subreaper()
-    lifeline, lifeline_write = warm.lifeline_pipe()
+    zygote_client.become_subreaper()
+    lifeline, lifeline_write = zygote_client.lifeline_pipe()
     zsock, zpid = zygote.fork_zygote(
         template, lifeline, close=(sock_fd, lifeline_write, template.lifeline)
     )
@@ -232,7 +232,7 @@ def worker_main(fds: list[int], args: dict[str, Any], template: Any) -> int:
 
     launch = args["launch"]
     warm.never_preload(launch["unsafe"])  # what the runner's zygote found starting threads
-    own = warm.Zygote.adopt(zsock, zpid)
+    own = zygote_client.Zygote.adopt(zsock, zpid)
     settings = WarmKernels(exclude=frozenset(launch["exclude"]))
     warm.adopt_zygote(launch["interpreter"], launch["spec_dir"], settings, own)
     return _serve(socket.socket(fileno=sock_fd), args["home"], args["db_url"])
@@ -372,8 +372,9 @@ def _begin(
     from workbench.notebooks.kernel import job_env
     from workbench.notebooks.preloads import settings_for
     from workbench.notebooks.provisioner import warm_launch
+    from workbench.notebooks.zygote_client import ZygoteUnavailable, warm_supported
 
-    if not zygotes.warm_supported():
+    if not warm_supported():
         return None
     launch = warm_launch(kernel, job_env({}, workers=workers))
     # A worker runs this process's code (papermill, the store) in the kernel's interpreter.
@@ -383,7 +384,7 @@ def _begin(
     try:
         # This sweep's own: started now, with the environment as it is now
         zygote = zygotes.start_zygote(launch.interpreter, launch.env, settings, log_path)
-    except zygotes.ZygoteUnavailable:
+    except ZygoteUnavailable:
         return None
     return _Begun(zygote, launch, settings, log_path)
 
@@ -392,6 +393,7 @@ def _finish(begun: _Begun) -> _Started | None:
     """``begun``'s zygote once it has imported what it preloads (one started again if it
     died on the way), or None if none can run."""
     from workbench.notebooks import warm as zygotes
+    from workbench.notebooks.zygote_client import ZygoteUnavailable
 
     launch = begun.launch
     try:
@@ -404,7 +406,7 @@ def _finish(begun: _Begun) -> _Started | None:
             shared=False,
             started=begun.zygote,
         )
-    except zygotes.ZygoteUnavailable:
+    except ZygoteUnavailable:
         return None
     shared = {
         "interpreter": launch.interpreter,

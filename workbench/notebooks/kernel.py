@@ -80,7 +80,7 @@ def job_kernel_manager(
     zygote where the platform allows; otherwise it is started cold.
     """
     from workbench.notebooks.preloads import current_warm_kernels
-    from workbench.notebooks.warm import warm_supported
+    from workbench.notebooks.zygote_client import warm_supported
 
     env = job_env(run_context, workers=workers)
     warm = warm if warm is not None else current_warm_kernels()
@@ -119,7 +119,7 @@ def prestart_warm_kernels(
     ready. Best effort: False if no zygote could start (jobs then try again, or run cold)."""
     from workbench.notebooks.preloads import warm_kernels
     from workbench.notebooks.provisioner import prestart
-    from workbench.notebooks.warm import warm_supported
+    from workbench.notebooks.zygote_client import warm_supported
 
     if not warm_supported():
         return False

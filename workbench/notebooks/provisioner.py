@@ -28,12 +28,8 @@ from jupyter_client.provisioning import LocalProvisioner
 
 from workbench.notebooks.managers import JobKernelManager
 from workbench.notebooks.preloads import WarmKernels
-from workbench.notebooks.warm import (
-    ZygoteUnavailable,
-    fork_kernel,
-    warm_supported,
-    zygote_for,
-)
+from workbench.notebooks.warm import fork_kernel, zygote_for
+from workbench.notebooks.zygote_client import ZygoteUnavailable, warm_supported
 
 log = logging.getLogger("workbench.notebooks.warm")
 
@@ -45,8 +41,9 @@ LAUNCHERS = ("ipykernel_launcher", "ipykernel")
 
 class ForkedKernel:
     """A forked kernel with the part of ``Popen``'s interface LocalProvisioner uses. It is
-    this process's child (see :func:`workbench.notebooks.warm.become_subreaper`); signals go
-    through a pidfd, so they can never reach another process that reused the pid."""
+    this process's child (see :func:`workbench.notebooks.zygote_client.become_subreaper`);
+    signals go through a pidfd, so they can never reach another process that reused the
+    pid."""
 
     stdin = stdout = stderr = None
 

@@ -1,7 +1,7 @@
 """The zygote: a pre-imported Python process that forks one kernel per sweep job.
 
-Started by :mod:`workbench.notebooks.warm` as ``python -m workbench.notebooks.zygote`` with
-the kernel spec's interpreter. It imports ipykernel, workbench and the installed modules a
+Started by :mod:`workbench.notebooks.zygote_client` as ``python -m workbench.notebooks.zygote``
+with the kernel spec's interpreter. It imports ipykernel, workbench and the installed modules a
 notebook imports, never user code, then waits on a Unix socket for requests from its runner
 (the sweep worker process that started it). Each ``fork`` request becomes a kernel that a
 cold start could not tell apart: a child of the runner (forked through an intermediate
