@@ -74,6 +74,7 @@ def execute_job(run_id: str, home: str, db_url: str) -> str:
                 workers=options.workers or 1,
                 on_kernel_started=watchdog.kernel_started,
                 cancelled=watchdog.cancelled.is_set,
+                history=False,
             )
     finally:
         watchdog.stop()

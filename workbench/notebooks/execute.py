@@ -56,8 +56,11 @@ def run_notebook(
     on_kernel_started: Callable[[int, int | None], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
     allow_unknown: bool = False,
+    history: bool = True,
 ) -> Run:
-    """Execute the notebook at ``path`` in a fresh kernel as one run; return the stored run.
+    """Execute the notebook at ``path`` in a fresh kernel as one run; return the stored run
+    (without its metrics' step history if not ``history``: a sweep's worker needs only the
+    status).
 
     ``timeout`` is a wall-clock budget in seconds for the whole job (kernel start included).
     ``workers`` is how many jobs share this machine (it sets the kernel's BLAS thread caps).
@@ -109,13 +112,13 @@ def run_notebook(
             tags=tag_dict or None,
         )
     elif not _start_queued(store, run_id, nb_path, nb, kernel):
-        return store.get_run(run_id)
+        return store.get_run(run_id, history=history)
     if on_run_created is not None:
         on_run_created(run_id)
     job = _Job(store, run_id, nb_path, nb, params, kernel, language)
     job.on_kernel_started, job.cancelled = on_kernel_started, cancelled
     job.execute(budget, workdir, log_output, workers)
-    return store.get_run(run_id)
+    return store.get_run(run_id, history=history)
 
 
 def _start_queued(store: Store, run_id: str, nb_path: Path, nb: NotebookNode, kernel: str) -> bool:
