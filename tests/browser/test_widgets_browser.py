@@ -183,6 +183,18 @@ def test_runs_widget_and_compare_figures_render_in_lab(
     assert _contrast(page, ".wb-RunsTable-sort") >= 4.5
     assert _contrast(page, ".wb-RunsTable-cell") >= 4.5
     grid.screenshot(path=str(artifacts / "widgets-runs-dark.png"))
+    # The charts: drawn by the kernel with the light template on a transparent background,
+    # recoloured for the dark theme by widgets.css (no white blocks, legible ticks).
+    chart = compare.locator(".wb-Chart").first
+    expect(chart.locator(".xtick text").first).to_have_css(
+        "fill", "rgba(255, 255, 255, 0.87)", timeout=15_000
+    )
+    expect(chart.locator(".legendtext").first).to_have_css("fill", "rgba(255, 255, 255, 0.87)")
+    background = page.evaluate(
+        "getComputedStyle(document.querySelector('.wb-Chart svg.main-svg')).backgroundColor"
+    )
+    assert background == "rgba(0, 0, 0, 0)", background
+    compare.screenshot(path=str(artifacts / "widgets-compare-dark.png"))
     # A message (here a malformed filter) takes the theme's colour from widgets.css.
     query.fill("metrics.accuracy >")
     query.press("Enter")

@@ -1,5 +1,5 @@
 """What every widget needs: the store (after a flush of this kernel's buffered metrics), run
-id resolution, messages styled by the theme, and riding out store outages."""
+id resolution, messages and charts styled by the theme, and riding out store outages."""
 
 from __future__ import annotations
 
@@ -15,12 +15,30 @@ from workbench.store import Store, open_store
 
 if TYPE_CHECKING:
     import pandas as pd
+    import plotly.graph_objects as go
 
 # The longest wait between two tries while the store is unavailable.
 RETRY_CAP_S = 60.0
 # Inline fallbacks for a frontend without Workbench's CSS (labextension/style/widgets.css sets
 # the --wb-* variables from the JupyterLab theme): the text stays readable on white.
 MESSAGE_FALLBACK = {"info": "#555", "error": "#b00020", "ok": "#1b7f3b"}
+
+
+CHART_CLASS = "wb-Chart"  # labextension/style/widgets.css recolours these in a dark theme
+
+
+def chart(fig: go.Figure) -> go.FigureWidget:
+    """``fig`` as a FigureWidget on the notebook's own background. The kernel cannot know
+    JupyterLab's theme: the figure keeps the light template's colours, on a transparent
+    background, and Workbench's CSS gives its text and lines the theme's colours in a dark
+    theme (the ``wb-Chart`` class)."""
+    import plotly.graph_objects as go
+
+    from workbench.plots import themed
+
+    widget = go.FigureWidget(themed(fig))
+    widget.add_class(CHART_CLASS)
+    return widget
 
 
 def fresh_store() -> Store:

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 
 from workbench import plots
 from workbench.store import RunFilter, Store
-from workbench.widgets._common import StoreRetry, fresh_store, message, resolve_ids
+from workbench.widgets._common import StoreRetry, chart, fresh_store, message, resolve_ids
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -91,9 +91,7 @@ class Compare(w.VBox):
         if not metrics:
             return [message("These runs have no metric history yet.")]
         self.history_metric = w.Dropdown(options=metrics, value=metrics[0], description="metric")
-        self.history = go.FigureWidget(
-            plots.metric_history_figure(self.runs, metrics, visible=metrics[0])
-        )
+        self.history = chart(plots.metric_history_figure(self.runs, metrics, visible=metrics[0]))
         self.history_metric.observe(self._show_history_metric, "value")
         return [self.history_metric, self.history]
 
@@ -115,7 +113,7 @@ class Compare(w.VBox):
         varied = max(params, key=lambda p: (p in numeric, _distinct(frame[f"params.{p}"])))
         self.scatter_metric = w.Dropdown(options=metrics, value=metrics[0], description="metric")
         self.scatter_param = w.Dropdown(options=params, value=varied, description="parameter")
-        self.scatter = go.FigureWidget(
+        self.scatter = chart(
             plots.metric_vs_param_figure(
                 self.frame, self.scatter_metric.value, self.scatter_param.value
             )
@@ -147,7 +145,7 @@ class Compare(w.VBox):
         self.parallel_metric = w.Dropdown(
             options=metrics, value=metrics[0], description="colour by"
         )
-        self.parallel = go.FigureWidget(
+        self.parallel = chart(
             plots.parallel_coordinates_figure(self.frame, metrics[0], self._axes())
         )
         self.parallel_metric.observe(self._redraw_parallel, "value")

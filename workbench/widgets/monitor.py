@@ -15,12 +15,18 @@ import threading
 import time
 
 import ipywidgets as w
-import plotly.graph_objects as go
 
 from workbench import plots
 from workbench.entities import Run
 from workbench.store import Store
-from workbench.widgets._common import Backoff, error_text, fresh_store, message_html, outage_text
+from workbench.widgets._common import (
+    Backoff,
+    chart,
+    error_text,
+    fresh_store,
+    message_html,
+    outage_text,
+)
 
 DEFAULT_INTERVAL = 1.0
 
@@ -48,7 +54,7 @@ class Monitor(w.VBox):
         self._shown_run: str | None = None
         self._points: dict[str, int] = {}
         self._text = ""
-        self.figure = go.FigureWidget(plots.metric_history_figure([], []))
+        self.figure = chart(plots.metric_history_figure([], []))
         self.figure.update_layout(title={"text": "Waiting for metrics"})
         self.status = w.HTML()
         self.status.add_class("wb-Monitor-status")
