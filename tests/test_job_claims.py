@@ -19,6 +19,7 @@ import pytest
 from test_sweeps import NOTEBOOK
 
 from workbench.entities import RunStatus, SweepOptions
+from workbench.errors import NotFound
 from workbench.store import RunFilter, Store, locate
 
 KEYS = ["k1", "k2", "k3"]
@@ -177,3 +178,57 @@ def test_a_job_is_retried_once_however_many_ask(location) -> None:
         store.new_attempt(run.run_id)  # a second click, or the runner racing it
     assert _runs_per_key(store)["k1"] == 2
     store.close()
+
+
+def test_a_sweep_cannot_end_as_succeeded_while_a_job_is_queued(location) -> None:
+    store = Store(location)
+    created = _create(store)
+    sweep_id = created.sweep_id
+    # its three jobs are queued: a success is refused; a cancel or a failure is not
+    assert store.finish_sweep(sweep_id, RunStatus.SUCCEEDED) is False
+    assert store.get_sweep(sweep_id).status is not RunStatus.SUCCEEDED
+    for row in store.job_runs(sweep_id):
+        store.set_status(row.run_id, RunStatus.SUCCEEDED)
+    assert store.finish_sweep(sweep_id, RunStatus.SUCCEEDED) is True
+    assert store.get_sweep(sweep_id).status is RunStatus.SUCCEEDED
+    retry = store.new_attempt(store.job_runs(sweep_id)[0].run_id)  # queued again
+    assert store.finish_sweep(sweep_id, RunStatus.SUCCEEDED) is False
+    assert store.finish_sweep(sweep_id, RunStatus.CANCELLED) is True
+    assert store.get_sweep(sweep_id).status is RunStatus.CANCELLED
+    assert store.get_run(retry).status is RunStatus.QUEUED
+    with pytest.raises(NotFound):
+        store.finish_sweep("0" * 32, RunStatus.SUCCEEDED)
+
+
+def test_a_retry_queued_as_the_runner_ends_is_run_by_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_sweeps import fresh_store
+
+    from workbench.jobs.engine import run_sweep
+    from workbench.jobs.plan import plan_sweep, spec_from_api
+
+    store = fresh_store(tmp_path, monkeypatch)
+    plan = plan_sweep(
+        NOTEBOOK, spec_from_api(grid={"x": [1, 2]}), SweepOptions(workers=1), store=store
+    )
+    seen: list[tuple[RunStatus, bool]] = []
+    retried: list[str] = []
+    real = Store.finish_sweep
+
+    def finish(self: Store, sweep_id: str, status: RunStatus) -> bool:
+        if not retried:  # a retry arrives just as the runner ends the sweep
+            first = store.job_runs(sweep_id)[0].run_id
+            retried.append(store.new_attempt(first))
+        ended = real(self, sweep_id, status)
+        seen.append((status, ended))
+        return ended
+
+    monkeypatch.setattr(Store, "finish_sweep", finish)
+    sweep = run_sweep(plan.sweep_id, store)
+    # the first ending was refused, the runner ran the retry, then the sweep ended
+    assert seen == [(RunStatus.SUCCEEDED, False), (RunStatus.SUCCEEDED, True)]
+    assert sweep.status is RunStatus.SUCCEEDED
+    assert store.get_run(retried[0]).status is RunStatus.SUCCEEDED
+    attempts = {r.run_id: r.attempt for r in store.job_runs(plan.sweep_id)}
+    assert attempts[retried[0]] == 2

@@ -177,24 +177,15 @@ class _Coordinator:
     def run(self) -> Sweep:
         while True:
             sweep = self._run_once()
-            # A job queued between the loop's last look and the final status (a retry):
-            # take the sweep again and run it, unless someone else just did.
-            if (
-                sweep.status is RunStatus.SUCCEEDED
-                and sweep.counts.get(RunStatus.QUEUED.value)
-                and self.store.claim_sweep(
-                    self.sweep_id,
-                    self.runner,
-                    seen_runner=sweep.runner,
-                    seen_heartbeat=sweep.heartbeat_at,
-                    restart=False,
-                )
-            ):
-                self.executor, self.cancelling = None, False
-                continue
-            return sweep
+            if sweep is not None:
+                return sweep
+            # A job was queued between the loop's last look and the final status (a retry):
+            # the sweep is still this runner's, and it runs that job too.
+            self.executor, self.cancelling = None, False
 
-    def _run_once(self) -> Sweep:
+    def _run_once(self) -> Sweep | None:
+        """Run what is queued to the end; the sweep with its final status, or None if a job
+        was queued as it was ending (the caller runs again)."""
         store = self.store
         store.sweep_heartbeat(self.sweep_id, self.runner)
         for row in store.job_runs(self.sweep_id):
@@ -227,7 +218,9 @@ class _Coordinator:
                     self.executor.shutdown(cancel=final is not RunStatus.SUCCEEDED)
                 except Exception:  # the sweep's status matters more than a clean close
                     pass
-            store.set_sweep_status(self.sweep_id, final)
+            ended = store.finish_sweep(self.sweep_id, final)
+        if not ended:
+            return None
         sweep = store.get_sweep(self.sweep_id)
         self._report(sweep=sweep)
         return sweep
