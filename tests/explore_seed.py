@@ -1,21 +1,17 @@
-"""A store seeded for the run page, artifacts, figures and diff REST tests, and the calls
-those tests share (not a test module: imported by tests/test_server_runs_*.py)."""
+"""A store seeded for the run page, artifacts, figures and diff REST tests (not a test
+module: imported by tests/test_server_runs_*.py; their calls are tests/server_api.py's)."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import nbformat
-from tornado.httpclient import HTTPResponse
 
 from workbench.entities import RunStatus
 from workbench.store import Store
 
-API = ("workbench", "api")
-NO_CREDENTIALS = {"Authorization": ""}
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360f8cf000000020001e221bc330000000049454e44ae426082"
@@ -66,30 +62,3 @@ def seed(store: Store, root: Path) -> dict[str, Any]:
     interactive = store.create_run(experiment="exp", source="interactive")
     store.set_status(interactive, RunStatus.SUCCEEDED)
     return {"ids": ids, "interactive": interactive, "root": root}
-
-
-async def call(jp_fetch, method: str, *parts: str, body: Any = None, **kw: Any) -> HTTPResponse:
-    if body is not None and not isinstance(body, (str, bytes)):
-        body = json.dumps(body)
-    if method in ("POST", "PATCH") and body is None:
-        body = ""
-    return await jp_fetch(*API, *parts, method=method, body=body, raise_error=False, **kw)
-
-
-def as_json(response: HTTPResponse) -> Any:
-    assert response.headers["Content-Type"].startswith("application/json"), response.headers
-    return json.loads(response.body)
-
-
-def ok(response: HTTPResponse) -> Any:
-    assert response.code == 200, response.body
-    return as_json(response)
-
-
-def assert_error(response: HTTPResponse, status: int, code: str) -> str:
-    assert response.code == status, response.body
-    body = as_json(response)
-    assert set(body) == {"error", "message"}
-    assert body["error"] == code
-    assert body["message"] and "Traceback" not in body["message"]
-    return str(body["message"])

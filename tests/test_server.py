@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import time
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
-import tornado.web
-from jupyter_server.auth import Authorizer
-from jupyter_server.auth.decorator import authorized
-from jupyter_server.base.handlers import APIHandler
+from server_api import API, as_json, assert_error
 from tornado.httpclient import HTTPResponse
 
 from workbench.entities import RunError, RunStatus
 from workbench.errors import Forbidden
-from workbench.server import handlers, routes
 from workbench.server.paths import resolve_under_root
 from workbench.store import Store, open_store
 from workbench.store.location import display_url
-
-API = ("workbench", "api")
-NO_CREDENTIALS = {"Authorization": ""}
-
 
 # -- server and store ---------------------------------------------------------------------
 
@@ -90,21 +80,6 @@ async def _get(jp_fetch, *parts: str, **kwargs: Any) -> HTTPResponse:
     return await jp_fetch(*API, *parts, raise_error=False, **kwargs)
 
 
-def _json(response: HTTPResponse) -> Any:
-    assert response.headers["Content-Type"].startswith("application/json")
-    return json.loads(response.body)
-
-
-def _assert_error(response: HTTPResponse, status: int, code: str) -> str:
-    assert response.code == status, response.body
-    body = _json(response)
-    assert set(body) == {"error", "message"}
-    assert body["error"] == code
-    assert body["message"]
-    assert "Traceback" not in body["message"]
-    return body["message"]
-
-
 # -- extension load -------------------------------------------------------------------------
 
 
@@ -130,113 +105,13 @@ def test_logged_store_url_hides_password() -> None:
     assert shown.startswith("postgresql+psycopg://wb:")
 
 
-# -- auth -----------------------------------------------------------------------------------
-
-
-def _sample_url_parts(pattern: str, run_id: str) -> tuple[str, ...]:
-    return tuple(re.sub(r"\(\?P<run_id>[^)]*\)", run_id, pattern).split("/"))
-
-
-async def test_every_route_needs_credentials(jp_fetch, seeded) -> None:
-    for pattern, _cls in handlers.ROUTES:
-        parts = _sample_url_parts(pattern, seeded["rich"])
-        for headers in (NO_CREDENTIALS, {"Authorization": "token wrong"}):
-            _assert_error(await _get(jp_fetch, *parts, headers=headers), 403, "forbidden")
-        assert (await _get(jp_fetch, *parts)).code == 200, pattern
-
-
-@pytest.mark.parametrize("server_overrides", [{"allow_unauthenticated_access": True}])
-async def test_routes_closed_even_when_server_allows_unauthenticated(
-    jp_fetch, seeded, server_overrides
-) -> None:
-    # Here only the handlers' own decorators stand between a stranger and the data.
-    for pattern, _cls in handlers.ROUTES:
-        parts = _sample_url_parts(pattern, seeded["rich"])
-        _assert_error(await _get(jp_fetch, *parts, headers=NO_CREDENTIALS), 403, "forbidden")
-
-
-class DenyWorkbench(Authorizer):
-    """Lets a logged-in user do everything except touch workbench:* resources."""
-
-    seen: list[tuple[str, str]] = []
-
-    def is_authorized(self, handler, user, action: str, resource: str) -> bool:
-        DenyWorkbench.seen.append((action, resource))
-        return not resource.startswith("workbench:")
-
-
-@pytest.mark.parametrize("server_overrides", [{"authorizer_class": DenyWorkbench}])
-async def test_every_route_is_authorized(jp_fetch, seeded, server_overrides) -> None:
-    DenyWorkbench.seen.clear()
-    for pattern, _cls in handlers.ROUTES:
-        parts = _sample_url_parts(pattern, seeded["rich"])
-        message = _assert_error(await _get(jp_fetch, *parts), 403, "forbidden")
-        assert "workbench:runs" in message
-    assert DenyWorkbench.seen == [("read", "workbench:runs")] * len(handlers.ROUTES)
-
-
-def _wrapper_codes(fn: Any) -> list[Any]:
-    codes = []
-    while fn is not None:
-        codes.append(fn.__code__)
-        fn = getattr(fn, "__wrapped__", None)
-    return codes
-
-
-def _registered_workbench_handlers(app: tornado.web.Application) -> set[type]:
-    found: set[type] = set()
-
-    def walk(router: Any) -> None:
-        for rule in getattr(router, "rules", []):
-            if hasattr(rule.target, "rules"):
-                walk(rule.target)
-            elif "workbench/api" in getattr(getattr(rule.matcher, "regex", None), "pattern", ""):
-                found.add(rule.target)
-
-    walk(app.default_router)
-    walk(app.wildcard_router)
-    return found
-
-
-def test_check_auth_every_handler_method_is_decorated() -> None:
-    def probe(self: Any) -> None: ...
-
-    authenticated_code = tornado.web.authenticated(probe).__code__
-    authorized_code = authorized(probe).__code__
-    for _pattern, cls in routes.all_routes():
-        assert cls.auth_resource.startswith("workbench:")
-        verbs = [
-            m
-            for m in cls.SUPPORTED_METHODS
-            if getattr(cls, m.lower()) is not getattr(APIHandler, m.lower())
-        ]
-        assert verbs, f"{cls.__name__} defines no HTTP method"
-        for verb in verbs:
-            codes = _wrapper_codes(getattr(cls, verb.lower()))
-            where = f"{verb} of {cls.__name__}"
-            assert authenticated_code in codes, f"{where} lacks @tornado.web.authenticated"
-            assert authorized_code in codes, f"{where} lacks @authorized"
-            assert codes.index(authenticated_code) < codes.index(authorized_code), (
-                f"{where}: put @tornado.web.authenticated above @authorized"
-            )
-
-
-async def test_check_auth_routes_registered_are_the_checked_ones(jp_serverapp) -> None:
-    registered = _registered_workbench_handlers(jp_serverapp.web_app)
-    listed = {cls for _pattern, cls in routes.all_routes()}
-    assert registered == listed, (
-        "the extension registered other handlers than routes.all_routes() lists "
-        "(none at all means it failed to load: see the server log)"
-    )
-
-
 # -- GET runs ---------------------------------------------------------------------------------
 
 
 async def _list(jp_fetch, **params: Any) -> dict[str, Any]:
     response = await _get(jp_fetch, "runs", params=params)
     assert response.code == 200, response.body
-    return _json(response)
+    return as_json(response)
 
 
 def _ids(page: dict[str, Any]) -> set[str]:
@@ -298,7 +173,7 @@ async def test_list_runs_paging(jp_fetch, seeded) -> None:
     ],
 )
 async def test_list_runs_bad_query_is_400(jp_fetch, seeded, params, field) -> None:
-    message = _assert_error(await _get(jp_fetch, "runs", params=params), 400, "invalid_input")
+    message = assert_error(await _get(jp_fetch, "runs", params=params), 400, "invalid_input")
     assert field in message
     if field == "status":
         assert "succeeded" in message  # says which values would do
@@ -314,12 +189,12 @@ async def test_list_runs_refuses_paths_outside_root(jp_fetch, seeded, notebook) 
     (root / "escape.ipynb").symlink_to(outside)
     (root / "linked").symlink_to(root.parent, target_is_directory=True)
     response = await _get(jp_fetch, "runs", params={"notebook": notebook})
-    assert "outside the server root" in _assert_error(response, 403, "forbidden")
+    assert "outside the server root" in assert_error(response, 403, "forbidden")
 
 
 async def test_list_runs_refuses_absolute_path(jp_fetch, seeded) -> None:
     response = await _get(jp_fetch, "runs", params={"notebook": str(seeded["train"])})
-    assert "absolute" in _assert_error(response, 403, "forbidden")
+    assert "absolute" in assert_error(response, 403, "forbidden")
 
 
 # -- GET runs/{id}, runs/{id}/notebook -----------------------------------------------------
@@ -328,7 +203,7 @@ async def test_list_runs_refuses_absolute_path(jp_fetch, seeded) -> None:
 async def test_run_detail(jp_fetch, seeded) -> None:
     response = await _get(jp_fetch, "runs", seeded["rich"])
     assert response.code == 200
-    run = _json(response)
+    run = as_json(response)
     assert run["run_id"] == seeded["rich"]
     assert (run["name"], run["experiment"], run["status"]) == ("rich", "exp1", "succeeded")
     assert run["notebook_path"] == "train.ipynb"
@@ -345,7 +220,7 @@ async def test_run_detail(jp_fetch, seeded) -> None:
 
 
 async def test_run_detail_unknown_id_is_404(jp_fetch, seeded) -> None:
-    message = _assert_error(await _get(jp_fetch, "runs", "nope"), 404, "not_found")
+    message = assert_error(await _get(jp_fetch, "runs", "nope"), 404, "not_found")
     assert "nope" in message
 
 
@@ -359,8 +234,8 @@ async def test_executed_notebook_round_trips(jp_fetch, seeded) -> None:
 
 async def test_executed_notebook_missing_is_404(jp_fetch, seeded) -> None:
     response = await _get(jp_fetch, "runs", seeded["failed"], "notebook")
-    assert "no executed notebook" in _assert_error(response, 404, "not_found")
-    _assert_error(await _get(jp_fetch, "runs", "nope", "notebook"), 404, "not_found")
+    assert "no executed notebook" in assert_error(response, 404, "not_found")
+    assert_error(await _get(jp_fetch, "runs", "nope", "notebook"), 404, "not_found")
 
 
 async def test_unexpected_error_is_500_without_traceback(jp_fetch, seeded, monkeypatch) -> None:
@@ -369,13 +244,13 @@ async def test_unexpected_error_is_500_without_traceback(jp_fetch, seeded, monke
 
     monkeypatch.setattr(Store, "search_runs", boom)
     response = await _get(jp_fetch, "runs")
-    message = _assert_error(response, 500, "internal")
+    message = assert_error(response, 500, "internal")
     assert "secret" not in message
 
 
 async def test_unknown_method_is_json_405(jp_fetch, seeded) -> None:
     response = await jp_fetch(*API, "runs", method="DELETE", raise_error=False)
-    _assert_error(response, 405, "method_not_allowed")
+    assert_error(response, 405, "method_not_allowed")
 
 
 # -- path confinement -------------------------------------------------------------------------

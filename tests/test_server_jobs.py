@@ -15,19 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter_server.auth import Authorizer
+from server_api import as_json, assert_error, call, ok, write_notebook
 from sql_count import statements
-from test_sweep_server import _assert_error, _call, _json, _write_notebook
-from tornado.httpclient import HTTPResponse
 
 from workbench.entities import RunStatus, SweepOptions
 from workbench.notebooks.joblog import JobLogWriter, keep_log, log_path
 from workbench.notebooks.progress import CellProgress, progress_path, write_progress
-from workbench.server import job_handlers
 from workbench.store import Store, open_store
 
-API = ("workbench", "api")
-NO_CREDENTIALS = {"Authorization": ""}
 FINISHED = {s.value for s in RunStatus if s.finished}
 
 # A job that waits while hold-<x> exists next to it (at most 120 s), fails if fail-<x> does.
@@ -42,7 +37,7 @@ HOLDING = (
 @pytest.fixture
 def root(wb_home: Path, jp_root_dir: Path) -> Path:
     root = Path(jp_root_dir).resolve()
-    _write_notebook(root / "hold.ipynb", "x: int = 1", *HOLDING)
+    write_notebook(root / "hold.ipynb", "x: int = 1", *HOLDING)
     return root
 
 
@@ -51,11 +46,6 @@ def store(wb_home: Path) -> Iterator[Store]:
     store = open_store(home=str(wb_home))
     yield store
     store.close()
-
-
-def _ok(response: HTTPResponse) -> Any:
-    assert response.code == 200, response.body
-    return _json(response)
 
 
 def _sweep(store: Store, root: Path, xs: list[int], **options: Any) -> tuple[str, list[str]]:
@@ -75,68 +65,6 @@ def _sweep(store: Store, root: Path, xs: list[int], **options: Any) -> tuple[str
     return sweep_id, [j.run_id for j in store.job_runs(sweep_id)]
 
 
-# -- auth -------------------------------------------------------------------------------------
-
-CALLS = [
-    ("GET", ("runs", "RUN", "log")),
-    ("POST", ("runs", "RUN", "cancel")),
-    ("POST", ("runs", "RUN", "retry")),
-]
-
-
-def test_calls_cover_every_route() -> None:
-    verbs = {
-        (cls, m) for _p, cls in job_handlers.ROUTES for m in ("get", "post") if m in cls.__dict__
-    }
-    assert len(verbs) == len(CALLS)
-
-
-async def test_every_job_route_needs_credentials(jp_fetch, root, store: Store) -> None:
-    sweep_id, (run_id,) = _sweep(store, root, [1])
-    for method, parts in CALLS:
-        parts = tuple(run_id if p == "RUN" else p for p in parts)
-        for headers in (NO_CREDENTIALS, {"Authorization": "token wrong"}):
-            response = await _call(jp_fetch, method, *parts, headers=headers)
-            _assert_error(response, 403, "forbidden")
-    assert store.get_run(run_id, history=False).status is RunStatus.QUEUED  # nothing cancelled
-    assert len(store.job_runs(sweep_id)) == 1  # nothing retried
-
-
-@pytest.mark.parametrize("server_overrides", [{"allow_unauthenticated_access": True}])
-async def test_job_routes_closed_even_when_server_allows_unauthenticated(
-    jp_fetch, root, store: Store, server_overrides
-) -> None:
-    _, (run_id,) = _sweep(store, root, [1])
-    for method, parts in CALLS:
-        parts = tuple(run_id if p == "RUN" else p for p in parts)
-        response = await _call(jp_fetch, method, *parts, headers=NO_CREDENTIALS)
-        _assert_error(response, 403, "forbidden")
-    assert store.get_run(run_id, history=False).status is RunStatus.QUEUED
-
-
-class DenyWorkbench(Authorizer):
-    seen: list[tuple[str, str]] = []
-
-    def is_authorized(self, handler, user, action: str, resource: str) -> bool:
-        DenyWorkbench.seen.append((action, resource))
-        return not resource.startswith("workbench:")
-
-
-@pytest.mark.parametrize("server_overrides", [{"authorizer_class": DenyWorkbench}])
-async def test_every_job_route_is_authorized(jp_fetch, root, store, server_overrides) -> None:
-    _, (run_id,) = _sweep(store, root, [1])
-    DenyWorkbench.seen.clear()
-    for method, parts in CALLS:
-        parts = tuple(run_id if p == "RUN" else p for p in parts)
-        _assert_error(await _call(jp_fetch, method, *parts), 403, "forbidden")
-    assert DenyWorkbench.seen == [
-        ("read", "workbench:runs"),
-        ("write", "workbench:sweeps"),  # a cancel changes a sweep
-        ("execute", "workbench:sweeps"),  # a retry runs a notebook
-    ]
-    assert store.get_run(run_id, history=False).status is RunStatus.QUEUED
-
-
 # -- GET runs/{id}/log ------------------------------------------------------------------------
 
 
@@ -150,7 +78,7 @@ async def test_log_by_offset_with_progress(jp_fetch, root, store: Store) -> None
         CellProgress(run_id, 2, 5, 2, "import os, time", time.time()),
     )
 
-    first = _ok(await _call(jp_fetch, "GET", "runs", run_id, "log"))
+    first = ok(await call(jp_fetch, "GET", "runs", run_id, "log"))
     assert first["text"] == "── cell 2: import os, time\nhello\n"
     assert (first["offset"], first["next_offset"]) == (0, first["size"])
     assert (first["status"], first["final"]) == ("running", False)
@@ -162,7 +90,7 @@ async def test_log_by_offset_with_progress(jp_fetch, root, store: Store) -> None
 
     writer.cell_output(2, "import os, time", {"output_type": "stream", "text": "again\n"})
     params = {"offset": str(first["next_offset"])}
-    second = _ok(await _call(jp_fetch, "GET", "runs", run_id, "log", params=params))
+    second = ok(await call(jp_fetch, "GET", "runs", run_id, "log", params=params))
     assert second["text"] == "again\n"  # only what is new
 
     # The job ends: its log is stored, the status final, the last progress kept.
@@ -174,7 +102,7 @@ async def test_log_by_offset_with_progress(jp_fetch, root, store: Store) -> None
     assert keep_log(store, run_id)
     store.set_status(run_id, RunStatus.SUCCEEDED)
     progress_path(store.location.home, run_id).unlink()
-    ended = _ok(await _call(jp_fetch, "GET", "runs", run_id, "log", params=params))
+    ended = ok(await call(jp_fetch, "GET", "runs", run_id, "log", params=params))
     assert (ended["text"], ended["status"], ended["final"]) == ("again\n", "succeeded", True)
     assert ended["progress"]["cells_done"] == 5
 
@@ -193,7 +121,7 @@ async def test_stored_log_is_read_from_its_offset(
         chunks, offset = [], 0
         for _ in range(3):
             params = {"offset": str(offset), "limit": "4099"}
-            got = _ok(await _call(jp_fetch, "GET", "runs", run_id, "log", params=params))
+            got = ok(await call(jp_fetch, "GET", "runs", run_id, "log", params=params))
             chunks.append((got["text"], got["next_offset"], got["size"], got["final"]))
             offset = got["next_offset"]
         return chunks
@@ -213,7 +141,7 @@ async def test_stored_log_is_read_from_its_offset(
     tracemalloc.start()
     try:
         with statements(engine) as seen:
-            tail = _ok(await _call(jp_fetch, "GET", "runs", run_id, "log", params=params))
+            tail = ok(await call(jp_fetch, "GET", "runs", run_id, "log", params=params))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -237,15 +165,15 @@ async def test_bad_log_queries(jp_fetch, root, store, params, status, words) -> 
     JobLogWriter(log_path(store.location.home, run_id)).cell_output(
         0, "", {"output_type": "stream", "text": "short\n"}
     )
-    response = await _call(jp_fetch, "GET", "runs", run_id, "log", params=params)
-    message = _assert_error(response, status, "invalid_input")
+    response = await call(jp_fetch, "GET", "runs", run_id, "log", params=params)
+    message = assert_error(response, status, "invalid_input")
     for word in words:
         assert word in message
 
 
 async def test_log_of_unknown_run_is_404(jp_fetch, root) -> None:
     for run_id in ("nope", "0" * 32, "..%2F..%2Fsecret"):
-        _assert_error(await _call(jp_fetch, "GET", "runs", run_id, "log"), 404, "not_found")
+        assert_error(await call(jp_fetch, "GET", "runs", run_id, "log"), 404, "not_found")
 
 
 # -- GET sweeps/{id}: progress, ranking, latest attempts, ETA ---------------------------------
@@ -266,7 +194,7 @@ async def test_sweep_runs_ranked_with_progress_and_eta(jp_fetch, root, store: St
         CellProgress(retry, 3, 6, 3, "while os.path.exists(f'hold-{x}')", now),
     )
 
-    detail = _ok(await _call(jp_fetch, "GET", "sweeps", sweep_id))
+    detail = ok(await call(jp_fetch, "GET", "sweeps", sweep_id))
     assert detail["runner_alive"] is False
     assert detail["eta_s"] is not None and detail["eta_s"] >= 0
     by_id = {r["run_id"]: r for r in detail["runs"]}
@@ -278,12 +206,12 @@ async def test_sweep_runs_ranked_with_progress_and_eta(jp_fetch, root, store: St
 
     assert detail["metric_names"] == ["y"]
     assert detail["default_order_by"] == "metrics.y desc"
-    ranked = _ok(
-        await _call(jp_fetch, "GET", "sweeps", sweep_id, params={"order_by": "metrics.y desc"})
+    ranked = ok(
+        await call(jp_fetch, "GET", "sweeps", sweep_id, params={"order_by": "metrics.y desc"})
     )
     assert [r["run_id"] for r in ranked["runs"]][:2] == [b, a]  # no metric yet: last
-    latest = _ok(
-        await _call(
+    latest = ok(
+        await call(
             jp_fetch,
             "GET",
             "sweeps",
@@ -294,13 +222,13 @@ async def test_sweep_runs_ranked_with_progress_and_eta(jp_fetch, root, store: St
     assert [r["run_id"] for r in latest["runs"]][0] == a
     assert {r["run_id"] for r in latest["runs"]} == {a, retry, c}
     assert latest["runs_total"] == 3
-    bad = await _call(jp_fetch, "GET", "sweeps", sweep_id, params={"order_by": "bogus desc"})
-    _assert_error(bad, 400, "invalid_input")
+    bad = await call(jp_fetch, "GET", "sweeps", sweep_id, params={"order_by": "bogus desc"})
+    assert_error(bad, 400, "invalid_input")
 
-    listed = _ok(await _call(jp_fetch, "GET", "sweeps"))["sweeps"][0]
+    listed = ok(await call(jp_fetch, "GET", "sweeps"))["sweeps"][0]
     assert listed["eta_s"] is not None
     store.set_sweep_status(sweep_id, RunStatus.CANCELLED)
-    assert _ok(await _call(jp_fetch, "GET", "sweeps", sweep_id))["eta_s"] is None
+    assert ok(await call(jp_fetch, "GET", "sweeps", sweep_id))["eta_s"] is None
 
 
 async def test_listing_sweeps_reads_their_jobs_at_once(
@@ -317,12 +245,12 @@ async def test_listing_sweeps_reads_their_jobs_at_once(
     engine = jp_serverapp.web_app.settings["workbench"].store().engine
     one = planned(10.0, queued=1, workers=1)
     with statements(engine) as alone:
-        _ok(await _call(jp_fetch, "GET", "sweeps"))
+        ok(await call(jp_fetch, "GET", "sweeps"))
     more = [planned(20.0, queued=2, workers=2) for _ in range(3)]
     ended = planned(5.0, queued=1, workers=1)
     store.set_sweep_status(ended, RunStatus.CANCELLED)
     with statements(engine) as five:
-        listed = _ok(await _call(jp_fetch, "GET", "sweeps"))["sweeps"]
+        listed = ok(await call(jp_fetch, "GET", "sweeps"))["sweeps"]
     assert len(five) == len(alone), five  # not one more query per sweep
     etas = {s["sweep_id"]: s["eta_s"] for s in listed}
     # queued jobs x mean duration / workers; an ended sweep has none
@@ -345,35 +273,35 @@ async def test_job_actions_refuse_what_cannot_be_done(jp_fetch, root, store: Sto
     store.set_sweep_status(sweep_id, RunStatus.SUCCEEDED)
     one_off = store.create_run(source="job")
 
-    message = _assert_error(await _call(jp_fetch, "POST", "runs", a, "retry"), 409, "conflict")
+    message = assert_error(await call(jp_fetch, "POST", "runs", a, "retry"), 409, "conflict")
     assert "succeeded" in message
-    message = _assert_error(
-        await _call(jp_fetch, "POST", "runs", one_off, "retry"), 400, "invalid_input"
+    message = assert_error(
+        await call(jp_fetch, "POST", "runs", one_off, "retry"), 400, "invalid_input"
     )
     assert "not a job of a sweep" in message
-    _assert_error(await _call(jp_fetch, "POST", "runs", one_off, "cancel"), 400, "invalid_input")
-    _assert_error(await _call(jp_fetch, "POST", "runs", "nope", "cancel"), 404, "not_found")
-    _assert_error(await _call(jp_fetch, "POST", "runs", "nope", "retry"), 404, "not_found")
-    _assert_error(await _call(jp_fetch, "POST", "sweeps", "nope", "retry"), 404, "not_found")
-    _assert_error(await _call(jp_fetch, "POST", "sweeps", "nope", "resume"), 404, "not_found")
-    _assert_error(await _call(jp_fetch, "GET", "runs", a, "cancel"), 405, "method_not_allowed")
+    assert_error(await call(jp_fetch, "POST", "runs", one_off, "cancel"), 400, "invalid_input")
+    assert_error(await call(jp_fetch, "POST", "runs", "nope", "cancel"), 404, "not_found")
+    assert_error(await call(jp_fetch, "POST", "runs", "nope", "retry"), 404, "not_found")
+    assert_error(await call(jp_fetch, "POST", "sweeps", "nope", "retry"), 404, "not_found")
+    assert_error(await call(jp_fetch, "POST", "sweeps", "nope", "resume"), 404, "not_found")
+    assert_error(await call(jp_fetch, "GET", "runs", a, "cancel"), 405, "method_not_allowed")
 
     # A retried attempt is superseded: retry the latest one.
     newer = store.new_attempt(b)
     store.set_status(newer, RunStatus.CANCELLED)
-    message = _assert_error(await _call(jp_fetch, "POST", "runs", b, "retry"), 409, "conflict")
+    message = assert_error(await call(jp_fetch, "POST", "runs", b, "retry"), 409, "conflict")
     assert newer[:8] in message
     # No failed job left (the latest attempt is cancelled: resume runs that one).
-    message = _assert_error(
-        await _call(jp_fetch, "POST", "sweeps", sweep_id, "retry"), 409, "conflict"
+    message = assert_error(
+        await call(jp_fetch, "POST", "sweeps", sweep_id, "retry"), 409, "conflict"
     )
     assert "no failed job" in message
 
     # A sweep a live runner runs cannot be resumed.
     store.sweep_heartbeat(sweep_id, runner=f"{socket.gethostname()}:{os.getpid()}")
     store.set_sweep_status(sweep_id, RunStatus.RUNNING)
-    message = _assert_error(
-        await _call(jp_fetch, "POST", "sweeps", sweep_id, "resume"), 409, "conflict"
+    message = assert_error(
+        await call(jp_fetch, "POST", "sweeps", sweep_id, "resume"), 409, "conflict"
     )
     assert "still running" in message
     assert len(store.job_runs(sweep_id)) == 3  # nothing was queued by the refusals
@@ -381,7 +309,7 @@ async def test_job_actions_refuse_what_cannot_be_done(jp_fetch, root, store: Sto
 
 async def test_cancel_a_queued_job(jp_fetch, root, store: Store) -> None:
     sweep_id, (a, b) = _sweep(store, root, [1, 2])
-    detail = _ok(await _call(jp_fetch, "POST", "runs", a, "cancel"))
+    detail = ok(await call(jp_fetch, "POST", "runs", a, "cancel"))
     assert detail["sweep_id"] == sweep_id
     statuses = {r["run_id"]: r["status"] for r in detail["runs"]}
     assert statuses == {a: "cancelled", b: "queued"}
@@ -393,7 +321,7 @@ async def test_cancel_a_queued_job(jp_fetch, root, store: Store) -> None:
 async def _wait(jp_fetch, sweep_id: str, until: Any, timeout_s: float = 150) -> dict:
     deadline = time.monotonic() + timeout_s
     while True:
-        sweep = _ok(await _call(jp_fetch, "GET", "sweeps", sweep_id))
+        sweep = ok(await call(jp_fetch, "GET", "sweeps", sweep_id))
         if until(sweep):
             return sweep
         if time.monotonic() > deadline:
@@ -410,22 +338,22 @@ async def test_cancel_one_job_retry_it_then_retry_the_failed(jp_fetch, root) -> 
     for x in (1, 2):
         (root / f"hold-{x}").touch()
     body = {"notebook": "hold.ipynb", "grid": {"x": [1, 2]}, "workers": 2, "timeout": 200}
-    response = await _call(jp_fetch, "POST", "sweeps", body=json.dumps(body))
+    response = await call(jp_fetch, "POST", "sweeps", body=json.dumps(body))
     assert response.code == 201, response.body
-    sweep_id = _json(response)["sweep_id"]
+    sweep_id = as_json(response)["sweep_id"]
     sweep = await _wait(jp_fetch, sweep_id, lambda s: s["counts"]["running"] == 2)
     assert sweep["runner_alive"] is True
     (first,) = _runs(sweep, 1)
 
     # Cancel job x=1 alone: its kernel is killed, x=2 goes on.
-    _ok(await _call(jp_fetch, "POST", "runs", first["run_id"], "cancel"))
+    ok(await call(jp_fetch, "POST", "runs", first["run_id"], "cancel"))
     sweep = await _wait(jp_fetch, sweep_id, lambda s: _runs(s, 1)[0]["status"] in FINISHED)
     assert _runs(sweep, 1)[0]["status"] == "cancelled"
     assert _runs(sweep, 2)[0]["status"] == "running"
 
     # Retry it while the sweep's runner still runs x=2: that runner picks it up.
     (root / "hold-1").unlink()
-    retried = _ok(await _call(jp_fetch, "POST", "runs", first["run_id"], "retry"))
+    retried = ok(await call(jp_fetch, "POST", "runs", first["run_id"], "retry"))
     assert [r["attempt"] for r in _runs(retried, 1)] == [1, 2]
     sweep = await _wait(jp_fetch, sweep_id, lambda s: _runs(s, 1)[-1]["status"] in FINISHED)
     assert _runs(sweep, 1)[-1]["status"] == "succeeded"
@@ -439,7 +367,7 @@ async def test_cancel_one_job_retry_it_then_retry_the_failed(jp_fetch, root) -> 
     assert sweep["status"] == "succeeded"  # it ran to its end
     assert sweep["counts"]["failed"] == 1 and sweep["counts"]["succeeded"] == 1
     (root / "fail-2").unlink()
-    again = _ok(await _call(jp_fetch, "POST", "sweeps", sweep_id, "retry"))
+    again = ok(await call(jp_fetch, "POST", "sweeps", sweep_id, "retry"))
     assert again["counts"]["queued"] == 1
     sweep = await _wait(
         jp_fetch, sweep_id, lambda s: s["status"] in FINISHED and s["counts"]["queued"] == 0
@@ -450,7 +378,7 @@ async def test_cancel_one_job_retry_it_then_retry_the_failed(jp_fetch, root) -> 
     assert sweep["runs_total"] == 4
     # The failed attempt's log and executed notebook say what happened.
     failed = _runs(sweep, 2)[0]
-    log = _ok(await _call(jp_fetch, "GET", "runs", failed["run_id"], "log"))
+    log = ok(await call(jp_fetch, "GET", "runs", failed["run_id"], "log"))
     assert log["final"] and "ValueError: asked to fail: 2" in log["text"]
 
 
@@ -460,7 +388,7 @@ async def test_resume_a_sweep_cancelled_before_it_ran(jp_fetch, root, store: Sto
     store.request_cancel(sweep_id=sweep_id)
     store.cancel_active(sweep_id, "cancelled before it ran")
     store.set_sweep_status(sweep_id, RunStatus.CANCELLED)
-    resumed = _ok(await _call(jp_fetch, "POST", "sweeps", sweep_id, "resume"))
+    resumed = ok(await call(jp_fetch, "POST", "sweeps", sweep_id, "resume"))
     assert resumed["sweep_id"] == sweep_id
     sweep = await _wait(
         jp_fetch,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_server import _assert_error, _get, _json
+from server_api import as_json, assert_error, call
 
 from workbench.entities import RunStatus
 from workbench.store import Store, open_store
@@ -39,7 +39,7 @@ async def test_where_order_and_paging_with_total(jp_fetch, many) -> None:
         "limit": "3",
         "offset": "1",
     }
-    body = _json(await _get(jp_fetch, "runs", params=query))
+    body = as_json(await call(jp_fetch, "GET", "runs", params=query))
     # max accuracy > 0.5: i = 16..29; tree: even i -> 16..28 (7 runs); desc from 28, offset 1
     assert body["total"] == 7
     assert [r["name"] for r in body["runs"]] == ["r26", "r24", "r22"]
@@ -51,9 +51,10 @@ async def test_where_order_and_paging_with_total(jp_fetch, many) -> None:
 
 
 async def test_columns_answer_rows(jp_fetch, many) -> None:
-    body = _json(
-        await _get(
+    body = as_json(
+        await call(
             jp_fetch,
+            "GET",
             "runs",
             params={
                 "columns": "name, params.model, metrics.accuracy, metrics.accuracy.max",
@@ -69,9 +70,11 @@ async def test_columns_answer_rows(jp_fetch, many) -> None:
 
 
 async def test_a_big_param_is_shortened_in_listings_only(jp_fetch, many) -> None:
-    listed = _json(await _get(jp_fetch, "runs", params={"where": "name = 'r00'"}))["runs"][0]
+    listed = as_json(await call(jp_fetch, "GET", "runs", params={"where": "name = 'r00'"}))["runs"][
+        0
+    ]
     assert listed["params"]["notes"].startswith("<5,002 characters")
-    one = _json(await _get(jp_fetch, "runs", many["ids"][0]))
+    one = as_json(await call(jp_fetch, "GET", "runs", many["ids"][0]))
     assert one["params"]["notes"] == "x" * 5000
 
 
@@ -87,14 +90,14 @@ async def test_a_big_param_is_shortened_in_listings_only(jp_fetch, many) -> None
     ],
 )
 async def test_bad_queries_are_400_naming_the_problem(jp_fetch, many, query, words) -> None:
-    message = _assert_error(await _get(jp_fetch, "runs", params=query), 400, "invalid_input")
+    message = assert_error(await call(jp_fetch, "GET", "runs", params=query), 400, "invalid_input")
     for word in words:
         assert word in message, message
 
 
 async def test_injection_in_values_is_data(jp_fetch, many) -> None:
     where = "name = 'r01'' or 1=1 --'"
-    body = _json(await _get(jp_fetch, "runs", params={"where": where}))
+    body = as_json(await call(jp_fetch, "GET", "runs", params={"where": where}))
     assert body["total"] == 0 and body["runs"] == []
     assert many["store"].search_runs()[1] == 30  # nothing was dropped either
 
@@ -103,11 +106,13 @@ async def test_deleted_runs_leave_the_listing_and_come_back(jp_fetch, many) -> N
     store: Store = many["store"]
     gone = many["ids"][:2]
     store.delete_runs(gone)
-    body = _json(await _get(jp_fetch, "runs", params={"limit": "100"}))
+    body = as_json(await call(jp_fetch, "GET", "runs", params={"limit": "100"}))
     assert body["total"] == 28 and not {r["run_id"] for r in body["runs"]} & set(gone)
-    deleted = _json(await _get(jp_fetch, "runs", params={"deleted": "true"}))
+    deleted = as_json(await call(jp_fetch, "GET", "runs", params={"deleted": "true"}))
     assert sorted(r["run_id"] for r in deleted["runs"]) == sorted(gone)
-    assert _json(await _get(jp_fetch, "runs", gone[0]))["run_id"] == gone[0]  # still readable
+    assert (
+        as_json(await call(jp_fetch, "GET", "runs", gone[0]))["run_id"] == gone[0]
+    )  # still readable
     store.restore_runs(gone)
-    assert _json(await _get(jp_fetch, "runs"))["total"] == 30
+    assert as_json(await call(jp_fetch, "GET", "runs"))["total"] == 30
     assert json.loads(json.dumps(store.get_run(gone[0]).params))["model"] == "tree"

@@ -1,6 +1,6 @@
-"""The explorer's REST routes on a real jupyter_server over a real SQLite store: credentials
-and authorization for every verb, the run page (downsampled histories), edits, delete and
-restore, and the fields the query bar completes."""
+"""The explorer's REST routes on a real jupyter_server over a real SQLite store: the run page
+(downsampled histories), edits, delete and restore, and the fields the query bar completes.
+Credentials and authorization of every verb: tests/test_server_auth.py."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from explore_seed import NO_CREDENTIALS, assert_error, call, ok, seed
-from jupyter_server.auth import Authorizer
+from explore_seed import seed
+from server_api import assert_error, call, ok
 
-from workbench.server import artifact_handlers, diff_handlers, figure_handlers, handlers
 from workbench.store import Store, open_store
 
 
@@ -26,81 +25,6 @@ def store(wb_home: Path) -> Iterator[Store]:
 @pytest.fixture
 def seeded(store: Store, jp_root_dir: Path) -> dict[str, Any]:
     return seed(store, Path(jp_root_dir).resolve())
-
-
-# (method, url parts, query, body, action): every verb of every explorer route, well formed.
-CALLS = [
-    ("GET", ("runs", "RUN"), {}, None, "read"),
-    ("PATCH", ("runs", "RUN"), {}, {"name": "renamed"}, "write"),
-    ("DELETE", ("runs", "RUN"), {}, None, "write"),
-    ("POST", ("runs", "RUN", "restore"), {}, None, "write"),
-    ("GET", ("fields",), {}, None, "read"),
-    ("GET", ("runs", "RUN", "artifacts", "preview"), {"name": "notes.txt"}, None, "read"),
-    ("GET", ("runs", "RUN", "artifacts", "download"), {"name": "notes.txt"}, None, "read"),
-    ("GET", ("figures", "history"), {"run_ids": "RUN"}, None, "read"),
-    ("GET", ("diff",), {"base": "RUN", "remote": "RUN"}, None, "read"),
-]
-EXPLORE_ROUTES = [
-    *handlers.EXPLORE_ROUTES,
-    *artifact_handlers.ROUTES,
-    *figure_handlers.ROUTES,
-    *diff_handlers.ROUTES,
-]
-
-
-def test_calls_cover_every_route() -> None:
-    verbs = {
-        (cls, m)
-        for _p, cls in [*handlers.ROUTES, *EXPLORE_ROUTES]
-        for m in ("get", "post", "patch", "delete")
-        if m in cls.__dict__
-    }
-    covered_here = {(handlers.RunHandler, m) for m in ("get", "patch", "delete")}
-    # GET runs and GET runs/{id}/notebook are covered by tests/test_server.py.
-    assert len(verbs) == len(CALLS) + 2
-    assert covered_here <= verbs
-
-
-def _fill(parts: tuple[str, ...], query: dict[str, str], run_id: str) -> tuple[tuple, dict]:
-    return (
-        tuple(run_id if p == "RUN" else p for p in parts),
-        {k: run_id if v == "RUN" else v for k, v in query.items()},
-    )
-
-
-async def test_every_route_needs_credentials(jp_fetch, seeded, store: Store) -> None:
-    run_id = seeded["ids"][0]
-    for method, parts, query, body, _ in CALLS:
-        url, params = _fill(parts, query, run_id)
-        for headers in (NO_CREDENTIALS, {"Authorization": "token wrong"}):
-            response = await call(jp_fetch, method, *url, body=body, params=params, headers=headers)
-            assert_error(response, 403, "forbidden")
-    run = store.get_run(run_id, history=False)
-    assert run.name == "run0" and run.deleted_at is None  # nothing was changed
-    for method, parts, query, body, _ in CALLS:
-        url, params = _fill(parts, query, run_id)
-        response = await call(jp_fetch, method, *url, body=body, params=params)
-        assert response.code == 200, (method, url, response.body)
-
-
-class DenyWorkbench(Authorizer):
-    seen: list[tuple[str, str]] = []
-
-    def is_authorized(self, handler, user, action: str, resource: str) -> bool:
-        DenyWorkbench.seen.append((action, resource))
-        return not resource.startswith("workbench:")
-
-
-@pytest.mark.parametrize("server_overrides", [{"authorizer_class": DenyWorkbench}])
-async def test_every_route_is_authorized(jp_fetch, seeded, store, server_overrides) -> None:
-    DenyWorkbench.seen.clear()
-    run_id = seeded["ids"][0]
-    for method, parts, query, body, _ in CALLS:
-        url, params = _fill(parts, query, run_id)
-        response = await call(jp_fetch, method, *url, body=body, params=params)
-        assert_error(response, 403, "forbidden")
-    assert DenyWorkbench.seen == [(action, "workbench:runs") for *_, action in CALLS]
-    assert store.get_run(run_id, history=False).deleted_at is None
 
 
 # -- the run page ---------------------------------------------------------------------------

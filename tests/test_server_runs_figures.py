@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from explore_seed import PNG, assert_error, call, ok, seed
+from explore_seed import PNG, seed
+from server_api import assert_error, call, ok
 from sql_count import selects, statements
 
 from workbench.store import Store, open_store

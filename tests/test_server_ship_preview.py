@@ -7,19 +7,15 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
-from jupyter_server.auth import Authorizer
-from tornado.httpclient import HTTPResponse
+from server_api import assert_error, call, ok
 
 from workbench.entities import RunStatus
 from workbench.store import open_store
 from workbench.validate.gate import save_report
 from workbench.validate.report import CheckStatus, ValidationReport
 
-API = ("workbench", "api")
-NO_CREDENTIALS = {"Authorization": ""}
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 
 
@@ -31,27 +27,9 @@ def root(jp_root_dir: Path, wb_home: Path) -> Path:
     return root
 
 
-async def _call(jp_fetch, method: str, *parts: str, body: Any = None, **kw: Any) -> HTTPResponse:
-    if body is not None:
-        kw["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body)
-    return await jp_fetch(*API, *parts, method=method, raise_error=False, **kw)
-
-
-def _ok(response: HTTPResponse) -> Any:
-    assert response.code == 200, response.body
-    return json.loads(response.body)
-
-
-def _error(response: HTTPResponse, status: int, code: str) -> str:
-    assert response.code == status, response.body
-    body = json.loads(response.body)
-    assert set(body) == {"error", "message"} and body["error"] == code
-    return str(body["message"])
-
-
 async def test_export_preview_lists_the_files_of_the_chosen_targets(jp_fetch, root) -> None:
     body = {"path": "nbs/ok.ipynb", "out": "dist/ok", "targets": ["kfp", "docker"]}
-    preview = _ok(await _call(jp_fetch, "POST", "exports", "preview", body=body))
+    preview = ok(await call(jp_fetch, "POST", "exports", "preview", body=body))
     assert (preview["name"], preview["version"], preview["problem"]) == ("ok", "0.1.0", None)
     files = preview["files"]
     assert "kfp/component.yaml" in files and "Dockerfile" in files
@@ -61,14 +39,14 @@ async def test_export_preview_lists_the_files_of_the_chosen_targets(jp_fetch, ro
     assert not (root / "dist").exists()  # nothing written
 
     everything = {**body, "targets": None, "name": "churn-model"}
-    preview = _ok(await _call(jp_fetch, "POST", "exports", "preview", body=everything))
+    preview = ok(await call(jp_fetch, "POST", "exports", "preview", body=everything))
     assert preview["name"] == "churn-model"
     assert "airflow/churn_model_dag.py" in preview["files"]
     assert ".github/workflows/churn-model.yml" in preview["files"]
 
     (root / "dist" / "ok").mkdir(parents=True)
     (root / "dist" / "ok" / "Dockerfile").write_text("FROM scratch\n")
-    preview = _ok(await _call(jp_fetch, "POST", "exports", "preview", body=body))
+    preview = ok(await call(jp_fetch, "POST", "exports", "preview", body=body))
     assert preview["replaced"] == ["Dockerfile"]
 
 
@@ -86,9 +64,9 @@ async def test_export_preview_says_a_version_is_taken(jp_fetch, root, wb_home) -
         manifest={},
     )
     body = {"run_id": run_id, "out": "dist2"}
-    assert _ok(await _call(jp_fetch, "POST", "exports", "preview", body=body))["version"] == "0.1.1"
-    taken = _ok(
-        await _call(jp_fetch, "POST", "exports", "preview", body={**body, "version": "0.1.0"})
+    assert ok(await call(jp_fetch, "POST", "exports", "preview", body=body))["version"] == "0.1.1"
+    taken = ok(
+        await call(jp_fetch, "POST", "exports", "preview", body={**body, "version": "0.1.0"})
     )
     assert "already exported" in taken["problem"]
     store.close()
@@ -107,7 +85,7 @@ async def test_export_preview_says_a_version_is_taken(jp_fetch, root, wb_home) -
     ],
 )
 async def test_export_preview_refusals(jp_fetch, root, body, status, code) -> None:
-    _error(await _call(jp_fetch, "POST", "exports", "preview", body=body), status, code)
+    assert_error(await call(jp_fetch, "POST", "exports", "preview", body=body), status, code)
 
 
 async def test_validation_report_of_a_run(jp_fetch, root, wb_home) -> None:
@@ -121,51 +99,23 @@ async def test_validation_report_of_a_run(jp_fetch, root, wb_home) -> None:
     other = store.create_run(source="job")
     store.close()
 
-    got = _ok(await _call(jp_fetch, "GET", "runs", run_id, "validation"))
+    got = ok(await call(jp_fetch, "GET", "runs", run_id, "validation"))
     assert got["notebook"] == "nbs/ok.ipynb" and got["passed"] is False
     assert [(c["name"], c["status"], c["cell"]) for c in got["checks"]] == [
         ("notebook", "pass", None),
         ("execution", "fail", 2),
     ]
-    message = _error(await _call(jp_fetch, "GET", "runs", other, "validation"), 404, "not_found")
+    message = assert_error(
+        await call(jp_fetch, "GET", "runs", other, "validation"), 404, "not_found"
+    )
     assert "no validation report" in message
-    _error(await _call(jp_fetch, "GET", "runs", "nope", "validation"), 404, "not_found")
-
-
-async def test_new_ship_routes_need_credentials(jp_fetch, root, wb_home) -> None:
-    store = open_store(home=str(wb_home))
-    run_id = store.create_run(source="validation")
-    store.close()
-    for method, parts, body in (
-        ("POST", ("exports", "preview"), {"path": "nbs/ok.ipynb", "out": "dist"}),
-        ("GET", ("runs", run_id, "validation"), None),
-    ):
-        for headers in (NO_CREDENTIALS, {"Authorization": "token wrong"}):
-            response = await _call(jp_fetch, method, *parts, body=body, headers=headers)
-            _error(response, 403, "forbidden")
-
-
-class DenyWorkbench(Authorizer):
-    seen: list[tuple[str, str]] = []
-
-    def is_authorized(self, handler, user, action: str, resource: str) -> bool:
-        DenyWorkbench.seen.append((action, resource))
-        return not resource.startswith("workbench:")
-
-
-@pytest.mark.parametrize("server_overrides", [{"authorizer_class": DenyWorkbench}])
-async def test_new_ship_routes_are_authorized(jp_fetch, root, server_overrides) -> None:
-    DenyWorkbench.seen.clear()
-    body = {"path": "nbs/ok.ipynb", "out": "dist"}
-    _error(await _call(jp_fetch, "POST", "exports", "preview", body=body), 403, "forbidden")
-    _error(await _call(jp_fetch, "GET", "runs", "x", "validation"), 403, "forbidden")
-    assert DenyWorkbench.seen == [("read", "workbench:exports"), ("read", "workbench:validate")]
+    assert_error(await call(jp_fetch, "GET", "runs", "nope", "validation"), 404, "not_found")
 
 
 @pytest.mark.slow
 async def test_conditions_typed_in_the_dialog_are_labelled_so(jp_fetch, root) -> None:
     body = {"path": "nbs/ok.ipynb", "require": ["score >= -1"], "require_from": "dialog"}
-    report = _ok(await _call(jp_fetch, "POST", "validate", body=body))
+    report = ok(await call(jp_fetch, "POST", "validate", body=body))
     (check,) = [c for c in report["checks"] if c["name"] == "require: score >= -1"]
     assert check["status"] == "pass" and "(typed in the dialog)" in check["detail"]
     assert "command line" not in json.dumps(report)

@@ -8,34 +8,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
+from server_api import API, write_notebook
 
 from workbench.entities import RunStatus
 from workbench.jobs.plan import plan_sweep, spec_from_api
 from workbench.store import Store, open_store
 
-API = ("workbench", "api")
-KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-
-
-def _write_notebook(path: Path, params: str | None, *body: str) -> None:
-    cells = []
-    if params is not None:
-        cells.append(nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}))
-    cells += [nbformat.v4.new_code_cell(src) for src in body]
-    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC}), path)
-
 
 @pytest.fixture
 def root(wb_home: Path, jp_root_dir: Path) -> Path:
     root = Path(jp_root_dir).resolve()
-    _write_notebook(
+    write_notebook(
         root / "square.ipynb",
         'x: int = 1\nscale: float = 0.5\nopt: str = "adam"',
         "print(x * scale)",
     )
-    _write_notebook(root / "plain.ipynb", None, "print(1)")
+    write_notebook(root / "plain.ipynb", None, "print(1)")
     return root
 
 

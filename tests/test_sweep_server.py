@@ -7,55 +7,38 @@ cancel tests start real sweep runners (papermill jobs in fresh kernels) through 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
-from jupyter_server.auth import Authorizer
+from server_api import as_json, assert_error, call, write_notebook
 from tornado.httpclient import HTTPResponse
 
 from workbench.entities import RunStatus, SweepOptions
-from workbench.server import sweep_handlers, sweep_preview
 from workbench.store import Store, open_store
 
-API = ("workbench", "api")
-NO_CREDENTIALS = {"Authorization": ""}
-KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 FINISHED = {s.value for s in RunStatus if s.finished}
 
 
 # -- server, store and notebooks ------------------------------------------------------------
 
 
-def _write_notebook(path: Path, params: str | None, *body: str) -> Path:
-    cells = []
-    if params is not None:
-        cell = nbformat.v4.new_code_cell(params)
-        cell.metadata["tags"] = ["parameters"]
-        cells.append(cell)
-    cells += [nbformat.v4.new_code_cell(src) for src in body]
-    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC}), path)
-    return path
-
-
 @pytest.fixture
 def root(wb_home: Path, jp_root_dir: Path) -> Path:
     """The server root with three notebooks: typed parameters, a sleeper, no parameters."""
     root = Path(jp_root_dir).resolve()
-    _write_notebook(
+    write_notebook(
         root / "square.ipynb",
         'x: int = 1  # the input\nscale: float = 0.5  # multiplier\nlabel = "a"',
         'import workbench as wb\nwb.log_metric("y", x * scale)',
     )
     (root / "sub").mkdir()
-    _write_notebook(
+    write_notebook(
         root / "sub" / "sleeper.ipynb", "seconds: float = 60", "import time\ntime.sleep(seconds)"
     )
-    _write_notebook(root / "plain.ipynb", None, "print(1)")
+    write_notebook(root / "plain.ipynb", None, "print(1)")
     return root
 
 
@@ -66,42 +49,18 @@ def store(wb_home: Path) -> Iterator[Store]:
     store.close()
 
 
-async def _call(
-    jp_fetch, method: str, *parts: str, body: Any = None, **kwargs: Any
-) -> HTTPResponse:
-    if body is not None and not isinstance(body, (str, bytes)):
-        body = json.dumps(body)
-    if method == "POST" and body is None:
-        body = ""
-    return await jp_fetch(*API, *parts, method=method, body=body, raise_error=False, **kwargs)
-
-
-def _json(response: HTTPResponse) -> Any:
-    assert response.headers["Content-Type"].startswith("application/json"), response.headers
-    return json.loads(response.body)
-
-
-def _assert_error(response: HTTPResponse, status: int, code: str) -> str:
-    assert response.code == status, response.body
-    body = _json(response)
-    assert set(body) == {"error", "message"}
-    assert body["error"] == code
-    assert "Traceback" not in body["message"]
-    return str(body["message"])
-
-
 async def _sweeps(jp_fetch) -> list[dict[str, Any]]:
-    response = await _call(jp_fetch, "GET", "sweeps")
+    response = await call(jp_fetch, "GET", "sweeps")
     assert response.code == 200, response.body
-    return list(_json(response)["sweeps"])
+    return list(as_json(response)["sweeps"])
 
 
 async def _wait_sweep(jp_fetch, sweep_id: str, until: Any, timeout_s: float = 180) -> dict:
     deadline = time.monotonic() + timeout_s
     while True:
-        response = await _call(jp_fetch, "GET", "sweeps", sweep_id)
+        response = await call(jp_fetch, "GET", "sweeps", sweep_id)
         assert response.code == 200, response.body
-        sweep = _json(response)
+        sweep = as_json(response)
         if until(sweep):
             return sweep
         if time.monotonic() > deadline:
@@ -109,107 +68,15 @@ async def _wait_sweep(jp_fetch, sweep_id: str, until: Any, timeout_s: float = 18
         await asyncio.sleep(0.5)
 
 
-# -- auth -------------------------------------------------------------------------------------
-
-# (method, url parts, body): every verb of every sweep route, with a well-formed request.
-CALLS = [
-    ("GET", ("sweeps",), None),
-    ("POST", ("sweeps",), {"notebook": "square.ipynb", "grid": {"x": [1, 2]}}),
-    ("POST", ("sweeps", "preview"), {"notebook": "square.ipynb", "grid": {"x": [1, 2]}}),
-    ("GET", ("sweeps", "SWEEP"), None),
-    ("DELETE", ("sweeps", "SWEEP"), None),
-    ("POST", ("sweeps", "SWEEP", "retry"), None),
-    ("POST", ("sweeps", "SWEEP", "resume"), None),
-    ("GET", ("notebooks", "parameters"), None),
-]
-
-
-def test_calls_cover_every_route() -> None:
-    verbs = {
-        (cls, m)
-        for _p, cls in [*sweep_handlers.ROUTES, *sweep_preview.ROUTES]
-        for m in ("get", "post", "delete")
-        if m in cls.__dict__
-    }
-    assert len(verbs) == len(CALLS)
-
-
-def _params(parts: tuple[str, ...]) -> dict[str, str]:
-    return {"path": "square.ipynb"} if parts[0] == "notebooks" else {}
-
-
-async def test_every_sweep_route_needs_credentials(jp_fetch, root, store: Store) -> None:
-    sweep_id = store.create_sweep(
-        notebook=str(root / "square.ipynb"),
-        notebook_sha256="0",
-        experiment=None,
-        spec={},
-        options=SweepOptions(),
-        jobs=[],
-    ).sweep_id
-    for method, parts, body in CALLS:
-        parts = tuple(sweep_id if p == "SWEEP" else p for p in parts)
-        for headers in (NO_CREDENTIALS, {"Authorization": "token wrong"}):
-            response = await _call(
-                jp_fetch, method, *parts, body=body, headers=headers, params=_params(parts)
-            )
-            _assert_error(response, 403, "forbidden")
-    assert [s.sweep_id for s in store.list_sweeps()] == [sweep_id]  # the POSTs launched nothing
-    assert not store.get_sweep(sweep_id).cancel_requested  # the DELETEs cancelled nothing
-
-
-@pytest.mark.parametrize("server_overrides", [{"allow_unauthenticated_access": True}])
-async def test_sweep_routes_closed_even_when_server_allows_unauthenticated(
-    jp_fetch, root, store: Store, server_overrides
-) -> None:
-    for method, parts, body in CALLS:
-        parts = tuple("nope" if p == "SWEEP" else p for p in parts)
-        response = await _call(
-            jp_fetch, method, *parts, body=body, headers=NO_CREDENTIALS, params=_params(parts)
-        )
-        _assert_error(response, 403, "forbidden")
-    assert store.list_sweeps() == []
-
-
-class DenyWorkbench(Authorizer):
-    """Lets a logged-in user do everything except touch workbench:* resources."""
-
-    seen: list[tuple[str, str]] = []
-
-    def is_authorized(self, handler, user, action: str, resource: str) -> bool:
-        DenyWorkbench.seen.append((action, resource))
-        return not resource.startswith("workbench:")
-
-
-@pytest.mark.parametrize("server_overrides", [{"authorizer_class": DenyWorkbench}])
-async def test_every_sweep_route_is_authorized(jp_fetch, root, store, server_overrides) -> None:
-    DenyWorkbench.seen.clear()
-    for method, parts, body in CALLS:
-        parts = tuple("nope" if p == "SWEEP" else p for p in parts)
-        response = await _call(jp_fetch, method, *parts, body=body, params=_params(parts))
-        _assert_error(response, 403, "forbidden")
-    assert DenyWorkbench.seen == [
-        ("read", "workbench:sweeps"),
-        ("execute", "workbench:sweeps"),  # launching runs notebooks
-        ("read", "workbench:sweeps"),  # a preview runs and writes nothing
-        ("read", "workbench:sweeps"),
-        ("write", "workbench:sweeps"),
-        ("execute", "workbench:sweeps"),  # a retry runs notebooks
-        ("execute", "workbench:sweeps"),  # so does a resume
-        ("read", "workbench:notebooks"),
-    ]
-    assert store.list_sweeps() == []
-
-
 # -- GET notebooks/parameters -----------------------------------------------------------------
 
 
 async def test_parameters_schema(jp_fetch, root) -> None:
-    response = await _call(
+    response = await call(
         jp_fetch, "GET", "notebooks", "parameters", params={"path": "square.ipynb"}
     )
     assert response.code == 200, response.body
-    body = _json(response)
+    body = as_json(response)
     assert body["path"] == "square.ipynb"
     by_name = {p["name"]: p for p in body["parameters"]}
     assert list(by_name) == ["x", "scale", "label"]
@@ -225,26 +92,26 @@ async def test_parameters_schema(jp_fetch, root) -> None:
     assert by_name["scale"]["type"] == "float" and by_name["scale"]["help"] == "multiplier"
     assert by_name["label"]["type"] == "str" and by_name["label"]["default"] == "a"
 
-    nested = await _call(
+    nested = await call(
         jp_fetch, "GET", "notebooks", "parameters", params={"path": "sub/sleeper.ipynb"}
     )
-    assert [p["name"] for p in _json(nested)["parameters"]] == ["seconds"]
+    assert [p["name"] for p in as_json(nested)["parameters"]] == ["seconds"]
 
 
 async def test_parameters_errors(jp_fetch, root) -> None:
     outside = root.parent / "outside.ipynb"
-    _write_notebook(outside, "secret = 1")
+    write_notebook(outside, "secret = 1")
     (root / "link.ipynb").symlink_to(outside)
 
     async def get(**params: str) -> HTTPResponse:
-        return await _call(jp_fetch, "GET", "notebooks", "parameters", params=params)
+        return await call(jp_fetch, "GET", "notebooks", "parameters", params=params)
 
-    message = _assert_error(await get(path="plain.ipynb"), 400, "invalid_input")
+    message = assert_error(await get(path="plain.ipynb"), 400, "invalid_input")
     assert "parameters" in message and "tag" in message
-    assert "not found" in _assert_error(await get(path="missing.ipynb"), 404, "not_found")
-    _assert_error(await get(), 400, "invalid_input")  # no path at all
+    assert "not found" in assert_error(await get(path="missing.ipynb"), 404, "not_found")
+    assert_error(await get(), 400, "invalid_input")  # no path at all
     for escape in ("../outside.ipynb", str(outside), "link.ipynb", "sub/../../outside.ipynb"):
-        message = _assert_error(await get(path=escape), 403, "forbidden")
+        message = assert_error(await get(path=escape), 403, "forbidden")
         assert "secret" not in message
 
 
@@ -286,10 +153,10 @@ async def test_bad_sweep_requests_launch_nothing(
     jp_fetch, root, store: Store, body: Any, status: int, words: list[str]
 ) -> None:
     outside = root.parent / "outside.ipynb"
-    _write_notebook(outside, "x = 1")
+    write_notebook(outside, "x = 1")
     (root / "link.ipynb").symlink_to(outside)
-    response = await _call(jp_fetch, "POST", "sweeps", body=body)
-    message = _assert_error(response, status, "invalid_input" if status == 400 else "forbidden")
+    response = await call(jp_fetch, "POST", "sweeps", body=body)
+    message = assert_error(response, status, "invalid_input" if status == 400 else "forbidden")
     for word in words:
         assert word in message, message
     assert store.list_sweeps() == []
@@ -344,12 +211,12 @@ async def test_list_and_describe_progress(jp_fetch, root, store: Store) -> None:
     assert (summary["total"], summary["done"]) == (3, 1)
     assert summary["spec"] == {"grid": {"x": [1, 2, 3]}}
     assert "runs" not in summary
-    limited = _json(await _call(jp_fetch, "GET", "sweeps", params={"limit": "1"}))
+    limited = as_json(await call(jp_fetch, "GET", "sweeps", params={"limit": "1"}))
     assert [s["sweep_id"] for s in limited["sweeps"]] == [sweep_id]
 
-    response = await _call(jp_fetch, "GET", "sweeps", sweep_id)
+    response = await call(jp_fetch, "GET", "sweeps", sweep_id)
     assert response.code == 200, response.body
-    detail = _json(response)
+    detail = as_json(response)
     assert {k: v for k, v in detail.items() if k in summary} == summary
     assert detail["runs_total"] == 4
     runs = [(r["run_id"], r["attempt"], r["status"]) for r in detail["runs"]]
@@ -364,21 +231,21 @@ async def test_list_and_describe_progress(jp_fetch, root, store: Store) -> None:
     assert detail["runs"][0]["source"] == "job"
     assert detail["runs"][0]["notebook_path"] == "square.ipynb"
 
-    page = _json(
-        await _call(jp_fetch, "GET", "sweeps", sweep_id, params={"limit": "2", "offset": "1"})
+    page = as_json(
+        await call(jp_fetch, "GET", "sweeps", sweep_id, params={"limit": "2", "offset": "1"})
     )
     assert [r["run_id"] for r in page["runs"]] == [second, third]
     assert (page["limit"], page["offset"], page["runs_total"]) == (2, 1, 4)
 
 
 async def test_unknown_sweep_and_bad_queries(jp_fetch, root) -> None:
-    _assert_error(await _call(jp_fetch, "GET", "sweeps", "nope"), 404, "not_found")
-    _assert_error(await _call(jp_fetch, "DELETE", "sweeps", "nope"), 404, "not_found")
-    bad = await _call(jp_fetch, "GET", "sweeps", params={"limit": "0"})
-    assert "limit" in _assert_error(bad, 400, "invalid_input")
-    bad = await _call(jp_fetch, "GET", "sweeps", "nope", params={"offset": "-1"})
-    assert "offset" in _assert_error(bad, 400, "invalid_input")
-    _assert_error(await _call(jp_fetch, "PUT", "sweeps", body="{}"), 405, "method_not_allowed")
+    assert_error(await call(jp_fetch, "GET", "sweeps", "nope"), 404, "not_found")
+    assert_error(await call(jp_fetch, "DELETE", "sweeps", "nope"), 404, "not_found")
+    bad = await call(jp_fetch, "GET", "sweeps", params={"limit": "0"})
+    assert "limit" in assert_error(bad, 400, "invalid_input")
+    bad = await call(jp_fetch, "GET", "sweeps", "nope", params={"offset": "-1"})
+    assert "offset" in assert_error(bad, 400, "invalid_input")
+    assert_error(await call(jp_fetch, "PUT", "sweeps", body="{}"), 405, "method_not_allowed")
 
 
 # -- real sweeps: launch, progress, cancel ----------------------------------------------------
@@ -394,9 +261,9 @@ async def test_launched_sweep_completes(jp_fetch, root) -> None:
         "timeout": 120,
         "experiment": "api",
     }
-    response = await _call(jp_fetch, "POST", "sweeps", body=body)
+    response = await call(jp_fetch, "POST", "sweeps", body=body)
     assert response.code == 201, response.body
-    created = _json(response)
+    created = as_json(response)
     sweep_id = created["sweep_id"]
     assert created["total"] == 3
     assert created["notebook_path"] == "square.ipynb"
@@ -421,15 +288,15 @@ async def test_launched_sweep_completes(jp_fetch, root) -> None:
 @pytest.mark.slow
 async def test_cancel_running_sweep(jp_fetch, root) -> None:
     body = {"notebook": "sub/sleeper.ipynb", "grid": {"seconds": [60, 61, 62]}, "workers": 1}
-    response = await _call(jp_fetch, "POST", "sweeps", body=body)
+    response = await call(jp_fetch, "POST", "sweeps", body=body)
     assert response.code == 201, response.body
-    sweep_id = _json(response)["sweep_id"]
+    sweep_id = as_json(response)["sweep_id"]
     await _wait_sweep(jp_fetch, sweep_id, lambda s: s["counts"]["running"] == 1, timeout_s=90)
 
     started = time.monotonic()
-    response = await _call(jp_fetch, "DELETE", "sweeps", sweep_id)
+    response = await call(jp_fetch, "DELETE", "sweeps", sweep_id)
     assert response.code == 200, response.body
-    cancelled = _json(response)
+    cancelled = as_json(response)
     assert cancelled["sweep_id"] == sweep_id
     assert cancelled["cancel_requested"] is True
 

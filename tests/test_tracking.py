@@ -164,6 +164,36 @@ def test_nan_is_refused_at_the_call_and_nothing_is_kept(home: Path) -> None:
     assert (summary.last, summary.min, summary.max, summary.count) == (0.5, 0.5, 1.0, 2)
 
 
+def test_a_refused_value_says_what_the_store_says_and_opens_no_run(home: Path) -> None:
+    out = python(
+        """
+        import numpy as np
+        import workbench as wb
+        from workbench.errors import InvalidInput
+        from workbench.store import open_store
+        for value in (float("nan"), np.float64("nan"), np.float32("nan")):
+            try:
+                wb.log_metric("loss", value)  # no run yet: this call would open one
+            except InvalidInput as e:
+                print("FLUENT", e)
+        store = open_store()
+        print("RUNS", len(store.search_runs()[0]))
+        run_id = store.create_run()
+        try:
+            store.log_batch(run_id, [("loss", float("nan"), 0, 0.0)])
+        except InvalidInput as e:
+            print("STORE", e)
+        """,
+        home,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    fluent = [line.removeprefix("FLUENT ") for line in lines if line.startswith("FLUENT ")]
+    (store,) = [line.removeprefix("STORE ") for line in lines if line.startswith("STORE ")]
+    assert fluent == [store] * 3 and "metric 'loss' got NaN" in store
+    assert "RUNS 0" in lines  # a refused value opened no run
+
+
 def test_import_workbench_leaves_the_store_unloaded(home: Path) -> None:
     """`import workbench` stays light: SQLAlchemy, pandas and lark load on first use."""
     out = python(

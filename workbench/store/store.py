@@ -298,6 +298,18 @@ def _update_latest(conn: Connection, run_id: str, batch: dict[str, _Summary]) ->
         )
 
 
+def check_metric_values(key: str, values: list[float]) -> None:
+    """The one rule for metric values, met by every writer (log_batch: the fluent API, the
+    server, users): no NaN, which has no order, so no min, max or last. One sum in C says
+    whether there may be one; only then are the values looked at one by one."""
+    total = sum(values)
+    if total != total and any(map(math.isnan, values)):  # else only inf - inf
+        raise InvalidInput(
+            f"metric {key!r} got NaN: log a number, or skip the point "
+            "(for example `if math.isfinite(loss): wb.log_metric(...)`)"
+        )
+
+
 def _summarize(points: list[_Point]) -> dict[str, _Summary]:
     """Per key: (step, timestamp, value) of the last point, then min, max and count.
 
@@ -319,13 +331,7 @@ def _summarize(points: list[_Point]) -> dict[str, _Summary]:
     out: dict[str, _Summary] = {}
     for key, group in groups.items():
         values = list(map(_value_of, group))
-        total = sum(values)
-        if total != total:  # NaN somewhere (or inf - inf): find out which
-            if any(math.isnan(v) for v in values):
-                raise InvalidInput(
-                    f"metric {key!r} got NaN: log a number, or skip the point "
-                    "(for example `if math.isfinite(loss): wb.log_metric(...)`)"
-                )
+        check_metric_values(key, values)
         _, value, step, ts = max(reversed(group), key=_point_order)
         out[key] = (step, ts, value, min(values), max(values), len(values))
     return out

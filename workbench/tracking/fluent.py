@@ -318,13 +318,8 @@ def log_metric(key: str, value: float, step: int | None = None) -> None:
             _checked_keys.add(key)
     if type(value) is not float:
         value = check_metric_value(key, value)
-    if value != value:
-        from workbench.errors import InvalidInput
-
-        raise InvalidInput(
-            f"metric {key!r} got NaN: log a number, or skip the point "
-            "(for example `if math.isfinite(loss): wb.log_metric(...)`)"
-        )
+    if value != value:  # NaN: put to the store's rule now, not at a later flush
+        _store_rule(key, value)
     if step is not None and type(step) is not int:
         step = _check_step(key, step)
     _tracker.add_point(key, value, step)
@@ -332,6 +327,14 @@ def log_metric(key: str, value: float, step: int | None = None) -> None:
 
 _checked_keys: set[str] = set()
 _now = time.time
+
+
+def _store_rule(key: str, value: float) -> None:
+    """The store's rule for one value, before the value is buffered: a refused value is
+    refused at the call, opens no run, and never holds back the points flushed with it."""
+    from workbench.store.store import check_metric_values
+
+    check_metric_values(key, [value])
 
 
 def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
