@@ -32,6 +32,16 @@ def wb_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def store(wb_home: Path) -> Iterator[Any]:
+    """The store of the server's home (a test module may define its own ``store``)."""
+    from workbench.store import open_store
+
+    store = open_store(home=str(wb_home))
+    yield store
+    store.close()
+
+
+@pytest.fixture
 def server_overrides() -> dict[str, Any]:
     """ServerApp settings a test adds (parametrize this fixture to change them)."""
     return {}

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +26,11 @@ from server_api import (
 
 from workbench.entities import RunStatus, SweepOptions
 from workbench.server import routes
-from workbench.store import Store, open_store
+from workbench.store import Store
 from workbench.validate.gate import save_report
 from workbench.validate.report import CheckStatus, ValidationReport
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
-
-
-@pytest.fixture
-def store(wb_home: Path) -> Iterator[Store]:
-    store = open_store(home=str(wb_home))
-    yield store
-    store.close()
 
 
 @pytest.fixture

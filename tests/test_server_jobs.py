@@ -10,7 +10,6 @@ import os
 import socket
 import time
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from sql_count import statements
 from workbench.entities import RunStatus, SweepOptions
 from workbench.notebooks.joblog import JobLogWriter, keep_log, log_path
 from workbench.notebooks.progress import CellProgress, progress_path, write_progress
-from workbench.store import Store, open_store
+from workbench.store import Store
 
 FINISHED = {s.value for s in RunStatus if s.finished}
 
@@ -39,13 +38,6 @@ def root(wb_home: Path, jp_root_dir: Path) -> Path:
     root = Path(jp_root_dir).resolve()
     write_notebook(root / "hold.ipynb", "x: int = 1", *HOLDING)
     return root
-
-
-@pytest.fixture
-def store(wb_home: Path) -> Iterator[Store]:
-    store = open_store(home=str(wb_home))
-    yield store
-    store.close()
 
 
 def _sweep(store: Store, root: Path, xs: list[int], **options: Any) -> tuple[str, list[str]]:

@@ -4,7 +4,6 @@ Credentials and authorization of every verb: tests/test_server_auth.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +11,7 @@ import pytest
 from explore_seed import seed
 from server_api import assert_error, call, ok
 
-from workbench.store import Store, open_store
-
-
-@pytest.fixture
-def store(wb_home: Path) -> Iterator[Store]:
-    store = open_store(home=str(wb_home))
-    yield store
-    store.close()
+from workbench.store import Store
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ and the run diff (nbdime) over REST, on a real jupyter_server and a real SQLite 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +12,7 @@ from explore_seed import PNG, seed
 from server_api import assert_error, call, ok
 from sql_count import selects, statements
 
-from workbench.store import Store, open_store
-
-
-@pytest.fixture
-def store(wb_home: Path) -> Iterator[Store]:
-    store = open_store(home=str(wb_home))
-    yield store
-    store.close()
+from workbench.store import Store
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from the code that launches sweeps, each problem beside its field, nothing writt
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from server_api import API, write_notebook
 
 from workbench.entities import RunStatus
 from workbench.jobs.plan import plan_sweep, spec_from_api
-from workbench.store import Store, open_store
+from workbench.store import Store
 
 
 @pytest.fixture
@@ -26,13 +25,6 @@ def root(wb_home: Path, jp_root_dir: Path) -> Path:
     )
     write_notebook(root / "plain.ipynb", None, "print(1)")
     return root
-
-
-@pytest.fixture
-def store(wb_home: Path) -> Iterator[Store]:
-    store = open_store(home=str(wb_home))
-    yield store
-    store.close()
 
 
 async def _preview(jp_fetch, body: Any, **kwargs: Any) -> dict[str, Any]:

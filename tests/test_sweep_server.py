@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from server_api import as_json, assert_error, call, write_notebook
 from tornado.httpclient import HTTPResponse
 
 from workbench.entities import RunStatus, SweepOptions
-from workbench.store import Store, open_store
+from workbench.store import Store
 
 FINISHED = {s.value for s in RunStatus if s.finished}
 
@@ -40,13 +39,6 @@ def root(wb_home: Path, jp_root_dir: Path) -> Path:
     )
     write_notebook(root / "plain.ipynb", None, "print(1)")
     return root
-
-
-@pytest.fixture
-def store(wb_home: Path) -> Iterator[Store]:
-    store = open_store(home=str(wb_home))
-    yield store
-    store.close()
 
 
 async def _sweeps(jp_fetch) -> list[dict[str, Any]]:
