@@ -1,5 +1,6 @@
-"""The life of a sweep's jobs in the store: workers start queued runs, the coordinator
-finishes, cancels and claims them. Mixed into Store beside SweepStore."""
+"""The life of a running sweep in the store: workers start queued runs; the coordinator
+claims the sweep, beats its heartbeat, finishes, cancels and ends it; anyone may ask for a
+cancel. Mixed into Store beside SweepStore (which creates and reads sweeps)."""
 
 from __future__ import annotations
 
@@ -147,6 +148,67 @@ class JobStore(StoreBase):
         """Sweep ids equal to ``text`` (first) or starting with it (see ``ids_matching``)."""
         with self.engine.connect() as conn:
             return ids_matching(conn, SweepRow.sweep_id, text, limit)
+
+    def set_sweep_status(self, sweep_id: str, status: RunStatus) -> None:
+        self._set_sweep_status(sweep_id, status, unless_queued=False)
+
+    def finish_sweep(self, sweep_id: str, status: RunStatus) -> bool:
+        """Set the final status of a sweep its runner is ending. A success is refused (False)
+        while one of its jobs is queued (a retry queued as the runner was ending): the
+        runner goes on with it, and the sweep never shows as succeeded in between."""
+        status = RunStatus(status)
+        return self._set_sweep_status(sweep_id, status, unless_queued=status is RunStatus.SUCCEEDED)
+
+    def _set_sweep_status(self, sweep_id: str, status: RunStatus, *, unless_queued: bool) -> bool:
+        values: dict[str, Any] = {"status": RunStatus(status).value, "heartbeat_at": time.time()}
+        if RunStatus(status).finished:
+            values["ended_at"] = time.time()
+        where = [SweepRow.sweep_id == sweep_id]
+        if unless_queued:
+            queued = select(RunRow.run_id).where(
+                RunRow.sweep_id == sweep_id, RunRow.status == RunStatus.QUEUED.value
+            )
+            where.append(~queued.exists())
+        with write_connection(self.engine) as conn, conn.begin():
+            if conn.execute(update(SweepRow).where(*where).values(**values)).rowcount:
+                return True
+            # refused for a queued job, unless there is no such sweep (deleted meanwhile)
+            if unless_queued and not conn.execute(select(SweepRow).where(where[0])).first():
+                raise NotFound(f"no sweep with id {sweep_id!r}")
+            return False
+
+    def sweep_heartbeat(self, sweep_id: str, runner: str | None = None) -> None:
+        values: dict[str, Any] = {"heartbeat_at": time.time()}
+        if runner is not None:
+            values["runner"] = runner
+        with write_connection(self.engine) as conn, conn.begin():
+            conn.execute(update(SweepRow).where(SweepRow.sweep_id == sweep_id).values(**values))
+
+    def request_cancel(self, *, sweep_id: str | None = None, run_id: str | None = None) -> None:
+        now = time.time()
+        with write_connection(self.engine) as conn, conn.begin():
+            if sweep_id is not None:
+                found = conn.execute(
+                    update(SweepRow)
+                    .where(SweepRow.sweep_id == sweep_id)
+                    .values(cancel_requested_at=now)
+                ).rowcount
+                if not found:
+                    raise NotFound(f"no sweep with id {sweep_id!r}")
+            if run_id is not None:
+                found = conn.execute(
+                    update(RunRow).where(RunRow.run_id == run_id).values(cancel_requested_at=now)
+                ).rowcount
+                if not found:
+                    raise NotFound(f"no run with id {run_id!r}")
+
+    def cancel_queued(self, sweep_id: str) -> int:
+        with write_connection(self.engine) as conn, conn.begin():
+            return conn.execute(
+                update(RunRow)
+                .where(RunRow.sweep_id == sweep_id, RunRow.status == RunStatus.QUEUED.value)
+                .values(status=RunStatus.CANCELLED.value, ended_at=time.time())
+            ).rowcount
 
 
 def _final_values(status: RunStatus, error: RunError | None) -> dict[str, Any]:
