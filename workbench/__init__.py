@@ -16,17 +16,16 @@ from workbench._version import __version__
 from workbench.tracking.fluent import (
     active_run,
     end_run,
-    get_run,
     log_artifact,
     log_metric,
     log_metrics,
     log_param,
     log_params,
-    runs,
     set_tag,
     set_tags,
     start_run,
 )
+from workbench.tracking.frames import get_run, runs
 
 if TYPE_CHECKING:
     from workbench.export.exporter import export

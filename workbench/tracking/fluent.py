@@ -25,12 +25,10 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.entities import (
-    Run,
     RunError,
     RunSource,
     RunStatus,
@@ -48,8 +46,6 @@ from workbench.tracking.session import (
 
 if TYPE_CHECKING:
     from types import TracebackType
-
-    import pandas as pd
 
     from workbench.store import Store
 
@@ -380,54 +376,6 @@ def log_artifact(path: str | os.PathLike[str], name: str | None = None) -> None:
 def flush() -> None:
     """Write buffered metric points now (they are also written in the background)."""
     _tracker.flush()
-
-
-def runs(
-    notebook: str | os.PathLike[str] | None = None,
-    experiment: str | None = None,
-    status: RunStatus | str | None = None,
-    *,
-    where: str | None = None,
-    order_by: str | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-    columns: Sequence[str] | str | None = None,
-) -> pd.DataFrame:
-    """Runs as a DataFrame, newest first, one row per run.
-
-        wb.runs(where="metrics.accuracy > 0.9 and params.model = 'tree'",
-                order_by="metrics.accuracy desc", limit=20)
-
-    ``where`` and ``order_by`` use the runs query language (fields: run_id, name, status,
-    source, experiment, notebook, sweep, started_at, ended_at, duration_s, params.NAME,
-    metrics.NAME with .min/.max/.count, tags.NAME); ``columns`` picks the frame's columns
-    from the same fields (default: all base columns, params, last metric values and tags).
-    """
-    from workbench.store import RunFilter
-    from workbench.tracking.frames import runs_frame
-
-    _tracker.flush()
-    filt = None
-    if notebook or experiment or status:
-        filt = RunFilter(
-            notebook=str(Path(notebook).resolve()) if notebook else None,
-            experiment=experiment,
-            status=RunStatus.parse(status) if status else None,
-        )
-    return runs_frame(
-        open_store(),
-        filt,
-        where=where,
-        order_by=order_by,
-        limit=limit,
-        offset=offset,
-        columns=columns,
-    )
-
-
-def get_run(run_id: str) -> Run:
-    _tracker.flush()
-    return open_store().get_run(run_id)
 
 
 def _check_step(key: str, step: object) -> int:

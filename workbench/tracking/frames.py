@@ -1,11 +1,18 @@
-"""Runs as a pandas DataFrame: one row per run, params./metrics./tags. columns."""
+"""Runs as a pandas DataFrame: one row per run, params./metrics./tags. columns; and the
+fluent API's reads (``wb.runs()``, ``wb.get_run()``), which see this process's buffered
+points."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import os
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from workbench.entities import Run, RunStatus
+from workbench.tracking.fluent import flush, open_store
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -106,3 +113,51 @@ def _series(column: str, values: Any, n: int) -> Any:
         return pd.Series(values, dtype="float64")
     # Params keep their JSON types: an int stays an int where other runs lack the param.
     return pd.Series(values, dtype=object) if n else pd.Series([], dtype=object)
+
+
+def runs(
+    notebook: str | os.PathLike[str] | None = None,
+    experiment: str | None = None,
+    status: RunStatus | str | None = None,
+    *,
+    where: str | None = None,
+    order_by: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    columns: Sequence[str] | str | None = None,
+) -> pd.DataFrame:
+    """Runs as a DataFrame, newest first, one row per run.
+
+        wb.runs(where="metrics.accuracy > 0.9 and params.model = 'tree'",
+                order_by="metrics.accuracy desc", limit=20)
+
+    ``where`` and ``order_by`` use the runs query language (fields: run_id, name, status,
+    source, experiment, notebook, sweep, started_at, ended_at, duration_s, params.NAME,
+    metrics.NAME with .min/.max/.count, tags.NAME); ``columns`` picks the frame's columns
+    from the same fields (default: all base columns, params, last metric values and tags).
+    """
+    from workbench.store import RunFilter
+
+    flush()  # this process's buffered points first
+    filt = None
+    if notebook or experiment or status:
+        filt = RunFilter(
+            notebook=str(Path(notebook).resolve()) if notebook else None,
+            experiment=experiment,
+            status=RunStatus.parse(status) if status else None,
+        )
+    return runs_frame(
+        open_store(),
+        filt,
+        where=where,
+        order_by=order_by,
+        limit=limit,
+        offset=offset,
+        columns=columns,
+    )
+
+
+def get_run(run_id: str) -> Run:
+    """One run, with its metrics' history (this process's buffered points written first)."""
+    flush()
+    return open_store().get_run(run_id)
