@@ -78,6 +78,7 @@ class ForkedWorkers:
             "cwd": os.getcwd(),
             "sys_path": list(sys.path),
             "launch": started.launch,
+            "source_tree": _source_tree(),
         }
         self._workers: list[_Worker] = []
         self._pending: deque[tuple[str, cf.Future[str]]] = deque()
@@ -211,6 +212,12 @@ class ForkedWorkers:
         os.close(worker.pidfd)
 
 
+def _source_tree() -> str | None:
+    from workbench.notebooks.kernel import source_tree_path
+
+    return source_tree_path()
+
+
 # -- in the worker ----------------------------------------------------------------------------
 
 
@@ -247,6 +254,9 @@ def _become_worker(args: dict[str, Any], runner_lifeline: int) -> None:
 
     os.environ.clear()
     os.environ.update(args["env"])
+    from workbench.notebooks.kernel import known_source_tree
+
+    known_source_tree(args["source_tree"])  # the runner asked, in this same environment
     retitle([TITLE], dict(os.environ))  # what ps shows: not a zygote
     os.chdir(args["cwd"])
     sys.path[:] = args["sys_path"]

@@ -10,7 +10,6 @@ sweep job), the class forks the kernel from a pre-imported zygote instead
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import subprocess
@@ -32,11 +31,26 @@ if TYPE_CHECKING:
 DEFAULT_KERNEL = "python3"
 
 
-@functools.lru_cache(maxsize=1)
+_source_tree: list[str | None] = []  # the answer, once known (see source_tree_path)
+
+
 def source_tree_path() -> str | None:
     """The folder holding the ``workbench`` package, when the kernel's interpreter (this
     one) would not import this same package from elsewhere (it is not installed); else None.
-    """
+    Asked of a new interpreter once per process (a sweep's workers take their runner's
+    answer, see :func:`known_source_tree`)."""
+    if not _source_tree:
+        _source_tree.append(_probe_source_tree())
+    return _source_tree[0]
+
+
+def known_source_tree(answer: str | None) -> None:
+    """Take ``answer`` (another process's :func:`source_tree_path`, same interpreter and
+    environment) instead of asking a new interpreter again."""
+    _source_tree[:] = [answer]
+
+
+def _probe_source_tree() -> str | None:
     here = Path(__file__).resolve().parents[1]
     probe = "import importlib.util as u; s = u.find_spec('workbench'); print(s.origin if s else '')"
     try:
