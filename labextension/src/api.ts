@@ -233,8 +233,8 @@ function isErrorResponse(body: unknown): body is ErrorResponse {
   );
 }
 
-/** GET runs: one page of runs, newest first. */
-export function listRuns(query: ListRunsQuery = {}): Promise<ListRunsResponse> {
+/** `endpoint?query`, leaving out the query's empty fields (undefined, null, ''). */
+export function withQuery(endpoint: string, query: object): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value !== undefined && value !== null && value !== '') {
@@ -242,7 +242,12 @@ export function listRuns(query: ListRunsQuery = {}): Promise<ListRunsResponse> {
     }
   }
   const search = params.toString();
-  return requestAPI<ListRunsResponse>(search ? `runs?${search}` : 'runs');
+  return search ? `${endpoint}?${search}` : endpoint;
+}
+
+/** GET runs: one page of runs, newest first. */
+export function listRuns(query: ListRunsQuery = {}): Promise<ListRunsResponse> {
+  return requestAPI<ListRunsResponse>(withQuery('runs', query));
 }
 
 /** GET runs/{run_id}: one run with its metric history, provenance and artifacts. */

@@ -5,7 +5,7 @@
  * The interfaces mirror workbench/server/ship_models.py field for field;
  * change both sides together. Requests go through `requestAPI` (api.ts).
  */
-import { requestAPI } from './api';
+import { requestAPI, withQuery } from './api';
 
 /** Mirrors ship_models.Target. */
 export type ExportTarget = 'package' | 'kfp' | 'airflow' | 'github' | 'docker';
@@ -140,16 +140,7 @@ export function createExport(
 export function listExports(
   query: ListExportsQuery = {}
 ): Promise<ListExportsResponse> {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && value !== null && value !== '') {
-      params.set(key, String(value));
-    }
-  }
-  const search = params.toString();
-  return requestAPI<ListExportsResponse>(
-    search ? `exports?${search}` : 'exports'
-  );
+  return requestAPI<ListExportsResponse>(withQuery('exports', query));
 }
 
 /** POST exports/preview: the files an export would write; nothing is written. */

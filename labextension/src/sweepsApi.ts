@@ -4,7 +4,7 @@
  * The interfaces mirror workbench/server/sweep_models.py field for field;
  * change both sides together. Requests go through `requestAPI` (api.ts).
  */
-import { requestAPI, RunStatus, RunSummary } from './api';
+import { requestAPI, RunStatus, RunSummary, withQuery } from './api';
 
 /**
  * Mirrors workbench.entities.SweepOptions: how a sweep's jobs run. The server
@@ -188,17 +188,6 @@ export interface NotebookParameter {
 export interface NotebookParameters {
   path: string;
   parameters: NotebookParameter[];
-}
-
-function withQuery(endpoint: string, query: object): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && value !== null && value !== '') {
-      params.set(key, String(value));
-    }
-  }
-  const search = params.toString();
-  return search ? `${endpoint}?${search}` : endpoint;
 }
 
 function sweepEndpoint(sweepId: string): string {

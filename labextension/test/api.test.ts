@@ -4,7 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { isTransient, requestAPI, WorkbenchAPIError } from '../src/api';
+import {
+  isTransient,
+  requestAPI,
+  withQuery,
+  WorkbenchAPIError
+} from '../src/api';
 import { IRetryOptions } from '../src/retry';
 import { BASE, fakeServer, json } from './fakeServer';
 
@@ -176,5 +181,27 @@ describe('requestAPI', () => {
       requestAPI('runs', {}, server.settings, noWait())
     );
     expect(error.code).toBe('invalid_response');
+  });
+});
+
+describe('withQuery', () => {
+  it('leaves out empty fields, keeps false and 0, and encodes values', () => {
+    expect(
+      withQuery('runs', {
+        where: "status = 'failed'",
+        limit: 0,
+        deleted: false,
+        order_by: '',
+        offset: null,
+        columns: undefined
+      })
+    ).toBe('runs?where=status+%3D+%27failed%27&limit=0&deleted=false');
+  });
+
+  it('gives the bare endpoint when nothing is left', () => {
+    expect(withQuery('exports', {})).toBe('exports');
+    expect(withQuery('sweeps', { limit: undefined, experiment: '' })).toBe(
+      'sweeps'
+    );
   });
 });
