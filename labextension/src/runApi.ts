@@ -6,7 +6,14 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { requestAPI, RunDetail, RunSummary, withQuery } from './api';
+import {
+  requestAPI,
+  RunDetail,
+  runPath,
+  RunSummary,
+  sendJSON,
+  withQuery
+} from './api';
 
 /** Mirrors run_models.MetricSummaryModel. */
 export interface MetricSummary {
@@ -128,17 +135,12 @@ export interface IRowsQuery {
   limit: number;
 }
 
-const runPath = (runId: string): string => `runs/${encodeURIComponent(runId)}`;
-
 export function getRunPage(runId: string): Promise<RunPage> {
   return requestAPI<RunPage>(runPath(runId));
 }
 
 export function editRun(runId: string, edit: EditRun): Promise<RunPage> {
-  return requestAPI<RunPage>(runPath(runId), {
-    method: 'PATCH',
-    body: JSON.stringify(edit)
-  });
+  return sendJSON<RunPage>(runPath(runId), edit, { method: 'PATCH' });
 }
 
 export function deleteRun(runId: string): Promise<RunDeleted> {
