@@ -233,8 +233,8 @@ function isErrorResponse(body: unknown): body is ErrorResponse {
   );
 }
 
-/** GET runs: one page of runs, newest first. */
-export function listRuns(query: ListRunsQuery = {}): Promise<ListRunsResponse> {
+/** `endpoint?query`, leaving out the query's empty fields (undefined, null, ''). */
+export function withQuery(endpoint: string, query: object): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value !== undefined && value !== null && value !== '') {
@@ -242,15 +242,41 @@ export function listRuns(query: ListRunsQuery = {}): Promise<ListRunsResponse> {
     }
   }
   const search = params.toString();
-  return requestAPI<ListRunsResponse>(search ? `runs?${search}` : 'runs');
+  return search ? `${endpoint}?${search}` : endpoint;
+}
+
+/**
+ * A POST (or PATCH) with a JSON body: the request as the server's pydantic
+ * model reads it. Never retried (requestAPI retries GETs only).
+ */
+export function sendJSON<T>(
+  endpoint: string,
+  body: unknown,
+  options: { method?: 'POST' | 'PATCH'; signal?: AbortSignal } = {}
+): Promise<T> {
+  return requestAPI<T>(endpoint, {
+    method: options.method ?? 'POST',
+    body: JSON.stringify(body),
+    signal: options.signal
+  });
+}
+
+/** The endpoint of one run: `runs/{run_id}`. */
+export function runPath(runId: string): string {
+  return `runs/${encodeURIComponent(runId)}`;
+}
+
+/** GET runs: one page of runs, newest first. */
+export function listRuns(query: ListRunsQuery = {}): Promise<ListRunsResponse> {
+  return requestAPI<ListRunsResponse>(withQuery('runs', query));
 }
 
 /** GET runs/{run_id}: one run with its metric history, provenance and artifacts. */
 export function getRun(runId: string): Promise<RunDetail> {
-  return requestAPI<RunDetail>(`runs/${encodeURIComponent(runId)}`);
+  return requestAPI<RunDetail>(runPath(runId));
 }
 
 /** GET runs/{run_id}/notebook: the executed notebook of a job run. */
 export function getRunNotebook(runId: string): Promise<NotebookJSON> {
-  return requestAPI<NotebookJSON>(`runs/${encodeURIComponent(runId)}/notebook`);
+  return requestAPI<NotebookJSON>(`${runPath(runId)}/notebook`);
 }

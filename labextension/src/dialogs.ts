@@ -67,13 +67,28 @@ export interface IGuardedBody<T> extends Widget {
  * A dialog whose accept button does nothing but point at the problem while
  * its body has one, instead of closing with a request the server refuses.
  */
+export interface IGuardedOptions<T> {
+  title: string;
+  body: IGuardedBody<T>;
+  accept: string;
+  className?: string;
+}
+
+/** Ask with a guarded dialog: the request it accepted, or null when cancelled. */
+export async function askGuarded<T>(
+  options: IGuardedOptions<T>
+): Promise<T | null> {
+  const dialog = new GuardedDialog(options);
+  try {
+    const result = await dialog.launch();
+    return result.button.accept ? result.value : null;
+  } finally {
+    dialog.dispose();
+  }
+}
+
 export class GuardedDialog<T> extends Dialog<T | null> {
-  constructor(options: {
-    title: string;
-    body: IGuardedBody<T>;
-    accept: string;
-    className?: string;
-  }) {
+  constructor(options: IGuardedOptions<T>) {
     super({
       title: options.title,
       body: options.body,

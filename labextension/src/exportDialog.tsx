@@ -8,8 +8,8 @@
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { describeError } from './errors';
 import { basename, formatStart } from './format';
+import { LivePreview } from './preview';
 import {
   CreateExport,
   ExportPreview,
@@ -27,7 +27,6 @@ export const TARGETS: ReadonlyArray<[ExportTarget, string]> = [
 ];
 /** The source choice that validates the notebook now instead of using a run. */
 export const VALIDATE_NOW = '';
-const PREVIEW_DELAY_MS = 250;
 
 export class ExportFormBody extends ReactWidget {
   constructor(
@@ -39,13 +38,23 @@ export class ExportFormBody extends ReactWidget {
     const stem = basename(_path).replace(/\.ipynb$/, '');
     this._out = `exports/${stem}`;
     this._source = _runs.find(r => r.passed)?.run_id ?? VALIDATE_NOW;
-    this._refresh();
+    this._preview = new LivePreview(
+      signal => {
+        const { out, targets, run_id, path, name, version } = this._body();
+        return previewExport(
+          { out, targets, run_id, path, name, version },
+          signal
+        );
+      },
+      () => this.update()
+    );
+    this._preview.refresh();
   }
 
   /** The request to send, or null while the preview is missing or refuses it. */
   getValue(): CreateExport | null {
-    const preview = this._preview;
-    if (preview === null || this._pending || preview.problem || this._error) {
+    const { value: preview, pending, error } = this._preview;
+    if (preview === null || pending || preview.problem || error) {
       return null;
     }
     return this._body();
@@ -57,8 +66,7 @@ export class ExportFormBody extends ReactWidget {
   }
 
   dispose(): void {
-    clearTimeout(this._timer);
-    this._abort?.abort();
+    this._preview.dispose();
     super.dispose();
   }
 
@@ -82,7 +90,7 @@ export class ExportFormBody extends ReactWidget {
                     } else {
                       this._targets.delete(target);
                     }
-                    this._refresh();
+                    this._preview.refresh();
                   }}
                 />
                 {text}
@@ -112,7 +120,7 @@ export class ExportFormBody extends ReactWidget {
                 value={this._source}
                 onChange={e => {
                   this._source = e.target.value;
-                  this._refresh();
+                  this._preview.refresh();
                 }}
               >
                 {passed.map(run => (
@@ -155,7 +163,7 @@ export class ExportFormBody extends ReactWidget {
           value={value}
           onChange={e => {
             set(e.target.value);
-            this._refresh();
+            this._preview.refresh();
           }}
         />
       </label>
@@ -163,17 +171,17 @@ export class ExportFormBody extends ReactWidget {
   }
 
   private _previewBlock(): JSX.Element {
-    const preview = this._preview;
+    const { value: preview, pending, error } = this._preview;
     let head = 'Listing the files…';
-    if (this._error) {
-      head = this._error;
-    } else if (preview && !this._pending) {
+    if (error) {
+      head = error;
+    } else if (preview && !pending) {
       head = preview.problem
         ? preview.problem
         : `${preview.name} ${preview.version} into ${this._out.trim()}`;
     }
     const replaced = new Set(preview?.replaced ?? []);
-    const failing = Boolean(this._error || preview?.problem);
+    const failing = Boolean(error || preview?.problem);
     return (
       <section
         className={`wb-SweepForm-preview${this._refusedOnce && failing ? ' wb-mod-refused' : ''}`}
@@ -185,7 +193,7 @@ export class ExportFormBody extends ReactWidget {
         >
           {head}
         </div>
-        {preview && !this._pending && !failing && (
+        {preview && !pending && !failing && (
           <ul className="wb-ExportForm-files" aria-label="Files to write">
             {preview.files.map(file => (
               <li key={file} data-file={file}>
@@ -229,43 +237,11 @@ export class ExportFormBody extends ReactWidget {
     return body;
   }
 
-  private _refresh(): void {
-    clearTimeout(this._timer);
-    this._pending = true;
-    this.update();
-    this._timer = setTimeout(() => void this._ask(), PREVIEW_DELAY_MS);
-  }
-
-  private async _ask(): Promise<void> {
-    this._abort?.abort();
-    const abort = new AbortController();
-    this._abort = abort;
-    const { out, targets, run_id, path, name, version } = this._body();
-    try {
-      this._preview = await previewExport(
-        { out, targets, run_id, path, name, version },
-        abort.signal
-      );
-      this._error = null;
-    } catch (reason) {
-      if (abort.signal.aborted) {
-        return;
-      }
-      this._error = describeError(reason).message;
-    }
-    this._pending = false;
-    this.update();
-  }
-
   private readonly _targets = new Set<ExportTarget>();
   private _name = '';
   private _version = '';
   private _out: string;
   private _source: string;
-  private _preview: ExportPreview | null = null;
-  private _error: string | null = null;
-  private _pending = true;
+  private readonly _preview: LivePreview<ExportPreview>;
   private _refusedOnce = false;
-  private _timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  private _abort: AbortController | null = null;
 }

@@ -192,7 +192,7 @@ export class ExportsPanel extends ReactWidget {
                   <code>{file}</code>
                 ) : (
                   <button
-                    className="wb-Report-cell"
+                    className="wb-LinkButton wb-Report-cell"
                     data-file={file}
                     onClick={() => this._options.openFile(`${e.path}/${file}`)}
                   >
@@ -204,7 +204,7 @@ export class ExportsPanel extends ReactWidget {
           </ul>
         ) : (
           <button
-            className="wb-Report-cell"
+            className="wb-LinkButton wb-Report-cell"
             onClick={() => this._options.openFile(`${e.path}/README.md`)}
           >
             README.md

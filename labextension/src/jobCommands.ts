@@ -20,7 +20,7 @@ import { WorkbenchAPIError } from './api';
 import { workbenchIcon } from './icon';
 import { JOB_QUEUE_ID, JobQueuePanel } from './jobQueue';
 import { openRunNotebook } from './open';
-import { GuardedDialog } from './dialogs';
+import { askGuarded } from './dialogs';
 import { SweepFormBody } from './sweepDialog';
 import { newForm } from './sweepForm';
 import { setJobQueueOpener } from './sweeps';
@@ -181,7 +181,7 @@ async function launchDialog(
     note = 'This notebook has no cell tagged parameters.';
   }
   const body = new SweepFormBody(newForm(path, parameters), note);
-  const dialog = new GuardedDialog({
+  const request = await askGuarded({
     title:
       mode === 'sweep'
         ? `Sweep ${basename(path)}`
@@ -190,9 +190,6 @@ async function launchDialog(
     accept: mode === 'sweep' ? 'Launch' : 'Run',
     className: 'wb-SweepDialog'
   });
-  const result = await dialog.launch();
-  const request = result.button.accept ? result.value : null;
-  dialog.dispose();
   if (!request) {
     return;
   }

@@ -3,9 +3,10 @@
  * selected sweep's jobs ranked by a metric, and the selected job's progress
  * and log (only the new bytes, by offset).
  *
- * It polls only while the tab is on screen: every second while a sweep is
- * queued or running, every 10 s when nothing is in flight (a sweep launched
- * from another face then shows within 10 s). A sweep launched from this
+ * It polls only while the tab is on screen and the browser tab visible
+ * (poller.ts): every second while a sweep is queued or running, every 1.5 s
+ * when nothing is in flight (a sweep launched from another face then shows
+ * within 2 s). A sweep launched from this
  * JupyterLab is shown at once (show()), and polling is fast again from there;
  * so it is as soon as a poll finds a sweep in flight.
  *
@@ -13,6 +14,7 @@
  */
 import { describeError, IViewError, pollFailed } from './errors';
 import { isActive } from './format';
+import { IVisibilitySource, Poller } from './poller';
 import { PollBackoff } from './retry';
 import {
   CellProgress,
@@ -48,11 +50,17 @@ export interface IJobLogState {
 export interface IJobQueueModelOptions {
   /** Whether the queue is on screen now: polling pauses when it is not. */
   isShown: () => boolean;
+  /** The page's visibility (a test's fake); by default `document`. */
+  visibility?: IVisibilitySource | null;
 }
 
 export class JobQueueModel {
   constructor(options: IJobQueueModelOptions) {
-    this._isShown = options.isShown;
+    this._poller = new Poller({
+      poll: () => void this.refresh(),
+      isShown: options.isShown,
+      visibility: options.visibility
+    });
   }
 
   /** Called after every change; the view redraws. */
@@ -158,7 +166,7 @@ export class JobQueueModel {
 
   /** Fetch the sweeps, the selected sweep and the selected job's log. */
   async refresh(): Promise<void> {
-    this._clearTimer();
+    this._poller.stop();
     if (this._disposed) {
       return;
     }
@@ -192,7 +200,7 @@ export class JobQueueModel {
 
   dispose(): void {
     this._disposed = true;
-    this._clearTimer();
+    this._poller.dispose();
   }
 
   private async _loadDetail(request: number): Promise<void> {
@@ -269,32 +277,14 @@ export class JobQueueModel {
   }
 
   private _schedule(): void {
-    this._clearTimer();
-    if (this._disposed) {
-      return;
-    }
-    this._timer = setTimeout(
-      () => {
-        this._timer = null;
-        if (this._isShown()) {
-          void this.refresh();
-        } // else: stop; the view refreshes when it is shown again
-      },
+    this._poller.schedule(
       this._backoff.delay(this.inFlight ? QUEUE_POLL_MS : QUEUE_IDLE_POLL_MS)
     );
   }
 
-  private _clearTimer(): void {
-    if (this._timer !== null) {
-      clearTimeout(this._timer);
-      this._timer = null;
-    }
-  }
-
-  private readonly _isShown: () => boolean;
+  private readonly _poller: Poller;
   private readonly _backoff = new PollBackoff();
   private _request = 0;
-  private _timer: ReturnType<typeof setTimeout> | null = null;
   private _disposed = false;
   private _logBusy = false;
 }

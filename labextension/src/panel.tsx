@@ -3,7 +3,7 @@
  *
  * State lives on the widget; render() draws it. A timer refreshes the list
  * every 2 s while a listed run is queued or running and every 10 s otherwise,
- * and only while the panel is visible. While the store (or the server) is
+ * and only while the panel and the browser tab are visible (poller.ts). While the store (or the server) is
  * unavailable it says so and polls with a backoff (retry.ts) until it
  * answers. The Sweeps view (sweeps.tsx) polls on its own timer, only while it
  * is the view on screen.
@@ -16,6 +16,7 @@ import { ErrorBlock, IViewError, pollFailed } from './errors';
 import { listRuns, RunSummary } from './api';
 import { literal } from './explorerModel';
 import { ACTIVE_STATUSES } from './format';
+import { Poller } from './poller';
 import { PollBackoff } from './retry';
 import { RunRow, varyingParams } from './runRow';
 import { SweepsView } from './sweeps';
@@ -101,7 +102,7 @@ export class RunsPanel extends ReactWidget {
 
   /** Fetch the current view now, then schedule the next poll. */
   async refresh(): Promise<void> {
-    this._clearTimer();
+    this._poller.stop();
     const request = ++this._request;
     const view = this._view;
     const notebook = this._notebookPath;
@@ -150,7 +151,7 @@ export class RunsPanel extends ReactWidget {
   }
 
   dispose(): void {
-    this._clearTimer();
+    this._poller.dispose();
     this._clearSearchTimer();
     this._sweeps.dispose();
     super.dispose();
@@ -274,33 +275,16 @@ export class RunsPanel extends ReactWidget {
   }
 
   private _schedule(): void {
-    this._clearTimer();
-    if (this.isDisposed) {
-      return;
-    }
     const active = this._runs.some(run => ACTIVE_STATUSES.has(run.status));
-    const delay = this._backoff.delay(active ? FAST_POLL_MS : SLOW_POLL_MS);
-    this._timer = window.setTimeout(() => {
-      this._timer = null;
-      if (this.isVisible) {
-        void this.refresh();
-      } else {
-        this._schedule(); // hidden: check again later, fetch nothing
-      }
-    }, delay);
+    this._poller.schedule(
+      this._backoff.delay(active ? FAST_POLL_MS : SLOW_POLL_MS)
+    );
   }
 
   private _clearSearchTimer(): void {
     if (this._searchTimer !== null) {
       window.clearTimeout(this._searchTimer);
       this._searchTimer = null;
-    }
-  }
-
-  private _clearTimer(): void {
-    if (this._timer !== null) {
-      window.clearTimeout(this._timer);
-      this._timer = null;
     }
   }
 
@@ -317,5 +301,9 @@ export class RunsPanel extends ReactWidget {
   private _error: IViewError | null = null;
   private readonly _backoff = new PollBackoff();
   private _request = 0;
-  private _timer: number | null = null;
+  /** The runs lists' polls (the Sweeps view polls on its own). */
+  private readonly _poller = new Poller({
+    poll: () => void this.refresh(),
+    isShown: () => this.isVisible && this._view !== 'sweeps'
+  });
 }

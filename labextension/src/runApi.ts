@@ -6,7 +6,14 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { requestAPI, RunDetail, RunSummary } from './api';
+import {
+  requestAPI,
+  RunDetail,
+  runPath,
+  RunSummary,
+  sendJSON,
+  withQuery
+} from './api';
 
 /** Mirrors run_models.MetricSummaryModel. */
 export interface MetricSummary {
@@ -128,29 +135,12 @@ export interface IRowsQuery {
   limit: number;
 }
 
-function search(
-  params: Record<string, string | number | boolean | null | undefined>
-): string {
-  const out = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) {
-    if (value !== undefined && value !== null && value !== '') {
-      out.set(key, String(value));
-    }
-  }
-  return out.toString();
-}
-
-const runPath = (runId: string): string => `runs/${encodeURIComponent(runId)}`;
-
 export function getRunPage(runId: string): Promise<RunPage> {
   return requestAPI<RunPage>(runPath(runId));
 }
 
 export function editRun(runId: string, edit: EditRun): Promise<RunPage> {
-  return requestAPI<RunPage>(runPath(runId), {
-    method: 'PATCH',
-    body: JSON.stringify(edit)
-  });
+  return sendJSON<RunPage>(runPath(runId), edit, { method: 'PATCH' });
 }
 
 export function deleteRun(runId: string): Promise<RunDeleted> {
@@ -168,7 +158,7 @@ export function previewArtifact(
   name: string
 ): Promise<ArtifactPreview> {
   return requestAPI<ArtifactPreview>(
-    `${runPath(runId)}/artifacts/preview?${search({ name })}`
+    withQuery(`${runPath(runId)}/artifacts/preview`, { name })
   );
 }
 
@@ -181,7 +171,7 @@ export function artifactDownloadUrl(
   return URLExt.join(
     settings.baseUrl,
     'workbench/api',
-    `${runPath(runId)}/artifacts/download?${search({ name })}`
+    withQuery(`${runPath(runId)}/artifacts/download`, { name })
   );
 }
 
@@ -194,12 +184,15 @@ export function getFigure(
   query: FigureQuery
 ): Promise<FigureResponse> {
   return requestAPI<FigureResponse>(
-    `figures/${kind}?${search({ ...query, run_ids: query.run_ids.join(',') })}`
+    withQuery(`figures/${kind}`, {
+      ...query,
+      run_ids: query.run_ids.join(',')
+    })
   );
 }
 
 export function getDiff(base: string, remote: string): Promise<RunDiff> {
-  return requestAPI<RunDiff>(`diff?${search({ base, remote })}`);
+  return requestAPI<RunDiff>(withQuery('diff', { base, remote }));
 }
 
 export function listRunRows(
@@ -207,7 +200,7 @@ export function listRunRows(
   signal?: AbortSignal
 ): Promise<RunRowsPage> {
   return requestAPI<RunRowsPage>(
-    `runs?${search({ ...query, columns: query.columns.join(',') })}`,
+    withQuery('runs', { ...query, columns: query.columns.join(',') }),
     { signal }
   );
 }

@@ -5,7 +5,7 @@
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
 
-import { getRun, listRuns } from './api';
+import { getRun, listRuns, RunDetail } from './api';
 import { idsWhere } from './compare';
 import { literal } from './explorerModel';
 import { asText } from './format';
@@ -36,6 +36,16 @@ export function registerRunCommands(
     asText(args.runId) || current() || '';
   const isEnabled = (args: { runId?: unknown }): boolean =>
     runIdOf(args) !== '';
+  /** The run, whose notebook must be under the server root to run it again. */
+  const runWithNotebook = async (args: {
+    runId?: unknown;
+  }): Promise<RunDetail & { notebook_path: string }> => {
+    const run = await getRun(runIdOf(args));
+    if (!run.notebook_path) {
+      throw new Error('its notebook is not under the server root');
+    }
+    return { ...run, notebook_path: run.notebook_path };
+  };
   commands.addCommand(RunCommands.compareWith, {
     label: 'Compare with its siblings',
     caption:
@@ -70,10 +80,7 @@ export function registerRunCommands(
     isEnabled,
     execute: async args => {
       try {
-        const run = await getRun(runIdOf(args));
-        if (!run.notebook_path) {
-          throw new Error('its notebook is not under the server root');
-        }
+        const run = await runWithNotebook(args);
         const sweep = await createSweep({
           notebook: run.notebook_path,
           values: [run.params],
@@ -103,10 +110,7 @@ export function registerRunCommands(
       isEnabled,
       execute: async args => {
         try {
-          const run = await getRun(runIdOf(args));
-          if (!run.notebook_path) {
-            throw new Error('its notebook is not under the server root');
-          }
+          const run = await runWithNotebook(args);
           await commands.execute('docmanager:open', {
             path: run.notebook_path
           });

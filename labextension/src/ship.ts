@@ -10,7 +10,7 @@ import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { DocumentWidget } from '@jupyterlab/docregistry';
 import { NotebookPanel } from '@jupyterlab/notebook';
 
-import { GuardedDialog } from './dialogs';
+import { askGuarded } from './dialogs';
 import { describeError, errorText } from './errors';
 import { ExportFormBody } from './exportDialog';
 import { ExportsPanel } from './exportsView';
@@ -127,15 +127,12 @@ async function runValidate(
       ? `${basename(path)} has unsaved changes: it is saved first, so what is on screen is validated.`
       : `${basename(path)} is validated as it is on screen.`
   );
-  const guarded = new GuardedDialog({
+  const asked = await askGuarded({
     title: `Validate ${basename(path)}`,
     body,
     accept: 'Validate',
     className: 'wb-ShipDialog'
   });
-  const result = await guarded.launch();
-  const asked = result.button.accept ? result.value : null;
-  guarded.dispose();
   if (!asked) {
     return;
   }
@@ -173,15 +170,12 @@ async function runExport(
     return;
   }
   const body = new ExportFormBody(path, runs);
-  const dialog = new GuardedDialog({
+  const request = await askGuarded({
     title: `Export ${basename(path)}`,
     body,
     accept: 'Export',
     className: 'wb-SweepDialog'
   });
-  const result = await dialog.launch();
-  const request = result.button.accept ? result.value : null;
-  dialog.dispose();
   if (!request) {
     return;
   }

@@ -5,7 +5,7 @@
  * The interfaces mirror workbench/server/ship_models.py field for field;
  * change both sides together. Requests go through `requestAPI` (api.ts).
  */
-import { requestAPI } from './api';
+import { requestAPI, runPath, sendJSON, withQuery } from './api';
 
 /** Mirrors ship_models.Target. */
 export type ExportTarget = 'package' | 'kfp' | 'airflow' | 'github' | 'docker';
@@ -120,36 +120,21 @@ export interface ListExportsResponse {
 export function validateNotebook(
   body: ValidateNotebook
 ): Promise<ValidationReport> {
-  return requestAPI<ValidationReport>('validate', {
-    method: 'POST',
-    body: JSON.stringify(body)
-  });
+  return sendJSON<ValidationReport>('validate', body);
 }
 
 /** POST exports: export a run or a notebook (or write an earlier version again). */
 export function createExport(
   body: CreateExport
 ): Promise<CreateExportResponse> {
-  return requestAPI<CreateExportResponse>('exports', {
-    method: 'POST',
-    body: JSON.stringify(body)
-  });
+  return sendJSON<CreateExportResponse>('exports', body);
 }
 
 /** GET exports: the exports registry, newest first. */
 export function listExports(
   query: ListExportsQuery = {}
 ): Promise<ListExportsResponse> {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && value !== null && value !== '') {
-      params.set(key, String(value));
-    }
-  }
-  const search = params.toString();
-  return requestAPI<ListExportsResponse>(
-    search ? `exports?${search}` : 'exports'
-  );
+  return requestAPI<ListExportsResponse>(withQuery('exports', query));
 }
 
 /** POST exports/preview: the files an export would write; nothing is written. */
@@ -157,18 +142,12 @@ export function previewExport(
   body: PreviewExport,
   signal?: AbortSignal
 ): Promise<ExportPreview> {
-  return requestAPI<ExportPreview>('exports/preview', {
-    method: 'POST',
-    body: JSON.stringify(body),
-    signal
-  });
+  return sendJSON<ExportPreview>('exports/preview', body, { signal });
 }
 
 /** GET runs/{id}/validation: the report stored with a validation run. */
 export function getValidationReport(runId: string): Promise<ValidationReport> {
-  return requestAPI<ValidationReport>(
-    `runs/${encodeURIComponent(runId)}/validation`
-  );
+  return requestAPI<ValidationReport>(`${runPath(runId)}/validation`);
 }
 
 /** A validation run of a notebook, as the export dialog offers it. */

@@ -9,13 +9,11 @@
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { describeError } from './errors';
+import { LivePreview } from './preview';
 import { formBody, FormProblems, ISweepForm } from './sweepForm';
 import { CreateSweep, previewSweep, SweepPreview } from './sweepsApi';
 import { ParamRow } from './sweepFields';
 import { paramsTitle } from './sweepFormat';
-
-export const PREVIEW_DELAY_MS = 250;
 
 /** What the dialog body knows: the form, its preview, and its problems. */
 export class SweepFormBody extends ReactWidget {
@@ -24,23 +22,34 @@ export class SweepFormBody extends ReactWidget {
     this.addClass('wb-SweepForm');
     this._form = form;
     this._note = note;
-    this._refresh();
+    this._preview = new LivePreview(
+      signal => {
+        const { body, problems } = formBody(this._form);
+        // The form's own problems stand: nothing to ask the server yet.
+        return Object.keys(problems).length > 0
+          ? null
+          : previewSweep(body, signal);
+      },
+      () => this.update()
+    );
+    this._preview.refresh();
   }
 
   /** The request to send, or null while a problem (or the preview) stands. */
   getValue(): CreateSweep | null {
     const { body, problems } = formBody(this._form);
-    const ready =
-      Object.keys(problems).length === 0 &&
-      this._preview !== null &&
-      !this._pending &&
-      this._preview.problems.length === 0 &&
-      this._previewError === null;
-    if (!ready) {
+    const { value: preview, pending, error } = this._preview;
+    if (
+      Object.keys(problems).length > 0 ||
+      preview === null ||
+      pending ||
+      preview.problems.length > 0 ||
+      error !== null
+    ) {
       return null;
     }
-    return this._preview!.seed !== null && body.random
-      ? { ...body, seed: this._preview!.seed }
+    return preview.seed !== null && body.random
+      ? { ...body, seed: preview.seed }
       : body;
   }
 
@@ -51,8 +60,7 @@ export class SweepFormBody extends ReactWidget {
   }
 
   dispose(): void {
-    this._abort?.abort();
-    clearTimeout(this._timer);
+    this._preview.dispose();
     super.dispose();
   }
 
@@ -61,7 +69,7 @@ export class SweepFormBody extends ReactWidget {
     const { problems } = formBody(form);
     const server: FormProblems = {};
     let general: string[] = [];
-    for (const p of this._preview?.problems ?? []) {
+    for (const p of this._preview.value?.problems ?? []) {
       if (p.field && p.field !== 'notebook') {
         server[p.field] = server[p.field] ?? p.message;
       } else {
@@ -230,12 +238,12 @@ export class SweepFormBody extends ReactWidget {
   }
 
   private _previewBlock(general: string[]): JSX.Element {
-    const preview = this._preview;
+    const { value: preview, pending, error } = this._preview;
     const local = Object.keys(formBody(this._form).problems).length > 0;
     let summary: string;
-    if (this._previewError) {
-      summary = `The preview could not be made: ${this._previewError}`;
-    } else if (preview === null || this._pending) {
+    if (error) {
+      summary = `The preview could not be made: ${error}`;
+    } else if (preview === null || pending) {
       summary = 'Counting jobs…';
     } else if (local || preview.problems.length > 0) {
       summary = 'Fix the marked values to see the jobs.';
@@ -261,7 +269,7 @@ export class SweepFormBody extends ReactWidget {
       >
         <div
           className="wb-SweepForm-count"
-          data-jobs={preview && !this._pending ? preview.jobs : ''}
+          data-jobs={preview && !pending ? preview.jobs : ''}
         >
           {summary}
         </div>
@@ -271,7 +279,7 @@ export class SweepFormBody extends ReactWidget {
           </div>
         ))}
         {preview &&
-          !this._pending &&
+          !pending &&
           preview.first.length > 0 &&
           names.length > 0 && (
             <table className="wb-SweepForm-first" aria-label="The first jobs">
@@ -297,7 +305,7 @@ export class SweepFormBody extends ReactWidget {
               </tbody>
             </table>
           )}
-        {preview && !this._pending && preview.jobs > preview.first.length && (
+        {preview && !pending && preview.jobs > preview.first.length && (
           <div className="wb-SweepForm-more">
             … and {preview.jobs - preview.first.length} more
           </div>
@@ -309,46 +317,11 @@ export class SweepFormBody extends ReactWidget {
   private _set(change: Partial<ISweepForm>): void {
     this._form = { ...this._form, ...change };
     this._shake = false;
-    this._refresh();
-  }
-
-  /** Ask the server for a preview after a short pause in typing. */
-  private _refresh(): void {
-    clearTimeout(this._timer);
-    this._pending = true;
-    this.update();
-    this._timer = setTimeout(() => void this._ask(), PREVIEW_DELAY_MS);
-  }
-
-  private async _ask(): Promise<void> {
-    const { body, problems } = formBody(this._form);
-    this._abort?.abort();
-    if (Object.keys(problems).length > 0) {
-      this._pending = false;
-      this.update();
-      return;
-    }
-    const abort = new AbortController();
-    this._abort = abort;
-    try {
-      this._preview = await previewSweep(body, abort.signal);
-      this._previewError = null;
-    } catch (reason) {
-      if (abort.signal.aborted) {
-        return;
-      }
-      this._previewError = describeError(reason).message;
-    }
-    this._pending = false;
-    this.update();
+    this._preview.refresh();
   }
 
   private _form: ISweepForm;
   private readonly _note: string;
-  private _preview: SweepPreview | null = null;
-  private _previewError: string | null = null;
-  private _pending = true;
+  private readonly _preview: LivePreview<SweepPreview>;
   private _shake = false;
-  private _timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  private _abort: AbortController | null = null;
 }

@@ -6,7 +6,8 @@
  * A plain object that the panel draws from its own render(): it holds the
  * state, fetches it and asks the panel to redraw. It polls every 1.5 s, so a
  * sweep launched from anywhere shows within 2 s, and only while it is the
- * view on screen (the panel calls refresh() again when it comes back). Each
+ * view on screen (the panel calls refresh() again when it comes back) and
+ * the browser tab is visible (poller.ts: at once when it is again). Each
  * sweep links to the job queue (workbench:open-jobs) for its jobs' progress
  * and logs.
  * While the store (or the server) is unavailable it says so and polls with a
@@ -20,6 +21,7 @@ import { AfterCommit, FocusKeeper } from './focusKeeper';
 import { describeError, ErrorBlock, IViewError, pollFailed } from './errors';
 import { RunStatus } from './api';
 import { FAILED_STATUSES, formatStart, isActive, statusLabel } from './format';
+import { IVisibilitySource, Poller } from './poller';
 import { PollBackoff } from './retry';
 import {
   sweepAxes,
@@ -70,18 +72,24 @@ export interface ISweepsViewOptions {
   onChange: () => void;
   /** Whether the Sweeps view is on screen now; polling stops when it is not. */
   isShown: () => boolean;
+  /** The page's visibility (a test's fake); by default `document`. */
+  visibility?: IVisibilitySource | null;
 }
 
 export class SweepsView {
   constructor(options: ISweepsViewOptions) {
     this._renderRun = options.renderRun;
     this._onChange = options.onChange;
-    this._isShown = options.isShown;
+    this._poller = new Poller({
+      poll: () => void this.refresh(),
+      isShown: options.isShown,
+      visibility: options.visibility
+    });
   }
 
   /** Fetch the sweeps (and runs of expanded ones), then schedule the next poll. */
   async refresh(): Promise<void> {
-    this._clearTimer();
+    this._poller.stop();
     if (this._disposed) {
       return;
     }
@@ -159,7 +167,7 @@ export class SweepsView {
 
   dispose(): void {
     this._disposed = true;
-    this._clearTimer();
+    this._poller.dispose();
   }
 
   render(): JSX.Element {
@@ -322,27 +330,10 @@ export class SweepsView {
   }
 
   private _schedule(): void {
-    this._clearTimer();
-    if (this._disposed) {
-      return;
-    }
     const fast = this._sweeps.some(isActive);
-    const delay = this._backoff.delay(
-      fast ? SWEEPS_FAST_POLL_MS : SWEEPS_SLOW_POLL_MS
+    this._poller.schedule(
+      this._backoff.delay(fast ? SWEEPS_FAST_POLL_MS : SWEEPS_SLOW_POLL_MS)
     );
-    this._timer = setTimeout(() => {
-      this._timer = null;
-      if (this._isShown()) {
-        void this.refresh();
-      } // else: stop; the panel refreshes when the view is shown again
-    }, delay);
-  }
-
-  private _clearTimer(): void {
-    if (this._timer !== null) {
-      clearTimeout(this._timer);
-      this._timer = null;
-    }
   }
 
   private readonly _list = React.createRef<HTMLUListElement>();
@@ -358,7 +349,7 @@ export class SweepsView {
   );
   private readonly _renderRun: (run: SweepRun, label: string) => JSX.Element;
   private readonly _onChange: () => void;
-  private readonly _isShown: () => boolean;
+  private readonly _poller: Poller;
   private _sweeps: SweepSummary[] = [];
   private readonly _expanded = new Set<string>();
   private readonly _details = new Map<string, DescribeSweep>();
@@ -367,7 +358,6 @@ export class SweepsView {
   private _error: IViewError | null = null;
   private readonly _backoff = new PollBackoff();
   private _request = 0;
-  private _timer: ReturnType<typeof setTimeout> | null = null;
   private _disposed = false;
 }
 

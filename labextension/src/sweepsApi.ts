@@ -4,7 +4,14 @@
  * The interfaces mirror workbench/server/sweep_models.py field for field;
  * change both sides together. Requests go through `requestAPI` (api.ts).
  */
-import { requestAPI, RunStatus, RunSummary } from './api';
+import {
+  requestAPI,
+  runPath,
+  RunStatus,
+  RunSummary,
+  sendJSON,
+  withQuery
+} from './api';
 
 /**
  * Mirrors workbench.entities.SweepOptions: how a sweep's jobs run. The server
@@ -190,17 +197,6 @@ export interface NotebookParameters {
   parameters: NotebookParameter[];
 }
 
-function withQuery(endpoint: string, query: object): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && value !== null && value !== '') {
-      params.set(key, String(value));
-    }
-  }
-  const search = params.toString();
-  return search ? `${endpoint}?${search}` : endpoint;
-}
-
 function sweepEndpoint(sweepId: string): string {
   return `sweeps/${encodeURIComponent(sweepId)}`;
 }
@@ -222,10 +218,7 @@ export function getSweep(
 
 /** POST sweeps: launch a sweep; the server checks it before any job starts. */
 export function createSweep(body: CreateSweep): Promise<DescribeSweep> {
-  return requestAPI<DescribeSweep>('sweeps', {
-    method: 'POST',
-    body: JSON.stringify(body)
-  });
+  return sendJSON<DescribeSweep>('sweeps', body);
 }
 
 /** DELETE sweeps/{id}: ask the sweep's runner to cancel its jobs. */
@@ -245,7 +238,7 @@ export function getNotebookParameters(
 }
 
 function runEndpoint(runId: string, action: string): string {
-  return `runs/${encodeURIComponent(runId)}/${action}`;
+  return `${runPath(runId)}/${action}`;
 }
 
 /** POST sweeps/preview: what a sweep would queue; nothing is written. */
@@ -253,11 +246,7 @@ export function previewSweep(
   body: CreateSweep,
   signal?: AbortSignal
 ): Promise<SweepPreview> {
-  return requestAPI<SweepPreview>('sweeps/preview', {
-    method: 'POST',
-    body: JSON.stringify(body),
-    signal
-  });
+  return sendJSON<SweepPreview>('sweeps/preview', body, { signal });
 }
 
 /** POST sweeps/{id}/retry: a new attempt of every failed job. */

@@ -56,7 +56,7 @@ export function ValidationReportView(props: {
               <td>
                 {check.cell !== null && check.cell !== undefined && openCell ? (
                   <button
-                    className="wb-Report-cell"
+                    className="wb-LinkButton wb-Report-cell"
                     title={`Open the notebook at cell ${check.cell}`}
                     onClick={() => openCell(check.cell as number)}
                   >

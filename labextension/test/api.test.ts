@@ -2,11 +2,18 @@
  * requestAPI at the protocol boundary: JupyterLab's real ServerConnection,
  * given a fake fetch that answers as the Workbench server does.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { isTransient, requestAPI, WorkbenchAPIError } from '../src/api';
+import {
+  isTransient,
+  requestAPI,
+  runPath,
+  sendJSON,
+  withQuery,
+  WorkbenchAPIError
+} from '../src/api';
 import { IRetryOptions } from '../src/retry';
-import { BASE, fakeServer, json } from './fakeServer';
+import { BASE, fakeServer, json, routeOf, serveByDefault } from './fakeServer';
 
 const OUTAGE = {
   error: 'store_unavailable',
@@ -176,5 +183,51 @@ describe('requestAPI', () => {
       requestAPI('runs', {}, server.settings, noWait())
     );
     expect(error.code).toBe('invalid_response');
+  });
+});
+
+describe('withQuery', () => {
+  it('leaves out empty fields, keeps false and 0, and encodes values', () => {
+    expect(
+      withQuery('runs', {
+        where: "status = 'failed'",
+        limit: 0,
+        deleted: false,
+        order_by: '',
+        offset: null,
+        columns: undefined
+      })
+    ).toBe('runs?where=status+%3D+%27failed%27&limit=0&deleted=false');
+  });
+
+  it('gives the bare endpoint when nothing is left', () => {
+    expect(withQuery('exports', {})).toBe('exports');
+    expect(withQuery('sweeps', { limit: undefined, experiment: '' })).toBe(
+      'sweeps'
+    );
+  });
+});
+
+describe('sendJSON', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('POSTs the body as JSON by default, PATCHes when asked, never retrying', async () => {
+    const server = fakeServer([json(200, { ok: 1 }), unavailable()]);
+    serveByDefault(server);
+    expect(await sendJSON('sweeps/preview', { n: 3 })).toEqual({ ok: 1 });
+    await expect(
+      sendJSON(runPath('a b'), { name: 'x' }, { method: 'PATCH' })
+    ).rejects.toBeInstanceOf(WorkbenchAPIError);
+
+    const [post, patch] = server.requests;
+    expect(server.requests).toHaveLength(2); // the 503 was not retried
+    expect(post.method).toBe('POST');
+    expect(routeOf(post)).toBe('sweeps/preview');
+    expect(await post.json()).toEqual({ n: 3 });
+    expect(patch.method).toBe('PATCH');
+    expect(routeOf(patch)).toBe('runs/a%20b');
+    expect(await patch.json()).toEqual({ name: 'x' });
   });
 });

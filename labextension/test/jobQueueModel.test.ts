@@ -1,6 +1,7 @@
 /**
  * How often the job queue asks the server: every second while a sweep is in
- * flight, every 10 s when nothing is, not at all while the tab is hidden, and
+ * flight, every 1.5 s when nothing is, not at all while its tab or the
+ * browser tab is hidden, and
  * fast again at once for a sweep launched here or one a poll finds. The
  * model talks to a fake server at the protocol boundary (the real client,
  * requestAPI and ServerConnection); the timers are fake.
@@ -20,6 +21,7 @@ import {
   serveByDefault,
   type IFakeServer
 } from './fakeServer';
+import { FakePage } from './fakePage';
 import { describeSweep, sweepSummary } from './sweepFixtures';
 
 const DONE = sweepSummary({ sweep_id: 'done0001' });
@@ -46,6 +48,8 @@ let server: IFakeServer;
 let shown: boolean;
 let model: JobQueueModel;
 
+let page: FakePage;
+
 /** How many times the queue listed the sweeps (one per poll). */
 const polls = (): number =>
   server.requests.filter(r => routeOf(r) === 'sweeps').length;
@@ -71,7 +75,8 @@ beforeEach(() => {
       : json(404, { error: 'not_found', message: `no ${route}` });
   });
   serveByDefault(server);
-  model = new JobQueueModel({ isShown: () => shown });
+  page = new FakePage();
+  model = new JobQueueModel({ isShown: () => shown, visibility: page });
 });
 
 afterEach(() => {
@@ -81,7 +86,7 @@ afterEach(() => {
 });
 
 describe('the job queue polls', () => {
-  it('every 10 s when nothing is queued or running', async () => {
+  it('every 1.5 s when nothing is queued or running', async () => {
     await model.refresh();
     expect(polls()).toBe(1);
     expect(model.inFlight).toBe(false);
@@ -137,6 +142,17 @@ describe('the job queue polls', () => {
     shown = true;
     await model.refresh(); // what the panel does when it is shown again
     expect(polls()).toBe(2);
+    expect(await pollsAfter(QUEUE_POLL_MS)).toBe(3);
+  });
+
+  it('not at all while the browser tab is hidden, and at once when it is visible', async () => {
+    listed = [RUNNING];
+    await model.refresh();
+    page.set('hidden');
+    expect(await pollsAfter(QUEUE_IDLE_POLL_MS * 20)).toBe(1);
+
+    page.set('visible');
+    expect(await pollsAfter(0)).toBe(2); // at once, not at the next tick
     expect(await pollsAfter(QUEUE_POLL_MS)).toBe(3);
   });
 

@@ -1,6 +1,6 @@
 /**
  * The Sweeps view keeps polling while the store is unavailable, backing off,
- * and recovers by itself. JupyterLab's dialogs and icons need a browser, so
+ * and recovers by itself; it stops while the browser tab is hidden. JupyterLab's dialogs and icons need a browser, so
  * they are stubbed; the sweeps client is replaced by a scripted server.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -13,6 +13,7 @@ import {
 } from '../src/errors';
 import { SWEEPS_SLOW_POLL_MS, SweepsView } from '../src/sweeps';
 import type { ListSweepsResponse, SweepSummary } from '../src/sweepsApi';
+import { FakePage } from './fakePage';
 import { sweepSummary } from './sweepFixtures';
 
 const api = vi.hoisted(() => ({
@@ -68,14 +69,17 @@ async function elapse(ms: number): Promise<void> {
 
 describe('SweepsView during a store outage', () => {
   let view: SweepsView;
+  let tab: FakePage;
 
   beforeEach(() => {
     vi.useFakeTimers();
     vi.resetAllMocks();
+    tab = new FakePage();
     view = new SweepsView({
       renderRun: () => null as unknown as JSX.Element,
       onChange: () => undefined,
-      isShown: () => true
+      isShown: () => true,
+      visibility: tab
     });
   });
 
@@ -132,6 +136,19 @@ describe('SweepsView during a store outage', () => {
     await elapse(SWEEPS_SLOW_POLL_MS);
     expect(api.listSweeps).toHaveBeenCalledTimes(2);
     expect(shownError(view)).toBeNull();
+  });
+
+  it('stops polling while the browser tab is hidden, and polls at once when it is back', async () => {
+    api.listSweeps.mockResolvedValue(page([{ ...SWEEP, status: 'running' }]));
+    await view.refresh();
+    tab.set('hidden');
+    await elapse(SWEEPS_SLOW_POLL_MS * 40);
+    expect(api.listSweeps).toHaveBeenCalledTimes(1);
+    tab.set('visible');
+    await elapse(0);
+    expect(api.listSweeps).toHaveBeenCalledTimes(2);
+    await elapse(SWEEPS_SLOW_POLL_MS);
+    expect(api.listSweeps).toHaveBeenCalledTimes(3);
   });
 
   it('stops polling when the view is disposed', async () => {

@@ -164,3 +164,47 @@ def test_sweeps_tab_shows_progress_runs_and_cancels(
     # Every Workbench route is authenticated: the server warns about none of them.
     log = lab.log.read_text(encoding="utf-8", errors="replace")
     assert not re.search(r"registered for /workbench", log), log
+
+
+SWEEPS_POLL = re.compile(r"/workbench/api/sweeps\?")
+
+
+def _set_page_visibility(page: Page, state: str) -> None:
+    """What the browser does when its tab is hidden or shown again."""
+    page.evaluate(
+        """state => {
+            Object.defineProperty(document, 'visibilityState', {
+                configurable: true, get: () => state
+            });
+            document.dispatchEvent(new Event('visibilitychange'));
+        }""",
+        state,
+    )
+
+
+def test_sweeps_tab_stops_polling_while_the_browser_tab_is_hidden(
+    lab: LabServer, page: Page
+) -> None:
+    page.goto(lab.lab_url())
+    expect(page.locator(SIDEBAR_TAB)).to_be_visible(timeout=60_000)
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if SWEEPS_POLL.search(r.url) else None)
+    with page.expect_response(SWEEPS_POLL, timeout=10_000):
+        panel = _open_sweeps_tab(page)
+
+    # Hidden: a poll already on its way may still land, but none is asked after.
+    _set_page_visibility(page, "hidden")
+    before = len(polls)
+    sweep = _post_sweep(
+        lab, {"notebook": "square.ipynb", "grid": {"x": [7]}, "params": {"pause": 0}}
+    )
+    # Three polling periods (1.5 s) with the tab hidden: no request at all.
+    page.wait_for_timeout(4_500)
+    assert polls[before:] == [], polls[before:]
+    row = panel.locator(f'.wb-SweepRow[data-sweep-id="{sweep["sweep_id"]}"]')
+    expect(row).to_have_count(0)
+
+    # Visible again: it asks at once, and the sweep launched meanwhile shows.
+    with page.expect_request(SWEEPS_POLL, timeout=1_000):
+        _set_page_visibility(page, "visible")
+    expect(row).to_be_visible(timeout=2_000)
