@@ -77,6 +77,26 @@ def test_run_prints_id_and_status_and_records_typed_params(ran) -> None:
 
 
 @pytest.mark.slow
+def test_the_command_exits_with_the_database_whole(tmp_path: Path) -> None:
+    # The command skips the interpreter's last collection (workbench.cli.run): its store's
+    # connections are closed first, so SQLite's write-ahead log is folded back into the
+    # database file, which alone then holds the run (a copy of it loses nothing).
+    home = tmp_path / ".workbench"
+    done = cli(
+        home, "run", str(NOTEBOOKS / "tracked.ipynb"), "-p", "lr", "0.1", "-p", "epochs", "2"
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in home.glob("workbench.db*")) == ["workbench.db"]
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / "workbench.db").write_bytes((home / "workbench.db").read_bytes())
+    (run,), _ = open_store(home=str(copy)).search_runs()
+    assert run.run_id == done.stdout.split()[1] and run.params == {"lr": 0.1, "epochs": 2}
+    bad = cli(home, "show", "nope")  # the exit code still comes through
+    assert bad.returncode == 2 and bad.stderr.startswith("workbench: error:")
+
+
+@pytest.mark.slow
 def test_failed_job_exits_1_with_an_error_line(ran) -> None:
     _, _, bad = ran
     assert bad.returncode == 1

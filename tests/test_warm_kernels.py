@@ -33,7 +33,7 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 
 # Each job records what would tell it apart from another job or from a cold kernel.
 PROBE = """
-import json, os, random, signal, sys, threading, time
+import gc, json, os, random, signal, sys, threading, time
 import numpy, psutil, sklearn.ensemble, threadpoolctl  # BLAS and OpenMP
 from tqdm.auto import tqdm as auto_tqdm  # which tqdm depends on a kernel at import
 import workbench as wb
@@ -68,6 +68,7 @@ probe = {
     "proc_cmdline": " ".join(psutil.Process().cmdline()),
     "proc_env_run": psutil.Process().environ().get("WORKBENCH_RUN_ID"),
     "tqdm_auto": auto_tqdm.__module__,
+    "gc": [gc.isenabled(), list(gc.get_threshold())],  # the zygote's collector is off
 }
 path = os.path.join(out, f"{os.getpid()}.json")
 open(path + ".tmp", "w").write(json.dumps(probe))
@@ -182,6 +183,7 @@ def test_warm_jobs_are_isolated_and_look_like_cold_ones(
         assert p["session_leader"] and p["pgid_is_pid"]
         assert p["jpy_parent_pid"] == str(p["parent_pid"])  # the job's worker, as cold
         assert p["mask"] == []
+        assert p["gc"] == [True, [700, 10, 10]]
         # what ps and psutil show: a kernel of this run, not the zygote
         assert "ipykernel_launcher" in p["proc_cmdline"] and ZYGOTE not in p["proc_cmdline"]
         assert p["proc_env_run"] == p["run_env"]
@@ -217,6 +219,7 @@ def test_a_cold_kernel_sees_the_same_process_as_a_warm_one(
         "threads",
         "leaked",
         "tqdm_auto",
+        "gc",
     )
     assert {k: hot[k] for k in same} == {k: cold[k] for k in same}
     assert hot["proc_cmdline"].split()[1:3] == cold["proc_cmdline"].split()[1:3]

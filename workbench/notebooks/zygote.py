@@ -156,8 +156,6 @@ class Zygote:
         from threadpoolctl import ThreadpoolController
 
         self.controller = ThreadpoolController()  # the libraries loaded so far
-        gc.collect()
-        gc.freeze()  # the children's collector leaves these pages shared, copy-on-write
         return {"op": "preloaded", "loaded": loaded, "skipped": skipped, "threads": None}
 
     def fork(self, req: dict[str, Any]) -> None:
@@ -167,7 +165,7 @@ class Zygote:
         if why := _unsafe_to_fork():
             self.send({"op": "error", "reason": f"the zygote has {why}: it cannot fork safely"})
             return
-        _flush()
+        _before_fork()
         me = os.getpid()
         read, write = os.pipe()  # the intermediate tells the kernel's pid
         go_read, go_write = os.pipe()  # the zygote tells the kernel that its runner knows it
@@ -237,12 +235,13 @@ class Zygote:
                 os.close(fd)
             self.send({"op": "error", "reason": f"the zygote has {why}: it cannot fork safely"})
             return
-        _flush()
+        _before_fork()
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
                 self._let_go()
+                gc.enable()  # a worker, not a zygote: see _before_fork
                 module, _, function = str(req["entry"]).partition(":")
                 entry = getattr(importlib.import_module(module), function)
                 code = int(entry(fds, req.get("args") or {}, self) or 0)
@@ -288,11 +287,12 @@ def fork_zygote(
     if why := _unsafe_to_fork():
         raise RuntimeError(f"a zygote cannot be forked from a process with {why}")
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    _flush()
+    _before_fork()
     pid = os.fork()
     if pid == 0:
         code = 0
         try:
+            gc.disable()  # a zygote again (its template's worker collects)
             ours.close()
             for fd in close:
                 os.close(fd)
@@ -320,9 +320,17 @@ def _unsafe_to_fork() -> str | None:
     return "an open ZMQ context" if _zmq_context_open() else None
 
 
-def _flush() -> None:
+def _before_fork() -> None:
+    """Output flushed (a child would print it again) and every object frozen: a child's
+    collector leaves the zygote's objects, and so their pages, shared copy-on-write.
+
+    The zygote's own collector is off from its start (``main``): it never runs user code,
+    and collections while it imports would only leave holes in pages its children share.
+    A forked kernel or worker turns it on again. (Python's documentation of gc.freeze
+    recommends this order.)"""
     sys.stdout.flush()
     sys.stderr.flush()
+    gc.freeze()
 
 
 def _thread_count() -> int:
@@ -383,6 +391,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lifeline", type=int, required=True)
     parser.add_argument("room", nargs="*")  # blank room for a kernel's command line
     args = parser.parse_args(argv)
+    gc.disable()  # see _before_fork
     # Run as __main__, known by its name too: a kernel importing it finds forked_from set.
     sys.modules.setdefault("workbench.notebooks.zygote", sys.modules[__name__])
     # Like ipykernel_launcher: not the start folder on sys.path (a kernel adds its own).

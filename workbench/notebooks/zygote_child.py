@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import gc
 import importlib
 import importlib.machinery
 import importlib.util
@@ -31,6 +32,7 @@ def become_kernel(req: dict[str, Any], lifeline: int, preloaded: set[str], contr
     """Turn this fresh fork of the zygote (its own sockets closed) into the job's kernel;
     return its exit code once the kernel stops. ``req`` holds the job's kernel command
     (``cmd``, ``argv``), environment and working folder."""
+    gc.enable()  # off in the zygote (see zygote._before_fork); on in a cold kernel
     os.setsid()  # its own session and process group, like a cold kernel
     _reset_signals()
     devnull = os.open(os.devnull, os.O_RDONLY)

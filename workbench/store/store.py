@@ -358,3 +358,13 @@ def open_store(
         if store is None:
             store = _stores[key] = Store(location, housekeeping=housekeeping)
         return store
+
+
+def close_stores() -> None:
+    """Close every store :func:`open_store` opened in this process (a later call opens it
+    again)."""
+    with _stores_lock:
+        stores = list(_stores.values())
+        _stores.clear()
+    for store in stores:
+        store.close()
