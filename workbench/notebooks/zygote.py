@@ -59,8 +59,12 @@ KERNEL_STARTUP = (
     "IPython.core.debugger",
     "IPython.core.completerlib",
     "IPython.extensions.storemagic",
+    "IPython.core.oinspect",
+    "IPython.core.logger",
     "sqlite3",
     "tornado.queues",
+    "tornado.platform.asyncio",
+    "importlib.resources.readers",
     "psutil",
     # the store's database drivers, as the job's store URL will need one of them
     "sqlalchemy.dialects.sqlite.pysqlite",
