@@ -2,13 +2,7 @@
 
 import * as React from 'react';
 
-import {
-  isTransient,
-  retryAfterOf,
-  STORE_UNAVAILABLE,
-  WorkbenchAPIError
-} from './api';
-import type { PollBackoff } from './retry';
+import { isTransient, STORE_UNAVAILABLE, WorkbenchAPIError } from './api';
 
 /** The message when a Workbench route is missing (HTTP 404 that is not ours). */
 export const NOT_FOUND_MESSAGE = 'Workbench server extension not found';
@@ -33,20 +27,6 @@ export interface IDescribeOptions {
  * is not there. An outage of the store or the server reads as such, with the
  * server's message as the hint and what happens next.
  */
-/**
- * A poll that failed, for the views that poll: while the store or the server is down
- * (transient) they back off and keep polling; any other failure starts the backoff over.
- * Returns the error as the view shows it.
- */
-export function pollFailed(backoff: PollBackoff, reason: unknown): IViewError {
-  if (isTransient(reason)) {
-    backoff.failed(retryAfterOf(reason));
-  } else {
-    backoff.reset();
-  }
-  return describeError(reason, { retrying: true });
-}
-
 export function describeError(
   reason: unknown,
   options: IDescribeOptions = {}

@@ -12,10 +12,9 @@
  *
  * Plain TypeScript: the view (jobQueue.tsx) draws it and calls its actions.
  */
-import { describeError, IViewError, pollFailed } from './errors';
+import { describeError, IViewError } from './errors';
 import { isActive } from './format';
-import { IVisibilitySource, Poller } from './poller';
-import { PollBackoff } from './retry';
+import { IVisibilitySource, Poller, PollRequests } from './poller';
 import {
   CellProgress,
   DescribeSweep,
@@ -60,6 +59,15 @@ export class JobQueueModel {
       poll: () => void this.refresh(),
       isShown: options.isShown,
       visibility: options.visibility
+    });
+    this._polls = new PollRequests({
+      poller: this._poller,
+      usualDelayMs: () => (this.inFlight ? QUEUE_POLL_MS : QUEUE_IDLE_POLL_MS),
+      ended: error => {
+        this.error = error;
+        this.loaded = true;
+        this.onChange();
+      }
     });
   }
 
@@ -166,14 +174,12 @@ export class JobQueueModel {
 
   /** Fetch the sweeps, the selected sweep and the selected job's log. */
   async refresh(): Promise<void> {
-    this._poller.stop();
     if (this._disposed) {
       return;
     }
-    const request = ++this._request;
-    try {
+    await this._polls.run(async isCurrent => {
       const page = await listSweeps({ limit: SWEEPS_LIMIT });
-      if (request !== this._request) {
+      if (!isCurrent()) {
         return;
       }
       this.sweeps = this._withPending(page.sweeps);
@@ -181,21 +187,9 @@ export class JobQueueModel {
         const active = this.sweeps.find(isActive);
         this.selectedSweepId = (active ?? this.sweeps[0]).sweep_id;
       }
-      await this._loadDetail(request);
+      await this._loadDetail(isCurrent);
       await this._pollLog();
-      this.error = null;
-      this._backoff.reset();
-    } catch (reason) {
-      if (request === this._request) {
-        this.error = pollFailed(this._backoff, reason);
-      }
-    } finally {
-      if (request === this._request) {
-        this.loaded = true;
-        this._schedule();
-        this.onChange();
-      }
-    }
+    });
   }
 
   dispose(): void {
@@ -203,7 +197,7 @@ export class JobQueueModel {
     this._poller.dispose();
   }
 
-  private async _loadDetail(request: number): Promise<void> {
+  private async _loadDetail(isCurrent: () => boolean): Promise<void> {
     const sweepId = this.selectedSweepId;
     if (sweepId === null) {
       this.detail = null;
@@ -221,7 +215,7 @@ export class JobQueueModel {
       asked = query();
       detail = await getSweep(sweepId, asked);
     }
-    if (request === this._request && sweepId === this.selectedSweepId) {
+    if (isCurrent() && sweepId === this.selectedSweepId) {
       this.detail = detail;
       this.sweeps = this.sweeps.map(s => (s.sweep_id === sweepId ? detail : s));
     }
@@ -276,15 +270,8 @@ export class JobQueueModel {
     return [...pending, ...listed];
   }
 
-  private _schedule(): void {
-    this._poller.schedule(
-      this._backoff.delay(this.inFlight ? QUEUE_POLL_MS : QUEUE_IDLE_POLL_MS)
-    );
-  }
-
   private readonly _poller: Poller;
-  private readonly _backoff = new PollBackoff();
-  private _request = 0;
+  private readonly _polls: PollRequests;
   private _disposed = false;
   private _logBusy = false;
 }

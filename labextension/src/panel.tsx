@@ -12,12 +12,11 @@ import { refreshIcon, ReactWidget } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
-import { ErrorBlock, IViewError, pollFailed } from './errors';
+import { ErrorBlock, IViewError } from './errors';
 import { listRuns, RunSummary } from './api';
 import { literal } from './explorerModel';
 import { ACTIVE_STATUSES } from './format';
-import { Poller } from './poller';
-import { PollBackoff } from './retry';
+import { Poller, PollRequests } from './poller';
 import { RunRow, varyingParams } from './runRow';
 import { SweepsView } from './sweeps';
 import { TabList, TabPanel } from './tabs';
@@ -102,52 +101,36 @@ export class RunsPanel extends ReactWidget {
 
   /** Fetch the current view now, then schedule the next poll. */
   async refresh(): Promise<void> {
-    this._poller.stop();
-    const request = ++this._request;
     const view = this._view;
     const notebook = this._notebookPath;
     if (view === 'sweeps') {
+      this._polls.begin(); // a runs list's answer on its way is stale now
       this._loading = false;
       this.update();
       return this._sweeps.refresh();
     }
     if (view === 'notebook' && notebook === null) {
-      this._runs = [];
-      this._total = 0;
-      this._error = null;
-      this._backoff.reset();
-      this._schedule();
-      this.update();
-      return;
+      // No notebook to ask about: an empty list, and poll on.
+      return this._polls.run(() => {
+        this._runs = [];
+        this._total = 0;
+        return Promise.resolve();
+      });
     }
     this._loading = true;
     this.update();
-    try {
+    await this._polls.run(async isCurrent => {
       const page = await listRuns({
         notebook: view === 'notebook' ? notebook : null,
         where: searchWhere(this._search),
         limit: PAGE_SIZE
       });
-      if (request !== this._request) {
-        return; // the view changed while this answer was on its way
+      if (isCurrent()) {
+        // (else the view changed while this answer was on its way)
+        this._runs = page.runs;
+        this._total = page.total;
       }
-      this._runs = page.runs;
-      this._total = page.total;
-      this._error = null;
-      this._backoff.reset();
-    } catch (reason) {
-      if (request !== this._request) {
-        return;
-      }
-      // The store or server is down: keep polling, backing off, until it answers.
-      this._error = pollFailed(this._backoff, reason);
-    } finally {
-      if (request === this._request) {
-        this._loading = false;
-        this._schedule();
-        this.update();
-      }
-    }
+    });
   }
 
   dispose(): void {
@@ -274,13 +257,6 @@ export class RunsPanel extends ReactWidget {
     );
   }
 
-  private _schedule(): void {
-    const active = this._runs.some(run => ACTIVE_STATUSES.has(run.status));
-    this._poller.schedule(
-      this._backoff.delay(active ? FAST_POLL_MS : SLOW_POLL_MS)
-    );
-  }
-
   private _clearSearchTimer(): void {
     if (this._searchTimer !== null) {
       window.clearTimeout(this._searchTimer);
@@ -299,11 +275,21 @@ export class RunsPanel extends ReactWidget {
   private _total = 0;
   private _loading = false;
   private _error: IViewError | null = null;
-  private readonly _backoff = new PollBackoff();
-  private _request = 0;
   /** The runs lists' polls (the Sweeps view polls on its own). */
   private readonly _poller = new Poller({
     poll: () => void this.refresh(),
     isShown: () => this.isVisible && this._view !== 'sweeps'
+  });
+  private readonly _polls = new PollRequests({
+    poller: this._poller,
+    usualDelayMs: () =>
+      this._runs.some(run => ACTIVE_STATUSES.has(run.status))
+        ? FAST_POLL_MS
+        : SLOW_POLL_MS,
+    ended: error => {
+      this._error = error;
+      this._loading = false;
+      this.update();
+    }
   });
 }

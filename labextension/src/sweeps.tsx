@@ -18,11 +18,10 @@ import * as React from 'react';
 
 import { confirmWhileValid } from './dialogs';
 import { AfterCommit, FocusKeeper } from './focusKeeper';
-import { describeError, ErrorBlock, IViewError, pollFailed } from './errors';
+import { describeError, ErrorBlock, IViewError } from './errors';
 import { RunStatus } from './api';
 import { FAILED_STATUSES, formatStart, isActive, statusLabel } from './format';
-import { IVisibilitySource, Poller } from './poller';
-import { PollBackoff } from './retry';
+import { IVisibilitySource, Poller, PollRequests } from './poller';
 import {
   sweepAxes,
   sweepCountParts,
@@ -85,38 +84,32 @@ export class SweepsView {
       isShown: options.isShown,
       visibility: options.visibility
     });
+    this._polls = new PollRequests({
+      poller: this._poller,
+      usualDelayMs: () =>
+        this._sweeps.some(isActive) ? SWEEPS_FAST_POLL_MS : SWEEPS_SLOW_POLL_MS,
+      ended: error => {
+        this._error = error;
+        this._loading = false;
+        this._onChange();
+      }
+    });
   }
 
   /** Fetch the sweeps (and runs of expanded ones), then schedule the next poll. */
   async refresh(): Promise<void> {
-    this._poller.stop();
     if (this._disposed) {
       return;
     }
-    const request = ++this._request;
     this._loading = true;
     this._onChange();
-    try {
+    await this._polls.run(async isCurrent => {
       const page = await listSweeps({ limit: PAGE_SIZE });
-      if (request !== this._request) {
-        return;
+      if (isCurrent()) {
+        this._sweeps = page.sweeps;
+        await this._refreshDetails();
       }
-      this._sweeps = page.sweeps;
-      this._error = null;
-      this._backoff.reset();
-      await this._refreshDetails();
-    } catch (reason) {
-      if (request === this._request) {
-        // The store or server is down: keep polling, backing off, until it answers.
-        this._error = pollFailed(this._backoff, reason);
-      }
-    } finally {
-      if (request === this._request) {
-        this._loading = false;
-        this._schedule();
-        this._onChange();
-      }
-    }
+    });
   }
 
   /** Expand or collapse a sweep's runs. */
@@ -329,13 +322,6 @@ export class SweepsView {
     }
   }
 
-  private _schedule(): void {
-    const fast = this._sweeps.some(isActive);
-    this._poller.schedule(
-      this._backoff.delay(fast ? SWEEPS_FAST_POLL_MS : SWEEPS_SLOW_POLL_MS)
-    );
-  }
-
   private readonly _list = React.createRef<HTMLUListElement>();
   /** A sweep's Cancel gone (it was cancelled): its toggle keeps the focus. */
   private readonly _focus = new FocusKeeper(
@@ -356,8 +342,7 @@ export class SweepsView {
   private readonly _detailErrors = new Map<string, string>();
   private _loading = false;
   private _error: IViewError | null = null;
-  private readonly _backoff = new PollBackoff();
-  private _request = 0;
+  private readonly _polls: PollRequests;
   private _disposed = false;
 }
 

@@ -5,7 +5,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { Poller } from '../src/poller';
+import { STORE_UNAVAILABLE, WorkbenchAPIError } from '../src/api';
+import type { IViewError } from '../src/errors';
+import { Poller, PollRequests } from '../src/poller';
 import { FakePage } from './fakePage';
 
 let page: FakePage;
@@ -121,5 +123,125 @@ describe('Poller', () => {
     vi.advanceTimersByTime(10);
     expect(polls).toBe(1);
     bare.dispose();
+  });
+});
+
+/**
+ * A poll's bookkeeping, the same in every polling view: the newest poll wins,
+ * an outage backs off, another failure starts over, the newest schedules.
+ */
+describe('PollRequests', () => {
+  const storeDown = (retryAfterMs: number | null = null) =>
+    new WorkbenchAPIError(
+      503,
+      STORE_UNAVAILABLE,
+      'database is locked',
+      retryAfterMs
+    );
+
+  /** A poll whose server answers at once. */
+  const answers = (): Promise<void> => Promise.resolve();
+
+  let ended: (IViewError | null)[];
+  let requests: PollRequests;
+  let timer: Poller;
+
+  beforeEach(() => {
+    ended = [];
+    timer = new Poller({
+      poll: () => undefined,
+      isShown: () => true,
+      visibility: null
+    });
+    requests = new PollRequests({
+      poller: timer,
+      usualDelayMs: () => 1000,
+      ended: error => ended.push(error)
+    });
+  });
+
+  afterEach(() => timer.dispose());
+
+  /** The wait before the next poll, as the requests stand now. */
+  const scheduledMs = (): number => {
+    const schedule = vi.spyOn(timer, 'schedule');
+    requests.schedule();
+    const delay = schedule.mock.calls[0][0];
+    schedule.mockRestore();
+    return delay;
+  };
+
+  it('tells the view a success, and schedules the usual wait', async () => {
+    const schedule = vi.spyOn(timer, 'schedule');
+    await requests.run(answers);
+    expect(ended).toEqual([null]);
+    expect(schedule).toHaveBeenCalledWith(1000);
+  });
+
+  it('drops an older poll that ends after a newer one began', async () => {
+    let answerOld!: () => void;
+    const kept: string[] = [];
+    const old = requests.run(async isCurrent => {
+      await new Promise<void>(resolve => (answerOld = resolve));
+      if (isCurrent()) {
+        kept.push('old');
+      }
+    });
+    await requests.run(isCurrent => {
+      if (isCurrent()) {
+        kept.push('new');
+      }
+      return Promise.resolve();
+    });
+    answerOld();
+    await old;
+    expect(kept).toEqual(['new']);
+    expect(ended).toEqual([null]); // once, for the newer poll
+  });
+
+  it("drops an older poll's failure: it neither shows nor backs off", async () => {
+    let failOld!: () => void;
+    const old = requests.run(
+      () =>
+        new Promise<void>((_, reject) => (failOld = () => reject(storeDown())))
+    );
+    await requests.run(answers);
+    failOld();
+    await old;
+    expect(ended).toEqual([null]);
+    expect(scheduledMs()).toBe(1000);
+  });
+
+  it('backs off while the store is down, honouring Retry-After, and recovers', async () => {
+    await requests.run(() => Promise.reject(storeDown()));
+    expect(ended[0]?.message).toBe('Store unavailable');
+    expect(scheduledMs()).toBe(5000);
+    await requests.run(() => Promise.reject(storeDown(20_000)));
+    expect(scheduledMs()).toBe(20_000);
+    await requests.run(answers);
+    expect(ended[2]).toBeNull();
+    expect(scheduledMs()).toBe(1000);
+  });
+
+  it('shows another failure and starts the backoff over', async () => {
+    await requests.run(() => Promise.reject(storeDown()));
+    await requests.run(() =>
+      Promise.reject(new WorkbenchAPIError(500, 'internal', 'boom'))
+    );
+    expect(ended[1]?.message).toContain('boom');
+    expect(scheduledMs()).toBe(1000);
+  });
+
+  it('begin() makes a poll on its way stale without scheduling', async () => {
+    let answer!: () => void;
+    const schedule = vi.spyOn(timer, 'schedule');
+    const pending = requests.run(
+      () => new Promise<void>(resolve => (answer = resolve))
+    );
+    requests.begin();
+    answer();
+    await pending;
+    expect(ended).toEqual([]);
+    expect(schedule).not.toHaveBeenCalled();
   });
 });

@@ -24,6 +24,7 @@ from explore_lab import (
 )
 from lab_server import LabServer
 from playwright.sync_api import Locator, Page, expect
+from themes import contrast
 
 from workbench.entities import RunStatus
 from workbench.store import open_store
@@ -195,33 +196,10 @@ def test_explorer_keyboard_and_dark_theme(seeded_lab, page: Page, artifacts: Pat
     set_theme(page, "JupyterLab Dark")
     page.get_by_role("tab", name="Runs", exact=True).click()
     expect(grid_rows(page).first).to_be_visible()
-    ratio = page.evaluate(CONTRAST_JS, f"{GRID} .wb-Grid-header .wb-Grid-sort")
+    ratio = contrast(page, f"{GRID} .wb-Grid-header .wb-Grid-sort")
     assert ratio >= 4.5, ratio
     explorer.screenshot(path=str(artifacts / "explorer-dark.png"))
     set_theme(page, "JupyterLab Light")
-
-
-# The contrast of an element's text against the first opaque background behind it.
-CONTRAST_JS = """selector => {
-  const el = document.querySelector(selector);
-  const rgb = s => s.match(/[\\d.]+/g).map(Number);
-  let bg = el, color = rgb(getComputedStyle(el).color);
-  let back = [0, 0, 0, 0];
-  while (bg) {
-    const c = rgb(getComputedStyle(bg).backgroundColor);
-    if (c.length < 4 || c[3] > 0) { back = c; break; }
-    bg = bg.parentElement;
-  }
-  const lum = c => {
-    const [r, g, b] = c.slice(0, 3).map(v => {
-      v /= 255;
-      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
-    });
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  };
-  const [a, b] = [lum(color), lum(back)].sort((x, y) => y - x);
-  return (a + 0.05) / (b + 0.05);
-}"""
 
 
 def _wait_dark_charts(page: Page, selector: str) -> None:

@@ -2,7 +2,8 @@
 
 One interactive run (the demo notebook run from the JupyterLab UI) and one job run (the
 demo notebook run by `python -m workbench run` before the browser opens) must both show in
-the panel, and clicking each must open a notebook.
+the panel, and clicking each must open a notebook. Screenshots of the panel, in the light
+and the dark theme, go to docs/.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 from lab_server import REPO, LabServer
 from notebook_ui import notebook_panel, run_all_cells
 from playwright.sync_api import Locator, Page, expect
+from themes import EXPOSE_APP, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -91,7 +93,7 @@ def lab(lab_env: Path, lab_factory: Callable[..., LabServer]) -> LabServer:
     _seed_notebook(root)
     home.mkdir()
     _wait_job(_job(root, home, "browser-job"))
-    return lab_factory(lab_env)
+    return lab_factory(lab_env, [EXPOSE_APP])
 
 
 def _runs(lab: LabServer) -> list[dict[str, object]]:
@@ -161,6 +163,13 @@ def test_panel_lists_runs_and_opens_their_notebooks(
     expect(row.locator(f'.wb-Metric[data-metric="{metric}"]')).to_contain_text(f"{metric}=")
     expect(job_row.locator(".wb-Metric").first).to_be_visible()
     panel.screenshot(path=str(artifacts / "runs-panel.png"))
+    # In the light and the dark theme: the context, the runs' names and metrics legible.
+    shoot(
+        page,
+        panel,
+        "runs-panel",
+        readable=[".wb-RunsPanel-context", ".wb-RunRow-name", ".wb-RunRow .wb-Metric"],
+    )
     page.screenshot(path=str(artifacts / "runs-panel-page.png"))
 
     # The "All runs" view lists them too.

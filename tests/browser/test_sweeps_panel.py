@@ -2,7 +2,8 @@
 
 Sweeps are launched through the REST API (POST /workbench/api/sweeps) while the tab is open:
 the tab must show each one by polling alone, its progress moving to done, its runs when
-expanded, and a Cancel button that stops a sweep in flight.
+expanded, and a Cancel button that stops a sweep in flight. Screenshots of the tab, in the
+light and the dark theme, go to docs/.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import nbformat
 import pytest
 from lab_server import LabServer
 from playwright.sync_api import Locator, Page, expect
+from themes import EXPOSE_APP, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +50,7 @@ def lab(
         "x: int = 1  # the input\npause: float = 2.0",
         "import time\nimport workbench as wb\ntime.sleep(pause)\nwb.log_metric('y', x * 2)",
     )
-    return lab_factory(base)
+    return lab_factory(base, [EXPOSE_APP])
 
 
 def _post_sweep(lab: LabServer, body: dict[str, Any]) -> dict[str, Any]:
@@ -129,6 +131,13 @@ def test_sweeps_tab_shows_progress_runs_and_cancels(
         expect(run.locator(".wb-StatusBadge")).to_have_text("succeeded")
         expect(run.locator('.wb-Metric[data-metric="y"]')).to_have_text(f"y={x * 2}")
     panel.screenshot(path=str(artifacts / "sweeps-panel.png"))
+    # In the light and the dark theme: the sweep's name, its counts and its runs' names legible.
+    shoot(
+        page,
+        panel,
+        "sweeps-panel",
+        readable=[".wb-SweepRow-name", ".wb-SweepCounts", ".wb-SweepRuns .wb-RunRow-name"],
+    )
 
     # A sweep in flight is listed first, and its Cancel button stops it.
     slow = _post_sweep(

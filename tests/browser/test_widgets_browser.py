@@ -21,6 +21,7 @@ import pytest
 from lab_server import LabServer
 from notebook_ui import notebook_panel, run_all_cells
 from playwright.sync_api import Page, expect
+from themes import contrast
 
 pytestmark = pytest.mark.browser
 
@@ -75,29 +76,6 @@ def lab(
     (base / "home").mkdir()
     _seed(base / "root", base / "home")
     return lab_factory(base)
-
-
-def _contrast(page: Page, locator: str) -> float:
-    """WCAG contrast ratio of an element's text against the background it is drawn on."""
-    fg, bg = page.evaluate(
-        """(selector) => {
-            const el = document.querySelector(selector);
-            let bg = "rgba(0, 0, 0, 0)";
-            for (let n = el; n && bg === "rgba(0, 0, 0, 0)"; n = n.parentElement) {
-                bg = getComputedStyle(n).backgroundColor;
-            }
-            return [getComputedStyle(el).color, bg];
-        }""",
-        locator,
-    )
-
-    def luminance(css: str) -> float:
-        r, g, b = (int(x) / 255 for x in re.findall(r"\d+", css)[:3])
-        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
-        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
 
 
 def test_runs_widget_and_compare_figures_render_in_lab(
@@ -166,7 +144,7 @@ def test_runs_widget_and_compare_figures_render_in_lab(
     grid = table.locator(".wb-RunsTable-grid")
     grid.screenshot(path=str(artifacts / "widgets-runs.png"))
     page.screenshot(path=str(artifacts / "widgets-page.png"), full_page=False)
-    assert _contrast(page, ".wb-RunsTable-sort") >= 4.5
+    assert contrast(page, ".wb-RunsTable-sort") >= 4.5
 
     # The dark theme, chosen from the Settings menu: the header follows it and stays legible.
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Settings$")).click()
@@ -180,8 +158,8 @@ def test_runs_widget_and_compare_figures_render_in_lab(
         "getComputedStyle(document.querySelector('.wb-RunsTable-header')).backgroundColor"
     )
     assert sum(int(x) for x in re.findall(r"\d+", header_bg)[:3]) < 3 * 128, header_bg
-    assert _contrast(page, ".wb-RunsTable-sort") >= 4.5
-    assert _contrast(page, ".wb-RunsTable-cell") >= 4.5
+    assert contrast(page, ".wb-RunsTable-sort") >= 4.5
+    assert contrast(page, ".wb-RunsTable-cell") >= 4.5
     grid.screenshot(path=str(artifacts / "widgets-runs-dark.png"))
     # The charts: drawn by the kernel with the light template on a transparent background,
     # recoloured for the dark theme by widgets.css (no white blocks, legible ticks).
@@ -199,6 +177,6 @@ def test_runs_widget_and_compare_figures_render_in_lab(
     query.fill("metrics.accuracy >")
     query.press("Enter")
     expect(notice).to_contain_text("Filter not applied", timeout=15_000)
-    assert _contrast(page, ".wb-RunsTable-notice .wb-message-error") >= 4.5
+    assert contrast(page, ".wb-RunsTable-notice .wb-message-error") >= 4.5
     table.screenshot(path=str(artifacts / "widgets-runs-dark-error.png"))
     page.screenshot(path=str(artifacts / "widgets-page-dark.png"), full_page=False)
