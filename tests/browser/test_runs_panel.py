@@ -162,7 +162,6 @@ def test_panel_lists_runs_and_opens_their_notebooks(
     expect(job_row.locator(".wb-StatusBadge")).to_have_text("succeeded")
     expect(row.locator(f'.wb-Metric[data-metric="{metric}"]')).to_contain_text(f"{metric}=")
     expect(job_row.locator(".wb-Metric").first).to_be_visible()
-    panel.screenshot(path=str(artifacts / "runs-panel.png"))
     # In the light and the dark theme: the context, the runs' names and metrics legible.
     shoot(
         page,

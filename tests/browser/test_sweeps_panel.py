@@ -130,7 +130,6 @@ def test_sweeps_tab_shows_progress_runs_and_cancels(
         expect(run.locator(".wb-RunRow-name")).to_have_text(f"x={x}")
         expect(run.locator(".wb-StatusBadge")).to_have_text("succeeded")
         expect(run.locator('.wb-Metric[data-metric="y"]')).to_have_text(f"y={x * 2}")
-    panel.screenshot(path=str(artifacts / "sweeps-panel.png"))
     # In the light and the dark theme: the sweep's name, its counts and its runs' names legible.
     shoot(
         page,

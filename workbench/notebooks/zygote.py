@@ -50,8 +50,9 @@ REQUIRED = (
     "workbench.store.store",
     "threadpoolctl",
 )
-# What ipykernel imports while it starts (found by diffing sys.modules around its start):
-# preloaded, they cost a kernel nothing. Any of them may fail or be absent.
+# What ipykernel imports while it starts and runs its first cell (found by diffing a job
+# kernel's sys.modules against its zygote's): preloaded, they cost a kernel nothing. Any of
+# them may fail or be absent. What a notebook's own code imports is the notebook's preload.
 KERNEL_STARTUP = (
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
@@ -64,7 +65,6 @@ KERNEL_STARTUP = (
     "sqlite3",
     "tornado.queues",
     "tornado.platform.asyncio",
-    "importlib.resources.readers",
     "psutil",
     # the store's database drivers, as the job's store URL will need one of them
     "sqlalchemy.dialects.sqlite.pysqlite",
