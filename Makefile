@@ -34,6 +34,10 @@ test-browser:
 	$(BIN)/python -m pytest -p no:asyncio tests/browser
 
 setup: $(STAMP)
+	@# Workbench's own bytecode, as a pip-installed wheel has it: an editable install gets
+	@# none where PYTHONDONTWRITEBYTECODE is set, and every process (each cold kernel that
+	@# imports workbench) would compile its modules again. Up-to-date files are skipped.
+	@$(BIN)/python -m compileall -q workbench
 
 $(STAMP): $(SOURCES)
 	@command -v node >/dev/null || { echo "node (>=20.19) is needed to build the labextension"; exit 1; }

@@ -19,6 +19,7 @@ from workbench.errors import InvalidInput
 from workbench.notebooks import threads
 from workbench.notebooks.coerce import coerce_for_notebook
 from workbench.notebooks.execute import run_notebook
+from workbench.notebooks.managers import JobKernelManager
 from workbench.notebooks.params import check_params, parse_cli_params
 from workbench.store import Store, open_store
 
@@ -168,6 +169,28 @@ def test_success_records_params_metrics_and_executed_notebook(store: Store) -> N
 
     assert "WORKBENCH_RUN_ID" not in os.environ  # the runner's environment is untouched
     assert not list((store.location.home / "tmp").glob("*.ipynb"))
+    assert not kernels_left()
+
+
+@pytest.mark.slow
+def test_metrics_are_flushed_through_the_jobs_own_client_once_its_cells_ran(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A kill skips the kernel's atexit: the points its last cell buffered are flushed as
+    # soon as the cells have run, over the channel the job already has open, so that the
+    # shutdown need not connect a second client to ask for them.
+    clients = []
+    make_client = JobKernelManager.client
+
+    def counted(self: JobKernelManager, **kwargs: object) -> object:
+        clients.append(make_client(self, **kwargs))
+        return clients[-1]
+
+    monkeypatch.setattr(JobKernelManager, "client", counted)
+    run = run_notebook(NOTEBOOKS / "tracked.ipynb", {"lr": 0.05, "epochs": 3}, store=store)
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    assert run.metrics == {"loss": pytest.approx(0.05 / 3), "accuracy": 0.9}
+    assert len(clients) == 1  # the job's own
     assert not kernels_left()
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import nbformat
 from nbclient.exceptions import CellExecutionError
+from nbclient.util import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import (
     NBClientEngine,
@@ -195,6 +196,17 @@ class JobNotebookClient(PapermillNotebookClient):
                 self.nb_man.recorder.stop(index)
                 raise
             self.nb_man.cell_complete(self.nb.cells[index], cell_index=index)
+        # The kernel is idle: its buffered metrics are flushed now, through this client's
+        # open channel, instead of through a new one as the kernel is shut down.
+        self._flush_tracking()
+
+    async def _async_flush_tracking(self) -> None:
+        from workbench.notebooks.managers import JobKernelManager
+
+        if isinstance(self.km, JobKernelManager) and self.kc is not None:
+            await self.km.flush_tracking(self.kc)
+
+    _flush_tracking = run_sync(_async_flush_tracking)
 
 
 class JobEngine(NBClientEngine):

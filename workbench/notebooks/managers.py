@@ -103,7 +103,12 @@ class JobKernelManager(AsyncKernelManager):
         # the kernel (and no warning about it from every job's kernel).
         return "auto" if zmq.has("curve") else "disabled"
 
+    # True once this kernel's buffered metrics were flushed after its last cell ran (see
+    # flush_tracking): its shutdown then need not ask again.
+    tracking_flushed = False
+
     async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+        self.tracking_flushed = False
         env = dict(kw.pop("env", None) or os.environ)
         for key, value in self.job_env.items():
             if value is None:
@@ -116,17 +121,29 @@ class JobKernelManager(AsyncKernelManager):
         self, now: bool = False, restart: bool = False
     ) -> None:
         # Always at once: a graceful shutdown was seen to stall for seconds. The kernel's
-        # buffered metrics are flushed first, since a kill skips its atexit handlers.
-        if not restart and self.has_kernel and await self.is_alive():
-            await self._flush_tracking()
+        # buffered metrics are flushed first (unless they were after its last cell), since
+        # a kill skips its atexit handlers.
+        if (
+            not restart
+            and not self.tracking_flushed
+            and self._python()
+            and self.has_kernel
+            and await self.is_alive()
+        ):
+            client = self.client()
+            client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+            try:
+                await self.flush_tracking(client)
+            finally:
+                client.stop_channels()
         await super().shutdown_kernel(now=True, restart=restart)
 
-    async def _flush_tracking(self) -> None:
-        spec = self.kernel_spec
-        if spec is None or (spec.language or "").lower() != "python":
+    async def flush_tracking(self, client: AsyncKernelClient) -> None:
+        """Have the kernel write the metric points its fluent API still buffers, through
+        ``client`` (its shell channel started): a running cell is interrupted first. Sets
+        ``tracking_flushed`` once the kernel says it did."""
+        if not self._python():
             return
-        client = self.client()
-        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
         try:
             msg_id = client.execute(
                 _FLUSH_CODE, silent=True, store_history=False, allow_stdin=False
@@ -144,10 +161,15 @@ class JobKernelManager(AsyncKernelManager):
                     reply = await _reply_to(client, msg_id, FLUSH_TIMEOUT_S)
             if reply is None:
                 self.log.warning("Workbench: the kernel did not flush its metrics in time")
+            elif reply["content"].get("status") == "ok":
+                self.tracking_flushed = True
         except RuntimeError as exc:
             self.log.warning("Workbench: could not flush the kernel's metrics (%s)", exc)
-        finally:
-            client.stop_channels()
+
+    def _python(self) -> bool:
+        """Whether the kernel runs Python (only there can the fluent API buffer points)."""
+        spec = self.kernel_spec
+        return spec is not None and (spec.language or "").lower() == "python"
 
 
 async def _reply_to(client: AsyncKernelClient, msg_id: str, timeout: float) -> Any:
