@@ -2,11 +2,11 @@
 
 :func:`execute_job` is a top-level function of plain arguments, so it pickles by reference
 to any worker, near or far. It opens the store named by (home, db_url), runs the job's
-queued run through :func:`workbench.notebooks.execute.run_notebook`, and returns the final
-status. Beside it, a watchdog thread heartbeats the run and polls for a cancel request (of
-the run or of its sweep): on one, it kills the kernel's process group and the job ends
-``cancelled``. The same store poll works for local processes, Dask workers on other hosts
-and a `workbench cancel` typed in another terminal.
+queued run through :func:`workbench.notebooks.execute.run_notebook` (which heartbeats the
+run while its kernel runs), and returns the final status. Beside it, a watchdog thread polls
+for a cancel request (of the run or of its sweep): on one, it kills the kernel's process
+group and the job ends ``cancelled``. The same store poll works for local processes, Dask
+workers on other hosts and a `workbench cancel` typed in another terminal.
 
 Kernels are warm (forked from a zygote this worker process keeps, see
 :mod:`workbench.notebooks.warm`) unless the sweep's options say ``cold``.
@@ -101,15 +101,12 @@ def _kernels(notebook: str | None, options: SweepOptions) -> AbstractContextMana
 
 
 class Watchdog(threading.Thread):
-    """Heartbeats a running job and kills its kernel when a cancel is requested."""
+    """Kills a running job's kernel when a cancel is requested. (The job's heartbeat is
+    run_notebook's, as for any job.)"""
 
     def __init__(self, store: Any, run_id: str) -> None:
         super().__init__(name=f"workbench-watchdog-{run_id[:8]}", daemon=True)
-        from workbench.store.policy import HEARTBEAT_SECONDS, lost_after
-
         self.store, self.run_id = store, run_id
-        # A few beats fit in the lost-after window whatever it is set to.
-        self.beat_every = min(HEARTBEAT_SECONDS, lost_after() / 4)
         self.cancelled = threading.Event()
         self._done = threading.Event()
         self._lock = threading.Lock()
@@ -122,13 +119,8 @@ class Watchdog(threading.Thread):
                 self._kill()
 
     def run(self) -> None:
-        waited = 0.0
         while not self._done.wait(CANCEL_POLL_S):
-            waited += CANCEL_POLL_S
             try:
-                if waited >= self.beat_every:
-                    self.store.heartbeat(self.run_id)
-                    waited = 0.0
                 if (
                     not self.cancelled.is_set()
                     and self.store.job_info(self.run_id).cancel_requested

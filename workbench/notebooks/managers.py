@@ -106,6 +106,7 @@ class JobKernelManager(AsyncKernelManager):
     # True once this kernel's buffered metrics were flushed after its last cell ran (see
     # flush_tracking): its shutdown then need not ask again.
     tracking_flushed = False
+    _killing = False  # shutting down: jupyter_client's interrupt before the kill is skipped
 
     async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
         self.tracking_flushed = False
@@ -136,7 +137,20 @@ class JobKernelManager(AsyncKernelManager):
                 await self.flush_tracking(client)
             finally:
                 client.stop_channels()
-        await super().shutdown_kernel(now=True, restart=restart)
+        self._killing = True
+        try:
+            await super().shutdown_kernel(now=True, restart=restart)
+        finally:
+            self._killing = False
+
+    async def _async_interrupt_kernel(self) -> None:
+        # jupyter_client interrupts a kernel before it kills it: a SIGINT that only makes a
+        # kernel about to die raise KeyboardInterrupt, in every job (its whole process
+        # group gets the SIGKILL that follows).
+        if not self._killing:
+            await super()._async_interrupt_kernel()
+
+    interrupt_kernel = _async_interrupt_kernel
 
     async def flush_tracking(self, client: AsyncKernelClient) -> None:
         """Have the kernel write the metric points its fluent API still buffers, through
