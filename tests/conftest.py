@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +40,18 @@ def store(wb_home: Path) -> Iterator[Any]:
     store = open_store(home=str(wb_home))
     yield store
     store.close()
+
+
+@pytest.fixture
+def ctrl_c() -> Iterator[None]:
+    """Python's own Ctrl-C handler for a test that presses Ctrl-C (sends itself SIGINT),
+    whatever the test run inherited: a run started in the background by a shell without job
+    control has SIGINT ignored, and Python keeps it ignored (the press would be lost)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture

@@ -258,6 +258,7 @@ def test_kernel_death_fails_with_reason(store: Store) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("ctrl_c")
 def test_interrupt_cancels_the_run_and_stops_the_kernel(store: Store) -> None:
     timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()

@@ -127,6 +127,7 @@ def test_kernel_death(store: Store) -> None:
     assert_stopped_at(stored(store, run.run_id), 1, "DeadKernelError", "the kernel died")
 
 
+@pytest.mark.usefixtures("ctrl_c")
 def test_ctrl_c(store: Store) -> None:
     timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
