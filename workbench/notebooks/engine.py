@@ -40,6 +40,7 @@ from papermill.utils import merge_kwargs, remove_args
 
 from workbench.entities import RunError
 from workbench.notebooks.joblog import JobLogWriter, log_path
+from workbench.notebooks.managers import JobKernelManager
 from workbench.notebooks.progress import ProgressWriter, first_line, progress_path
 
 ENGINE_NAME = "workbench-job"
@@ -201,8 +202,6 @@ class JobNotebookClient(PapermillNotebookClient):
         self._flush_tracking()
 
     async def _async_flush_tracking(self) -> None:
-        from workbench.notebooks.managers import JobKernelManager
-
         if isinstance(self.km, JobKernelManager) and self.kc is not None:
             await self.km.flush_tracking(self.kc)
 
