@@ -21,14 +21,13 @@ import pytest
 from lab_server import REPO, LabServer
 from notebook_ui import notebook_panel, run_all_cells
 from playwright.sync_api import Locator, Page, expect
+from sidebar import SIDEBAR_TAB, open_sidebar
 from themes import EXPOSE_APP, shoot
 
 pytestmark = pytest.mark.browser
 
 DEMO = REPO / "templates" / "demo.ipynb"
 NOTEBOOK = "demo.ipynb"
-SIDEBAR_TAB = '.jp-SideBar [data-id="workbench-sidebar"]'
-PANEL = "#workbench-sidebar"
 
 
 def _seed_notebook(root: Path) -> Path:
@@ -117,14 +116,6 @@ def _interactive_run_with_metrics(lab: LabServer, timeout_s: float = 20.0) -> di
         time.sleep(0.5)
 
 
-def _open_sidebar(page: Page) -> Locator:
-    panel = page.locator(PANEL)
-    if not panel.is_visible():
-        page.locator(SIDEBAR_TAB).click()
-    expect(panel).to_be_visible()
-    return panel
-
-
 def _active_tab_title(page: Page) -> Locator:
     return page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel")
 
@@ -148,7 +139,7 @@ def test_panel_lists_runs_and_opens_their_notebooks(
     assert run["notebook_path"] == NOTEBOOK, run
     metric = next(iter(run["metrics"]))  # type: ignore[call-overload]
 
-    panel = _open_sidebar(page)
+    panel = open_sidebar(page)
     expect(panel.locator('.wb-RunsPanel-tab[data-view="notebook"]')).to_have_attribute(
         "aria-selected", "true"
     )
@@ -217,13 +208,13 @@ def test_panel_lists_runs_and_opens_their_notebooks(
 def test_panel_says_when_the_server_extension_is_missing(
     lab_factory: Callable[..., LabServer], page: Page, artifacts: Path
 ) -> None:
-    lab = lab_factory(extra_args=["--ServerApp.jpserver_extensions=workbench=False"])
+    lab = lab_factory(extra_args=["--ServerApp.jpserver_extensions=workbench=False", EXPOSE_APP])
     status, _ = lab.api("workbench/api/runs")
     assert status == 404, "the workbench server extension should be disabled here"
 
     page.goto(lab.lab_url())
     expect(page.locator(SIDEBAR_TAB)).to_be_visible(timeout=60_000)
-    panel = _open_sidebar(page)
+    panel = open_sidebar(page)
     panel.locator('.wb-RunsPanel-tab[data-view="all"]').click()
     expect(panel.locator(".wb-RunsPanel-errorMessage")).to_have_text(
         "Workbench server extension not found"

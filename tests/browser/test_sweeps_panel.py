@@ -20,12 +20,11 @@ import nbformat
 import pytest
 from lab_server import LabServer
 from playwright.sync_api import Locator, Page, expect
+from sidebar import SIDEBAR_TAB, open_sidebar
 from themes import EXPOSE_APP, shoot
 
 pytestmark = pytest.mark.browser
 
-SIDEBAR_TAB = '.jp-SideBar [data-id="workbench-sidebar"]'
-PANEL = "#workbench-sidebar"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -66,10 +65,7 @@ def _post_sweep(lab: LabServer, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _open_sweeps_tab(page: Page) -> Locator:
-    panel = page.locator(PANEL)
-    if not panel.is_visible():
-        page.locator(SIDEBAR_TAB).click()
-    expect(panel).to_be_visible()
+    panel = open_sidebar(page)
     tab = panel.locator('.wb-RunsPanel-tab[data-view="sweeps"]')
     tab.click()
     expect(tab).to_have_attribute("aria-selected", "true")
